@@ -1,0 +1,75 @@
+package commet
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"iter"
+)
+
+// Page is one page of a list: its items, whether more follow, and the
+// cursor that fetches the next page.
+type Page[T any] struct {
+	// Data holds the page's items; it may be empty even when HasMore is true.
+	Data []T `json:"data"`
+	// HasMore reports whether another page follows.
+	HasMore bool `json:"hasMore"`
+	// NextCursor fetches the next page when passed back as the Cursor
+	// parameter; it is where a walk that stopped here can resume.
+	NextCursor string `json:"nextCursor"`
+}
+
+// ErrPagination is yielded by All and Pages when the server's paging cannot
+// be followed: a cursor seen before (which would loop forever), or HasMore
+// without a NextCursor.
+var ErrPagination = errors.New("commet: broken pagination")
+
+// pages walks the pages that fetch returns, from cursor start on, as
+// hasMore and nextCursor lead. It holds no state between two walks, so each
+// range starts over; it remembers one 8-byte hash per page to refuse a
+// repeated cursor.
+func pages[T any](start string, fetch func(cursor string) (*Page[T], error)) iter.Seq2[*Page[T], error] {
+	return func(yield func(*Page[T], error) bool) {
+		seed := maphash.MakeSeed()
+		seen := map[uint64]struct{}{maphash.String(seed, start): {}}
+		cursor := start
+		for {
+			page, err := fetch(cursor)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(page, nil) || !page.HasMore {
+				return
+			}
+			if page.NextCursor == "" {
+				yield(nil, fmt.Errorf("%w: hasMore is true but nextCursor is empty", ErrPagination))
+				return
+			}
+			h := maphash.String(seed, page.NextCursor)
+			if _, dup := seen[h]; dup {
+				yield(nil, fmt.Errorf("%w: the server repeated cursor %q", ErrPagination, page.NextCursor))
+				return
+			}
+			seen[h] = struct{}{}
+			cursor = page.NextCursor
+		}
+	}
+}
+
+// items flattens an iterator of pages into one of their items.
+func items[T any](pages iter.Seq2[*Page[T], error]) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		for page, err := range pages {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+		}
+	}
+}
