@@ -1,0 +1,81 @@
+package commet
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBaseURL(t *testing.T) {
+	good := map[string]string{
+		"https://sandbox.commet.co":         "https://sandbox.commet.co",
+		"https://proxy.example.com/commet/": "https://proxy.example.com/commet",
+		"http://localhost:12111":            "http://localhost:12111",
+		"http://127.0.0.1:8080":             "http://127.0.0.1:8080",
+		"http://127.9.9.9":                  "http://127.9.9.9",
+		"http://[::1]:9000":                 "http://[::1]:9000",
+		" https://commet.co ":               "https://commet.co",
+	}
+	for raw, want := range good {
+		got, err := parseBaseURL(raw)
+		assert.NoError(t, err, raw)
+		assert.Equal(t, want, got, raw)
+	}
+	bad := []string{
+		"http://commet.co", "http://10.0.0.1", "http://localhost.evil.com", "ftp://commet.co",
+		"commet.co", "https://", "https://user:pw@commet.co", "https://commet.co?x=1",
+		"https://commet.co#frag", "://", "",
+	}
+	for _, raw := range bad {
+		_, err := parseBaseURL(raw)
+		assert.Error(t, err, raw)
+		_, err = NewClient(testKey, WithBaseURL(raw))
+		assert.ErrorIs(t, err, ErrValidation, raw)
+	}
+}
+
+func TestBaseURLKeepsPrefixAndAppendsAPIPath(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	rec := answers(okCustomer)
+	mock.RegisterResponder("GET", "https://proxy.example.com/commet/api/v1/customers/x", rec.responder)
+	c, err := NewClient(testKey, WithBaseURL("https://proxy.example.com/commet/"), WithHTTPClient(&http.Client{Transport: mock}))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "x")
+	require.NoError(t, err)
+	assert.Len(t, rec.requests(), 1)
+}
+
+func TestEnvironments(t *testing.T) {
+	for env, host := range map[Environment]string{Sandbox: "https://sandbox.commet.co", Production: "https://commet.co"} {
+		mock := httpmock.NewMockTransport()
+		rec := answers(okCustomer)
+		mock.RegisterResponder("GET", host+"/api/v1/customers/x", rec.responder)
+		c, err := NewClient(testKey, WithEnvironment(env), WithHTTPClient(&http.Client{Transport: mock}))
+		require.NoError(t, err)
+		_, err = c.Customers.Get(context.Background(), "x")
+		require.NoError(t, err, env)
+		assert.Len(t, rec.requests(), 1)
+	}
+	c, err := NewClient(testKey)
+	require.NoError(t, err)
+	assert.Equal(t, "https://sandbox.commet.co", c.cfg.baseURL, "Sandbox is the default")
+}
+
+func TestWithHeaderDoesNotShareMaps(t *testing.T) {
+	base, err := defaultConfig().apply([]Option{WithHeader("X-A", "1")})
+	require.NoError(t, err)
+	call, err := base.apply([]Option{WithHeader("X-B", "2")})
+	require.NoError(t, err)
+	assert.Equal(t, "2", call.header.Get("X-B"))
+	assert.Empty(t, base.header.Get("X-B"), "a call's header reached the client's map")
+}
+
+func TestWithLoggerNilDisablesLogging(t *testing.T) {
+	cfg, err := defaultConfig().apply([]Option{WithLogger(nil)})
+	require.NoError(t, err)
+	assert.Nil(t, cfg.logger)
+}
