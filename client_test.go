@@ -465,9 +465,8 @@ func TestRedirectDropsKeyForOtherHosts(t *testing.T) {
 
 // countingTransport counts requests and response bodies closed.
 type countingTransport struct {
-	next           http.RoundTripper
-	sent, closed   atomic.Int32
-	responseStatus int
+	next         http.RoundTripper
+	sent, closed atomic.Int32
 }
 
 type closeCounter struct {

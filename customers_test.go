@@ -134,10 +134,13 @@ func TestBadInputSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	c, mock := newMockClient(t)
 	calls := map[string]func() error{
-		"nil create params":     func() error { _, err := c.Customers.Create(ctx, nil); return err },
-		"empty email":           func() error { _, err := c.Customers.Create(ctx, &CreateCustomerParams{ID: "u1"}); return err },
-		"blank email":           func() error { _, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: " \t"}); return err },
-		"blank ID on create":    func() error { _, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@x.com", ID: "  "}); return err },
+		"nil create params": func() error { _, err := c.Customers.Create(ctx, nil); return err },
+		"empty email":       func() error { _, err := c.Customers.Create(ctx, &CreateCustomerParams{ID: "u1"}); return err },
+		"blank email":       func() error { _, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: " \t"}); return err },
+		"blank ID on create": func() error {
+			_, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@x.com", ID: "  "})
+			return err
+		},
 		"empty ID on get":       func() error { _, err := c.Customers.Get(ctx, ""); return err },
 		"blank ID on get":       func() error { _, err := c.Customers.Get(ctx, "   "); return err },
 		"empty ID on update":    func() error { _, err := c.Customers.Update(ctx, "", &UpdateCustomerParams{}); return err },
