@@ -182,6 +182,10 @@ func (c *Client) do(ctx context.Context, r request, out any, opts []Option) erro
 		if !retry || attempt > cfg.maxRetries || ctx.Err() != nil {
 			return err
 		}
+		var apiErr *APIError
+		if cfg.retryObserver != nil && errors.As(err, &apiErr) {
+			cfg.retryObserver(apiErr, wait)
+		}
 		if ctxErr := sleep(ctx, wait); ctxErr != nil {
 			return fmt.Errorf("commet: %s %s: %w while waiting to retry; last attempt: %w", r.method, r.path, ctxErr, err)
 		}

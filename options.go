@@ -56,6 +56,7 @@ type config struct {
 	header         http.Header
 	logger         *slog.Logger
 	responseInto   *Response
+	retryObserver  func(*APIError, time.Duration)
 
 	errs []error // invalid options, reported by NewClient or by the call
 }
@@ -286,4 +287,10 @@ func WithResponseInto(r *Response) Option {
 		}
 		c.responseInto = r
 	}
+}
+
+// withRetryObserver has f called before each wait caused by a retryable
+// API error; Import uses it to pause all its workers on a 429.
+func withRetryObserver(f func(*APIError, time.Duration)) Option {
+	return func(c *config) { c.retryObserver = f }
 }

@@ -1,0 +1,82 @@
+package commet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCreateBatchWire(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(status(503, nil), status(200, envelope(map[string]any{
+		"successful": []any{customerJSON("cus_1", "u1", "a@x.com")},
+		"failed": []any{
+			map[string]any{"index": 1, "error": "billingEmail: Invalid email format", "data": map[string]any{"billingEmail": "nope"}},
+			map[string]any{"index": 2, "error": map[string]any{"code": "validation_error", "message": "Invalid",
+				"details": []any{map[string]any{"field": "address.country", "message": "2 letters"}}}},
+		},
+	})))
+	mock.RegisterResponder("POST", custURL+"/batch", rec.responder)
+	items := []CreateCustomerParams{{Email: "a@x.com", ID: "u1"}, {Email: "nope"}, {Email: "c@x.com", Address: &Address{Country: "USA"}}}
+	res, err := c.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+
+	reqs := rec.requests()
+	require.Len(t, reqs, 2)
+	assert.JSONEq(t, `{"customers":[
+		{"billingEmail":"a@x.com","externalId":"u1"},
+		{"billingEmail":"nope"},
+		{"billingEmail":"c@x.com","address":{"line1":"","city":"","postalCode":"","country":"USA"}}]}`, string(reqs[0].Body))
+	assert.Equal(t, reqs[0].Body, reqs[1].Body)
+	assert.NotEmpty(t, reqs[0].Header.Get("Idempotency-Key"))
+	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key"))
+
+	require.Len(t, res.Successful, 1)
+	assert.Equal(t, "cus_1", res.Successful[0].ID)
+	require.Len(t, res.Failed, 2)
+	assert.Equal(t, 1, res.Failed[0].Index)
+	assert.Equal(t, "billingEmail: Invalid email format", res.Failed[0].Message)
+	assert.JSONEq(t, `{"billingEmail":"nope"}`, string(res.Failed[0].Data))
+	assert.Equal(t, "validation_error", res.Failed[1].Code)
+	assert.Equal(t, map[string][]string{"address.country": {"2 letters"}}, res.Failed[1].FieldErrors)
+	var err2 error = &res.Failed[1]
+	assert.ErrorIs(t, err2, ErrValidation)
+	assert.Equal(t, "commet: batch item 2 refused: Invalid", err2.Error())
+}
+
+func TestCreateBatchSizeIsCheckedBeforeSending(t *testing.T) {
+	c, mock := newMockClient(t)
+	for _, n := range []int{0, 101, 1000} {
+		_, err := c.Customers.CreateBatch(context.Background(), make([]CreateCustomerParams, n))
+		assert.ErrorIs(t, err, ErrValidation, n)
+	}
+	_, err := c.Customers.CreateBatch(context.Background(), nil)
+	assert.ErrorIs(t, err, ErrValidation)
+	assert.Zero(t, mock.GetTotalCallCount())
+}
+
+func TestCreateBatchBadAnswers(t *testing.T) {
+	for name, body := range map[string]any{
+		"no data":         map[string]any{"success": true},
+		"unreadable item": envelope(map[string]any{"failed": []any{map[string]any{"index": 0, "error": 5}}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterResponder("POST", custURL+"/batch", status(200, body))
+			_, err := c.Customers.CreateBatch(context.Background(), []CreateCustomerParams{{Email: "a@x.com"}})
+			assert.ErrorIs(t, err, ErrBadResponse)
+		})
+	}
+}
+
+func TestBatchFailureUnmarshal(t *testing.T) {
+	var f BatchFailure
+	require.NoError(t, json.Unmarshal([]byte(`{"index":3,"error":{"message":"m","details":"not a list"}}`), &f))
+	assert.Equal(t, BatchFailure{Index: 3, Message: "m"}, f)
+	assert.Error(t, json.Unmarshal([]byte(`{"index":"x"}`), &f))
+	assert.False(t, errors.Is(&f, ErrServer))
+}

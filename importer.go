@@ -1,0 +1,367 @@
+package commet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// ImportParams tune Import. The zero value (or nil) imports in batches of
+// 100, four requests at a time, with no client-side rate cap.
+type ImportParams struct {
+	// BatchSize is the number of customers per request, 1 to MaxBatchSize
+	// (default MaxBatchSize).
+	BatchSize int
+	// Concurrency is how many batch requests may be in flight at once
+	// (default 4).
+	Concurrency int
+	// RequestsPerSecond caps the rate of batch requests; 0 means no cap.
+	RequestsPerSecond float64
+	// MaxRetries is the retry budget of each batch request (default 10).
+	// Only failures the contract calls safe are retried: 408, 429 with
+	// Retry-After, 5xx, and network errors, each with the batch's
+	// Idempotency-Key, so no retry creates anything twice.
+	MaxRetries int
+	// OnResult, if set, is called once for every item read from the input,
+	// from one goroutine at a time, in no particular order.
+	OnResult func(ImportResult)
+	// OnProgress, if set, is called after each batch, from one goroutine at
+	// a time.
+	OnProgress func(ImportProgress)
+}
+
+// ImportOutcome says what happened to one imported item.
+type ImportOutcome int
+
+// The outcomes of an imported item.
+const (
+	// Created: the customer is new.
+	Created ImportOutcome = iota + 1
+	// Existed: a customer with the item's ID existed before the import
+	// started, and was left as it was.
+	Existed
+	// Failed: the item was refused or could not be sent; see ImportResult.Err.
+	Failed
+)
+
+// String returns "created", "existed" or "failed".
+func (o ImportOutcome) String() string {
+	switch o {
+	case Created:
+		return "created"
+	case Existed:
+		return "existed"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("ImportOutcome(%d)", int(o))
+}
+
+// ImportResult is the outcome of one item of an import.
+type ImportResult struct {
+	// Index is the item's position in the input, from 0.
+	Index int
+	// Item is the item as read from the input.
+	Item CreateCustomerParams
+	// Outcome is Created, Existed or Failed.
+	Outcome ImportOutcome
+	// Customer is the customer, unless the item failed.
+	Customer *Customer
+	// Err says why the item failed: a *BatchFailure (matching
+	// ErrValidation) for an item Commet refused, or the error of its whole
+	// batch request (an *APIError, ErrNetwork, or the context's error).
+	Err error
+}
+
+// ImportProgress is a running count of an import.
+type ImportProgress struct {
+	// Done is the number of items with an outcome so far:
+	// Created + Existed + Failed.
+	Done, Created, Existed, Failed int
+	// Elapsed is the time since the import started.
+	Elapsed time.Duration
+}
+
+// Rate is the number of items done per second so far.
+func (p ImportProgress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Done) / p.Elapsed.Seconds()
+}
+
+// Import creates every customer that items yields, in batches sent
+// concurrently, and returns the final count. Every item read gets exactly
+// one outcome, so Created + Existed + Failed is the number of items read.
+//
+// Import is safe to run again after a crash or a cancel: items with an ID
+// that were created by the earlier run come back as Existed, never as
+// duplicates. (Items without an ID cannot be told apart from new ones; give
+// every item an ID in a migration.) An item is Existed when its customer's
+// CreatedAt is before the start of this import, so that distinction trusts
+// the clocks of this machine and of Commet to agree within a second or so.
+//
+// When ctx is done, Import stops reading items, reports each item read but
+// not yet done as Failed with ctx's error, and returns the count with
+// ctx's error. Items whose request was in flight at that moment may have
+// been created all the same, their answer lost: run the import again to
+// settle them (they come back as Existed). A batch refused for the API key (401 or 403) stops the
+// import the same way, since no later batch could succeed. Failures of
+// single items never stop it. opts apply to every request.
+func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportParams, opts ...Option) (ImportProgress, error) {
+	p, err := params.withDefaults()
+	if err != nil {
+		return ImportProgress{}, err
+	}
+	if items == nil {
+		return ImportProgress{}, invalid("Import needs an iterator of items")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	run := &importRun{
+		customers: s,
+		params:    p,
+		opts:      opts,
+		start:     time.Now(),
+		cancel:    cancel,
+	}
+	if p.RequestsPerSecond > 0 {
+		run.limiter = rate.NewLimiter(rate.Limit(p.RequestsPerSecond), 1)
+	}
+
+	batches := make(chan importBatch, p.Concurrency)
+	var workers sync.WaitGroup
+	for range p.Concurrency {
+		workers.Go(func() {
+			for b := range batches {
+				run.send(ctx, b)
+			}
+		})
+	}
+	run.read(ctx, items, batches)
+	close(batches)
+	workers.Wait()
+
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.progress.Elapsed = time.Since(run.start)
+	return run.progress, context.Cause(ctx)
+}
+
+func (p *ImportParams) withDefaults() (ImportParams, error) {
+	var out ImportParams
+	if p != nil {
+		out = *p
+	}
+	switch {
+	case out.BatchSize < 0 || out.BatchSize > MaxBatchSize:
+		return out, invalid("BatchSize must be 1 to %d, or 0 for %d; got %d", MaxBatchSize, MaxBatchSize, out.BatchSize)
+	case out.Concurrency < 0:
+		return out, invalid("Concurrency must not be negative; got %d", out.Concurrency)
+	case out.RequestsPerSecond < 0:
+		return out, invalid("RequestsPerSecond must not be negative; got %v", out.RequestsPerSecond)
+	case out.MaxRetries < 0:
+		return out, invalid("MaxRetries must not be negative; got %d", out.MaxRetries)
+	}
+	if out.BatchSize == 0 {
+		out.BatchSize = MaxBatchSize
+	}
+	if out.Concurrency == 0 {
+		out.Concurrency = 4
+	}
+	if out.MaxRetries == 0 {
+		out.MaxRetries = 10
+	}
+	return out, nil
+}
+
+// importBatch is a slice of consecutive input items.
+type importBatch struct {
+	first int // input index of items[0]
+	items []CreateCustomerParams
+}
+
+// importRun is the shared state of one Import call.
+type importRun struct {
+	customers *CustomersService
+	params    ImportParams
+	opts      []Option
+	start     time.Time
+	limiter   *rate.Limiter // nil without RequestsPerSecond
+	cancel    context.CancelCauseFunc
+
+	mu         sync.Mutex // guards what follows, and serializes the callbacks
+	progress   ImportProgress
+	pauseUntil time.Time // set by a 429 with Retry-After, for every worker
+}
+
+// read groups items into batches and hands them to the workers, until the
+// input ends or ctx is done.
+func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
+	b := importBatch{items: make([]CreateCustomerParams, 0, r.params.BatchSize)}
+	next := 0
+	flush := func() bool {
+		if len(b.items) == 0 {
+			return true
+		}
+		select {
+		case batches <- b:
+		case <-ctx.Done():
+			r.fail(b, context.Cause(ctx))
+			return false
+		}
+		b = importBatch{first: next, items: make([]CreateCustomerParams, 0, r.params.BatchSize)}
+		return true
+	}
+	for item := range items {
+		b.items = append(b.items, item)
+		next++
+		if len(b.items) == r.params.BatchSize && !flush() {
+			return
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	flush()
+}
+
+// send creates one batch and reports the outcome of each of its items.
+func (r *importRun) send(ctx context.Context, b importBatch) {
+	if err := r.waitTurn(ctx); err != nil {
+		r.fail(b, err)
+		return
+	}
+	opts := append(r.opts[:len(r.opts):len(r.opts)],
+		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
+		WithMaxRetries(r.params.MaxRetries),
+		withRetryObserver(r.observeRetry),
+	)
+	res, err := r.customers.CreateBatch(ctx, b.items, opts...)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden) {
+			r.cancel(err) // no later batch can succeed with this key
+		}
+		r.fail(b, err)
+		return
+	}
+	customers, errs := matchBatch(b.items, res)
+	r.report(b, func(i int) (*Customer, error) { return customers[i], errs[i] })
+}
+
+// waitTurn blocks until the rate limiter and any pause asked for by a 429
+// let the next batch go.
+func (r *importRun) waitTurn(ctx context.Context) error {
+	r.mu.Lock()
+	pause := time.Until(r.pauseUntil)
+	r.mu.Unlock()
+	if err := sleep(ctx, pause); err != nil {
+		return context.Cause(ctx)
+	}
+	if r.limiter != nil {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return context.Cause(ctx)
+		}
+	}
+	return ctx.Err()
+}
+
+// observeRetry pauses every worker when Commet rate-limits one of them.
+func (r *importRun) observeRetry(err *APIError, wait time.Duration) {
+	if err.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if until := time.Now().Add(wait); until.After(r.pauseUntil) {
+		r.pauseUntil = until
+	}
+}
+
+func (r *importRun) fail(b importBatch, err error) {
+	r.report(b, func(int) (*Customer, error) { return nil, err })
+}
+
+// report counts and reports the outcome of every item of b.
+func (r *importRun) report(b importBatch, outcome func(i int) (*Customer, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range b.items {
+		res := ImportResult{Index: b.first + i, Item: b.items[i]}
+		res.Customer, res.Err = outcome(i)
+		switch {
+		case res.Err != nil:
+			res.Outcome, res.Customer = Failed, nil
+			r.progress.Failed++
+		case res.Customer.CreatedAt.Before(r.start):
+			res.Outcome = Existed
+			r.progress.Existed++
+		default:
+			res.Outcome = Created
+			r.progress.Created++
+		}
+		r.progress.Done++
+		if r.params.OnResult != nil {
+			r.params.OnResult(res)
+		}
+	}
+	if r.params.OnProgress != nil {
+		p := r.progress
+		p.Elapsed = time.Since(r.start)
+		r.params.OnProgress(p)
+	}
+}
+
+// matchBatch pairs each item with its customer or its error. Commet lists
+// the successful customers in input order, skipping the failed items; when
+// an answer does not line up that way, items are matched by ID, and an
+// item the answer does not account for fails with ErrBadResponse rather
+// than being lost.
+func matchBatch(items []CreateCustomerParams, res *BatchResult) ([]*Customer, []error) {
+	customers := make([]*Customer, len(items))
+	errs := make([]error, len(items))
+	for i := range res.Failed {
+		if f := &res.Failed[i]; f.Index >= 0 && f.Index < len(items) && errs[f.Index] == nil {
+			errs[f.Index] = f
+		}
+	}
+	j, inOrder := 0, true
+	for i := range items {
+		if errs[i] != nil {
+			continue
+		}
+		if j >= len(res.Successful) || items[i].ID != "" && items[i].ID != res.Successful[j].ExternalID {
+			inOrder = false
+			break
+		}
+		customers[i] = &res.Successful[j]
+		j++
+	}
+	if inOrder && j == len(res.Successful) {
+		return customers, errs
+	}
+	byID := make(map[string]*Customer, len(res.Successful))
+	for k := range res.Successful {
+		if id := res.Successful[k].ExternalID; id != "" {
+			byID[id] = &res.Successful[k]
+		}
+	}
+	for i := range items {
+		if errs[i] != nil {
+			continue
+		}
+		customers[i] = byID[items[i].ID]
+		if items[i].ID == "" || customers[i] == nil {
+			customers[i] = nil
+			errs[i] = fmt.Errorf("%w: the batch answer does not account for item %d", ErrBadResponse, i)
+		}
+	}
+	return customers, errs
+}
