@@ -1,0 +1,257 @@
+package commet_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/commettest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The user stories of the SDK, end to end against commettest.
+
+func newFake(t *testing.T, opts ...commet.Option) (*commettest.Server, *commet.Client) {
+	t.Helper()
+	srv := commettest.NewServer()
+	t.Cleanup(srv.Close)
+	opts = append([]commet.Option{commet.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)
+	return srv, srv.Client(opts...)
+}
+
+func TestSignUpTwiceGivesOneCustomer(t *testing.T) {
+	_, client := newFake(t)
+	ctx := context.Background()
+	params := &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42", FullName: "Ada"}
+	first, err := client.Customers.Create(ctx, params)
+	require.NoError(t, err)
+	second, err := client.Customers.Create(ctx, params) // the sign-up request was retried
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, second.ID)
+
+	// Even with a different email, the ID decides: the first record stays.
+	third, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "other@example.com", ID: "user_42"})
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, third.ID)
+	assert.Equal(t, "ada@example.com", third.Email)
+
+	n := 0
+	for _, err := range client.Customers.All(ctx, nil) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 1, n)
+}
+
+func TestSignUpRetriedThroughFaultsGivesOneCustomer(t *testing.T) {
+	srv, client := newFake(t)
+	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers", Status: 503, Times: 2})
+	var resp commet.Response
+	cust, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{Email: "a@example.com"}, commet.WithResponseInto(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, 3, resp.Attempts)
+	got, err := client.Customers.Get(context.Background(), cust.ID)
+	require.NoError(t, err)
+	assert.Equal(t, cust.ID, got.ID)
+}
+
+func TestMigrationOf5000ThenIterate(t *testing.T) {
+	_, client := newFake(t)
+	ctx := context.Background()
+	sum, err := client.Customers.Import(ctx, people(5000), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 5000, sum.Created)
+
+	seen := make(map[string]bool, 5000)
+	for c, err := range client.Customers.All(ctx, &commet.ListCustomersParams{Limit: 37}) {
+		require.NoError(t, err)
+		require.False(t, seen[c.ExternalID], "duplicate %s", c.ExternalID)
+		seen[c.ExternalID] = true
+	}
+	assert.Len(t, seen, 5000)
+}
+
+func TestUpdateAndArchiveRoundTrip(t *testing.T) {
+	_, client := newFake(t)
+	ctx := context.Background()
+	created, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
+		Email: "a@example.com", ID: "user_1", FullName: "Ada", Timezone: "Europe/London",
+		Metadata: map[string]any{"plan": "pro"},
+	})
+	require.NoError(t, err)
+
+	updated, err := client.Customers.Update(ctx, "user_1", &commet.UpdateCustomerParams{
+		Email:    commet.Ptr("new@example.com"),
+		FullName: commet.Ptr(""), // cleared
+		Address:  &commet.Address{Line1: "1 Main St", City: "Austin", PostalCode: "78701", Country: "US"},
+		Metadata: map[string]any{},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, updated.ID)
+	assert.Equal(t, "new@example.com", updated.Email)
+	assert.Empty(t, updated.FullName)
+	assert.Equal(t, "Europe/London", updated.Timezone, "fields not sent are unchanged")
+	assert.Empty(t, updated.Metadata)
+
+	got, err := client.Customers.Get(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, updated.Email, got.Email)
+
+	archived, err := client.Customers.Archive(ctx, created.ID)
+	require.NoError(t, err)
+	assert.False(t, archived.IsActive)
+	got, err = client.Customers.Get(ctx, "user_1")
+	require.NoError(t, err, "archived customers stay readable")
+	assert.False(t, got.IsActive)
+
+	page, err := client.Customers.List(ctx, &commet.ListCustomersParams{IsActive: commet.Ptr(true)})
+	require.NoError(t, err)
+	assert.Empty(t, page.Data)
+	page, err = client.Customers.List(ctx, &commet.ListCustomersParams{IsActive: commet.Ptr(false)})
+	require.NoError(t, err)
+	assert.Len(t, page.Data, 1)
+
+	_, err = client.Customers.Get(ctx, "user_404")
+	assert.ErrorIs(t, err, commet.ErrNotFound)
+}
+
+func TestValidationErrorsNameTheirField(t *testing.T) {
+	_, client := newFake(t)
+	ctx := context.Background()
+	cases := map[string]struct {
+		params commet.CreateCustomerParams
+		field  string
+	}{
+		"malformed email":             {commet.CreateCustomerParams{Email: "not-an-email"}, "billingEmail"},
+		"unknown timezone":            {commet.CreateCustomerParams{Email: "a@x.com", Timezone: "Mars/Olympus"}, "timezone"},
+		"3-letter country":            {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{Line1: "1", City: "c", PostalCode: "1", Country: "USA"}}, "address.country"},
+		"address without line1":       {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{City: "c", PostalCode: "1", Country: "US"}}, "address.line1"},
+		"address without city":        {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{Line1: "1", PostalCode: "1", Country: "US"}}, "address.city"},
+		"address without postal code": {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{Line1: "1", City: "c", Country: "US"}}, "address.postalCode"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := client.Customers.Create(ctx, &tc.params)
+			require.ErrorIs(t, err, commet.ErrValidation)
+			var apiErr *commet.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 400, apiErr.StatusCode)
+			assert.Contains(t, apiErr.FieldErrors, tc.field)
+			assert.NotEmpty(t, apiErr.RequestID)
+		})
+	}
+	t.Run("clearing the email on update", func(t *testing.T) {
+		_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "a@x.com", ID: "u1"})
+		require.NoError(t, err)
+		_, err = client.Customers.Update(ctx, "u1", &commet.UpdateCustomerParams{Email: commet.Ptr("")})
+		var apiErr *commet.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.ErrorIs(t, err, commet.ErrValidation)
+		assert.Contains(t, apiErr.FieldErrors, "billingEmail")
+	})
+	t.Run("list limit checked locally, nothing sent", func(t *testing.T) {
+		_, err := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 1000})
+		assert.ErrorIs(t, err, commet.ErrValidation)
+	})
+}
+
+func TestWrongKeyIsUnauthorized(t *testing.T) {
+	srv := commettest.NewServer(commettest.WithAPIKey("ck_test_right"))
+	defer srv.Close()
+	client, err := commet.NewClient("ck_test_wrong", commet.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = client.Customers.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, commet.ErrUnauthorized)
+	assert.NotContains(t, err.Error(), "ck_test_wrong")
+}
+
+// people yields n valid customers with IDs user_0 to user_{n-1}.
+func people(n int) iter.Seq[commet.CreateCustomerParams] {
+	return func(yield func(commet.CreateCustomerParams) bool) {
+		for i := range n {
+			if !yield(commet.CreateCustomerParams{Email: fmt.Sprintf("user%d@example.com", i), ID: fmt.Sprintf("user_%d", i)}) {
+				return
+			}
+		}
+	}
+}
+
+func count(t *testing.T, client *commet.Client) int {
+	n := 0
+	for _, err := range client.Customers.All(context.Background(), nil) {
+		require.NoError(t, err)
+		n++
+	}
+	return n
+}
+
+func TestBatchWithOneInvalidItemAmong99Good(t *testing.T) {
+	_, client := newFake(t)
+	items := make([]commet.CreateCustomerParams, 0, 100)
+	for p := range people(100) {
+		items = append(items, p)
+	}
+	items[42].Email = "broken"
+	res, err := client.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Len(t, res.Successful, 99)
+	require.Len(t, res.Failed, 1)
+	assert.Equal(t, 42, res.Failed[0].Index)
+	assert.ErrorIs(t, &res.Failed[0], commet.ErrValidation)
+	assert.Equal(t, 99, count(t, client))
+
+	// The same batch again: existing IDs come back, nothing is duplicated.
+	items[42].Email = "fixed@example.com"
+	res, err = client.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Len(t, res.Successful, 100)
+	assert.Empty(t, res.Failed)
+	assert.Equal(t, 100, count(t, client))
+}
+
+func TestImportCrashHalfwayThenRerun(t *testing.T) {
+	const n = 3000
+	_, client := newFake(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	crash := errors.New("the migration host went down")
+	var mu sync.Mutex
+	var results int
+	first, err := client.Customers.Import(ctx, people(n), &commet.ImportParams{
+		BatchSize: 50, Concurrency: 2,
+		OnResult: func(commet.ImportResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			if results++; results == n/2 {
+				cancel(crash)
+			}
+		},
+	})
+	require.ErrorIs(t, err, crash)
+	assert.Less(t, first.Done, n, "the first run stopped early")
+	assert.Equal(t, first.Done, first.Created+first.Existed+first.Failed)
+
+	second, err := client.Customers.Import(context.Background(), people(n), nil)
+	require.NoError(t, err)
+	assert.Equal(t, n, second.Created+second.Existed)
+	assert.Zero(t, second.Failed)
+	assert.GreaterOrEqual(t, second.Existed, first.Created)
+	assert.Equal(t, n, count(t, client), "exactly n customers, no duplicates")
+}
+
+func TestImportSurvivesA429Storm(t *testing.T) {
+	srv, client := newFake(t)
+	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 25})
+	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers/batch", Status: http.StatusServiceUnavailable, Times: 5})
+	sum, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportParams{BatchSize: 100, Concurrency: 4, MaxRetries: 40})
+	require.NoError(t, err)
+	assert.Equal(t, 2000, sum.Created)
+	assert.Zero(t, sum.Failed)
+	assert.Equal(t, 2000, count(t, client))
+}
