@@ -1,0 +1,156 @@
+package commet_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/commettest"
+)
+
+var benchN = flag.Int("bench-customers", 100_000, "customers per op in BenchmarkImport and BenchmarkExport")
+
+// BenchmarkImport compares, side by side, importing the same customers into
+// commettest over loopback with Import and with a loop of single Creates.
+func BenchmarkImport(b *testing.B) {
+	n := *benchN
+	b.Run("importer", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			srv := commettest.NewServer()
+			client := srv.Client()
+			b.StartTimer()
+			sum, err := client.Customers.Import(context.Background(), people(n), &commet.ImportParams{Concurrency: 4})
+			if err != nil || sum.Created != n {
+				b.Fatalf("import: %+v, %v", sum, err)
+			}
+			b.StopTimer()
+			srv.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "customers/s")
+	})
+	b.Run("create-loop", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			srv := commettest.NewServer()
+			client := srv.Client()
+			b.StartTimer()
+			for p := range people(n) {
+				if _, err := client.Customers.Create(context.Background(), &p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			srv.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "customers/s")
+	})
+}
+
+// seeded returns a commettest server holding n customers.
+func seeded(b *testing.B, n int) (*commettest.Server, *commet.Client) {
+	srv := commettest.NewServer()
+	client := srv.Client()
+	if _, err := client.Customers.Import(context.Background(), people(n), nil); err != nil {
+		b.Fatal(err)
+	}
+	return srv, client
+}
+
+// BenchmarkExport walks every customer with All, against the same walk done
+// with raw net/http and encoding/json: the SDK's cost over the bare minimum.
+func BenchmarkExport(b *testing.B) {
+	n := *benchN
+	srv, client := seeded(b, n)
+	defer srv.Close()
+	b.Run("sdk-all", func(b *testing.B) {
+		for b.Loop() {
+			got := 0
+			for _, err := range client.Customers.All(context.Background(), nil) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				got++
+			}
+			if got != n {
+				b.Fatalf("got %d customers", got)
+			}
+		}
+	})
+	b.Run("raw-net-http", func(b *testing.B) {
+		hc := &http.Client{}
+		for b.Loop() {
+			got, cursor := 0, ""
+			for {
+				q := url.Values{"limit": {"100"}}
+				if cursor != "" {
+					q.Set("cursor", cursor)
+				}
+				var page struct {
+					Data       []commet.Customer `json:"data"`
+					HasMore    bool              `json:"hasMore"`
+					NextCursor string            `json:"nextCursor"`
+				}
+				rawGet(b, hc, srv.URL+"/api/v1/customers?"+q.Encode(), &page)
+				got += len(page.Data)
+				if !page.HasMore {
+					break
+				}
+				cursor = page.NextCursor
+			}
+			if got != n {
+				b.Fatalf("got %d customers", got)
+			}
+		}
+	})
+}
+
+// BenchmarkGet is one Get through the SDK against the same request done
+// with raw net/http.
+func BenchmarkGet(b *testing.B) {
+	srv, client := seeded(b, 100)
+	defer srv.Close()
+	b.Run("sdk", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw-net-http", func(b *testing.B) {
+		hc := &http.Client{}
+		for b.Loop() {
+			var env struct {
+				Data *commet.Customer `json:"data"`
+			}
+			rawGet(b, hc, srv.URL+"/api/v1/customers/user_7", &env)
+		}
+	})
+}
+
+func rawGet(b *testing.B, hc *http.Client, target string, out any) {
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("x-api-key", "ck_test_bench")
+	req.Header.Set("Commet-Version", commet.DefaultAPIVersion)
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatal(fmt.Sprint("status ", resp.StatusCode))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		b.Fatal(err)
+	}
+}
