@@ -1,0 +1,241 @@
+package commettest
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAuth(t *testing.T) {
+	srv := newServer(t)
+	for name, key := range map[string]string{"missing": "", "no ck_ prefix": "sk_live_1"} {
+		r := call(t, srv, "GET", "/api/v1/customers", nil, "x-api-key", key)
+		assert.Equal(t, 401, r.Status, name)
+		assert.Equal(t, "unauthorized", r.Body["code"], name)
+		assert.Equal(t, false, r.Body["success"])
+	}
+	only := newServer(t, WithAPIKey("ck_test_only"))
+	assert.Equal(t, 401, call(t, only, "GET", "/api/v1/customers", nil).Status)
+	assert.Equal(t, 200, call(t, only, "GET", "/api/v1/customers", nil, "x-api-key", "ck_test_only").Status)
+}
+
+func TestCreateAndGet(t *testing.T) {
+	srv := newServer(t)
+	r := call(t, srv, "POST", "/api/v1/customers", map[string]any{
+		"billingEmail": "ada@example.com", "externalId": "user_1", "fullName": "Ada", "domain": "ada.dev",
+		"website": "https://ada.dev", "timezone": "Europe/London", "language": "en", "industry": "math",
+		"metadata": map[string]any{"plan": "pro"}, "unknownField": 1,
+		"address": map[string]any{"line1": "1 Loop", "city": "London", "postalCode": "N1", "country": "gb"},
+	})
+	require.Equal(t, 201, r.Status, string(r.Raw))
+	assert.Equal(t, true, r.Body["success"])
+	c := data(r)
+	assert.Regexp(t, `^cus_[0-9a-f]{24}$`, c["id"])
+	assert.Regexp(t, `^org_`, c["organizationId"])
+	for k, v := range map[string]any{"externalId": "user_1", "billingEmail": "ada@example.com", "fullName": "Ada",
+		"domain": "ada.dev", "website": "https://ada.dev", "timezone": "Europe/London", "language": "en",
+		"industry": "math", "isActive": true} {
+		assert.Equal(t, v, c[k], k)
+	}
+	assert.Equal(t, map[string]any{"plan": "pro"}, c["metadata"])
+	assert.NotContains(t, c, "address", "the address is request-only")
+	assert.NotEmpty(t, c["createdAt"])
+	assert.Equal(t, c["createdAt"], c["updatedAt"])
+
+	for _, id := range []string{c["id"].(string), "user_1"} {
+		g := call(t, srv, "GET", "/api/v1/customers/"+id, nil)
+		require.Equal(t, 200, g.Status)
+		assert.Equal(t, c, data(g), "by %s", id)
+	}
+	nf := call(t, srv, "GET", "/api/v1/customers/nobody", nil)
+	assert.Equal(t, 404, nf.Status)
+	assert.Equal(t, "not_found", nf.Body["code"])
+}
+
+func TestCreateIsIdempotentOnExternalID(t *testing.T) {
+	srv := newServer(t)
+	first := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "u1"})
+	again := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "other@x.com", "externalId": "u1"})
+	assert.Equal(t, 201, first.Status)
+	assert.Equal(t, 200, again.Status)
+	assert.Equal(t, data(first), data(again), "the existing record, unchanged")
+	assert.Equal(t, 1, srv.Len())
+	// Without an external ID, each create is a new customer.
+	call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"})
+	call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"})
+	assert.Equal(t, 3, srv.Len())
+}
+
+func TestValidation(t *testing.T) {
+	srv := newServer(t)
+	addr := func(over map[string]any) map[string]any {
+		a := map[string]any{"line1": "1 Rd", "city": "Austin", "postalCode": "78701", "country": "US"}
+		for k, v := range over {
+			if v == nil {
+				delete(a, k)
+			} else {
+				a[k] = v
+			}
+		}
+		return a
+	}
+	cases := map[string]struct {
+		body   any
+		fields []string
+	}{
+		"email missing":            {map[string]any{"fullName": "x"}, []string{"billingEmail"}},
+		"email blank":              {map[string]any{"billingEmail": "  "}, []string{"billingEmail"}},
+		"email malformed":          {map[string]any{"billingEmail": "nope"}, []string{"billingEmail"}},
+		"email with a name":        {map[string]any{"billingEmail": "Ada <a@x.com>"}, []string{"billingEmail"}},
+		"email not a string":       {map[string]any{"billingEmail": 5}, []string{"billingEmail"}},
+		"externalId blank":         {map[string]any{"billingEmail": "a@x.com", "externalId": " "}, []string{"externalId"}},
+		"externalId too long":      {map[string]any{"billingEmail": "a@x.com", "externalId": strings.Repeat("x", 256)}, []string{"externalId"}},
+		"timezone unknown":         {map[string]any{"billingEmail": "a@x.com", "timezone": "Mars/Base"}, []string{"timezone"}},
+		"timezone Local":           {map[string]any{"billingEmail": "a@x.com", "timezone": "Local"}, []string{"timezone"}},
+		"metadata an array":        {map[string]any{"billingEmail": "a@x.com", "metadata": []int{1}}, []string{"metadata"}},
+		"metadata a string":        {map[string]any{"billingEmail": "a@x.com", "metadata": "x"}, []string{"metadata"}},
+		"address not an object":    {map[string]any{"billingEmail": "a@x.com", "address": "1 Rd"}, []string{"address"}},
+		"address without line1":    {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"line1": nil})}, []string{"address.line1"}},
+		"address without city":     {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"city": nil})}, []string{"address.city"}},
+		"address without postcode": {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"postalCode": nil})}, []string{"address.postalCode"}},
+		"address without country":  {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": nil})}, []string{"address.country"}},
+		"country of 3 letters":     {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "USA"})}, []string{"address.country"}},
+		"country with digits":      {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "U1"})}, []string{"address.country"}},
+		"every error at once": {map[string]any{"billingEmail": "bad", "timezone": "Nowhere", "metadata": 3, "fullName": true},
+			[]string{"billingEmail", "fullName", "timezone", "metadata"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := call(t, srv, "POST", "/api/v1/customers", tc.body)
+			assert.Equal(t, 400, r.Status)
+			assert.Equal(t, "validation_error", r.Body["code"])
+			assert.ElementsMatch(t, tc.fields, fieldsOf(r))
+		})
+	}
+	assert.Zero(t, srv.Len(), "nothing invalid was stored")
+
+	ok := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "timezone": "America/Argentina/Buenos_Aires", "address": addr(nil)})
+	assert.Equal(t, 201, ok.Status, string(ok.Raw))
+}
+
+func TestMalformedBodies(t *testing.T) {
+	srv := newServer(t, WithMaxBodyBytes(1024))
+	for name, body := range map[string]string{"empty": "", "truncated": `{"billingEmail":`, "an array": `[1]`, "a string": `"x"`, "null": "null"} {
+		r := call(t, srv, "POST", "/api/v1/customers", body)
+		assert.Equal(t, 400, r.Status, name)
+		assert.Equal(t, "invalid_json", r.Body["code"], name)
+		r = call(t, srv, "PUT", "/api/v1/customers/x", body)
+		assert.Contains(t, []int{400, 404}, r.Status, name)
+	}
+	big := fmt.Sprintf(`{"billingEmail":"a@x.com","fullName":%q}`, strings.Repeat("x", 2000))
+	r := call(t, srv, "POST", "/api/v1/customers", big)
+	assert.Equal(t, 413, r.Status)
+	assert.Equal(t, "payload_too_large", r.Body["code"])
+}
+
+func TestRoutes(t *testing.T) {
+	srv := newServer(t)
+	assert.Equal(t, 404, call(t, srv, "GET", "/api/v1/nothing", nil).Status)
+	assert.Equal(t, 404, call(t, srv, "GET", "/api/v1/customers/a/b", nil).Status)
+	assert.Equal(t, 405, call(t, srv, "DELETE", "/api/v1/customers/x", nil).Status)
+	assert.Equal(t, 405, call(t, srv, "PUT", "/api/v1/customers", nil).Status)
+
+	// An escaped slash or dots stay one ID: they never reach another route.
+	call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "../batch"})
+	r := call(t, srv, "GET", "/api/v1/customers/"+url.PathEscape("../batch"), nil)
+	assert.Equal(t, 200, r.Status)
+	assert.Equal(t, "../batch", data(r)["externalId"])
+	assert.Equal(t, 404, call(t, srv, "GET", "/api/v1/customers/%2E%2E", nil).Status)
+}
+
+func TestUpdate(t *testing.T) {
+	srv := newServer(t)
+	c := data(call(t, srv, "POST", "/api/v1/customers", map[string]any{
+		"billingEmail": "a@x.com", "externalId": "u1", "fullName": "Ada", "timezone": "UTC", "metadata": map[string]any{"a": 1},
+	}))
+	r := call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"fullName": "", "billingEmail": "b@x.com", "metadata": map[string]any{}})
+	require.Equal(t, 200, r.Status, string(r.Raw))
+	u := data(r)
+	assert.Equal(t, "b@x.com", u["billingEmail"])
+	assert.NotContains(t, u, "fullName", "cleared")
+	assert.NotContains(t, u, "metadata", "{} clears it")
+	assert.Equal(t, "UTC", u["timezone"], "absent fields are unchanged")
+	assert.Equal(t, c["createdAt"], u["createdAt"])
+	assert.NotEqual(t, c["updatedAt"], u["updatedAt"])
+
+	bad := call(t, srv, "PUT", "/api/v1/customers/"+c["id"].(string), map[string]any{"billingEmail": "", "timezone": "Nope/Nope"})
+	assert.Equal(t, 400, bad.Status)
+	assert.ElementsMatch(t, []string{"billingEmail", "timezone"}, fieldsOf(bad))
+	assert.Equal(t, "b@x.com", data(call(t, srv, "GET", "/api/v1/customers/u1", nil))["billingEmail"], "a refused update changes nothing")
+	assert.Equal(t, 404, call(t, srv, "PUT", "/api/v1/customers/nobody", map[string]any{}).Status)
+}
+
+func TestArchive(t *testing.T) {
+	srv := newServer(t)
+	call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "u1"})
+	assert.Equal(t, 200, call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"isActive": true}).Status, "true on an active customer is a no-op")
+	r := call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"isActive": false})
+	require.Equal(t, 200, r.Status)
+	assert.Equal(t, false, data(r)["isActive"])
+
+	re := call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"isActive": true})
+	assert.Equal(t, 400, re.Status)
+	assert.Equal(t, []string{"isActive"}, fieldsOf(re))
+	assert.Contains(t, fmt.Sprint(re.Body["details"]), "cannot be reactivated")
+
+	g := call(t, srv, "GET", "/api/v1/customers/u1", nil)
+	assert.Equal(t, false, data(g)["isActive"], "archived customers stay readable and archived")
+	assert.Equal(t, 200, call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"fullName": "Still here"}).Status)
+	assert.Equal(t, 400, call(t, srv, "PUT", "/api/v1/customers/u1", map[string]any{"isActive": "no"}).Status)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	srv := newServer(t)
+	body := map[string]any{"billingEmail": "a@x.com"} // no externalId: only the key prevents a duplicate
+	first := call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k1")
+	again := call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k1")
+	assert.Equal(t, 201, again.Status)
+	assert.Equal(t, first.Raw, again.Raw, "the first answer, replayed")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Empty(t, first.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 1, srv.Len())
+
+	other := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "b@x.com"}, "Idempotency-Key", "k1")
+	assert.Equal(t, 409, other.Status)
+	assert.Equal(t, "idempotency_key_reused", other.Body["code"])
+	assert.Equal(t, 1, srv.Len())
+
+	// A validation failure is kept and replayed too.
+	bad := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "x"}, "Idempotency-Key", "k2")
+	assert.Equal(t, bad.Raw, call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "x"}, "Idempotency-Key", "k2").Raw)
+}
+
+func TestIdempotencyKeyUnderConcurrency(t *testing.T) {
+	srv := newServer(t)
+	var wg sync.WaitGroup
+	bodies := make([][]byte, 16)
+	for i := range bodies {
+		wg.Go(func() {
+			bodies[i] = call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"}, "Idempotency-Key", "same").Raw
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, srv.Len(), "concurrent requests with one key run once")
+	for _, b := range bodies {
+		assert.Equal(t, bodies[0], b)
+	}
+}
+
+func TestInjectedServerErrorsAreNotKeptForReplay(t *testing.T) {
+	srv := newServer(t)
+	srv.InjectFault(Fault{Status: 503})
+	body := map[string]any{"billingEmail": "a@x.com"}
+	assert.Equal(t, 503, call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k").Status)
+	assert.Equal(t, 201, call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k").Status)
+	assert.Equal(t, 1, srv.Len())
+}
