@@ -85,14 +85,15 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
-	var env struct {
+	// encoding/json appends into the capacity it finds: size it once.
+	env := struct {
 		Data *BatchResult `json:"data"`
-	}
+	}{&BatchResult{Successful: make([]Customer, 0, len(items))}}
 	if err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body}, &env, opts); err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
-		return nil, fmt.Errorf("%w: the batch answer has no data", ErrBadResponse)
+	if env.Data == nil || len(env.Data.Successful)+len(env.Data.Failed) == 0 {
+		return nil, fmt.Errorf("%w: the batch answer accounts for none of its %d items", ErrBadResponse, len(items))
 	}
 	return env.Data, nil
 }

@@ -62,6 +62,8 @@ func TestCreateBatchSizeIsCheckedBeforeSending(t *testing.T) {
 func TestCreateBatchBadAnswers(t *testing.T) {
 	for name, body := range map[string]any{
 		"no data":         map[string]any{"success": true},
+		"null data":       map[string]any{"success": true, "data": nil},
+		"empty lists":     envelope(map[string]any{"successful": []any{}, "failed": []any{}}),
 		"unreadable item": envelope(map[string]any{"failed": []any{map[string]any{"index": 0, "error": 5}}}),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package commet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -180,7 +181,8 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 	if err != nil {
 		return nil, invalid("encoding the list query: %v", err)
 	}
-	page := new(Page[Customer])
+	// encoding/json appends into the capacity it finds: size it once.
+	page := &Page[Customer]{Data: make([]Customer, 0, cmp.Or(p.Limit, 20))}
 	if err := s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q}, page, opts); err != nil {
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package commettest
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,6 +39,8 @@ type Handler struct {
 	now     func() time.Time
 	maxBody int64
 	orgID   string
+	idBase  uint64 // random, mixed into customer IDs
+	idCount uint64 // customers created; guarded by the store's lock
 
 	store    *store
 	idem     *idempotency
@@ -50,6 +54,7 @@ func NewHandler(opts ...Option) *Handler {
 		now:     time.Now,
 		maxBody: DefaultMaxBodyBytes,
 		orgID:   "org_" + randomHex(12),
+		idBase:  mrand.Uint64(),
 		store:   newStore(),
 		idem:    newIdempotency(),
 	}
@@ -206,6 +211,18 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(a.status)
 	w.Write(a.body)
+}
+
+// newCustomerID returns "cus_" and 24 hex digits: a random per-server
+// prefix and the count of customers scrambled by a bijection, so IDs are
+// unique without a crypto/rand read per customer and do not show their
+// order. Called with the store's lock held.
+func (h *Handler) newCustomerID() string {
+	h.idCount++
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(h.idBase>>32))
+	binary.BigEndian.PutUint64(b[4:], (h.idCount^h.idBase)*0x9E3779B97F4A7C15) // odd factor: a bijection
+	return "cus_" + hex.EncodeToString(b[:])
 }
 
 func randomHex(n int) string {

@@ -24,14 +24,14 @@ func notFound() answer {
 
 // createOne validates and stores one create body: 201 for a new customer,
 // 200 with the existing one when its externalId is taken.
-func (h *Handler) createOne(b body) (customer, int, fields) {
+func (h *Handler) createOne(b *body) (customer, int, fields) {
 	c, errs := newCustomer(b)
 	if len(errs) > 0 {
 		return customer{}, http.StatusBadRequest, errs
 	}
 	now := h.now().UTC()
 	c.OrganizationID, c.CreatedAt, c.UpdatedAt = h.orgID, now, now
-	stored, created := h.store.create(c, func() string { return "cus_" + randomHex(12) })
+	stored, created := h.store.create(c, h.newCustomerID)
 	if created {
 		return stored, http.StatusCreated, nil
 	}
@@ -43,7 +43,7 @@ func (h *Handler) create(_ string, _ url.Values, raw []byte) answer {
 	if !ok {
 		return invalidJSON()
 	}
-	c, status, errs := h.createOne(b)
+	c, status, errs := h.createOne(&b)
 	if errs != nil {
 		return validationAnswer(errs)
 	}
@@ -70,14 +70,14 @@ func (h *Handler) createBatch(_ string, _ url.Values, raw []byte) answer {
 	out := struct {
 		Successful []customer     `json:"successful"`
 		Failed     []batchFailure `json:"failed"`
-	}{Successful: []customer{}, Failed: []batchFailure{}}
+	}{Successful: make([]customer, 0, len(req.Customers)), Failed: []batchFailure{}}
 	for i, item := range req.Customers {
 		b, ok := parseBody(item)
 		if !ok {
 			out.Failed = append(out.Failed, batchFailure{i, "The item must be a JSON object", item})
 			continue
 		}
-		c, _, errs := h.createOne(b)
+		c, _, errs := h.createOne(&b)
 		if errs != nil {
 			out.Failed = append(out.Failed, batchFailure{i, errs[0].Field + ": " + errs[0].Message, item})
 			continue
@@ -102,7 +102,7 @@ func (h *Handler) update(id string, _ url.Values, raw []byte) answer {
 	}
 	var errs fields
 	c, found := h.store.update(id, func(c *customer) bool {
-		if errs = applyUpdate(c, b); len(errs) > 0 {
+		if errs = applyUpdate(c, &b); len(errs) > 0 {
 			return false
 		}
 		c.UpdatedAt = h.now().UTC()

@@ -20,93 +20,6 @@ type fields []fieldError
 
 func (f *fields) add(field, message string) { *f = append(*f, fieldError{field, message}) }
 
-// address is the request-only billing address.
-type address struct {
-	Line1, Line2, City, State, PostalCode, Country string
-}
-
-// body is a request body decoded field by field, so that each field's type
-// is checked on its own, unknown fields are ignored, and an absent field
-// can be told from an empty one.
-type body map[string]json.RawMessage
-
-// parseBody decodes a JSON object; ok is false for anything else.
-func parseBody(raw []byte) (body, bool) {
-	var b body
-	if err := json.Unmarshal(raw, &b); err != nil || b == nil {
-		return nil, false
-	}
-	return b, true
-}
-
-// str reads an optional string field: present is false when it is absent
-// or null.
-func (b body) str(name, prefix string, errs *fields) (v string, present bool) {
-	raw, ok := b[name]
-	if !ok || isNull(raw) {
-		return "", false
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		errs.add(prefix+name, "Must be a string")
-		return "", false
-	}
-	return v, true
-}
-
-func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
-
-// stringFields are the optional strings of create and update, beside
-// billingEmail and externalId.
-var stringFields = []string{"fullName", "domain", "website", "timezone", "language", "industry"}
-
-// setString stores a validated optional string on c.
-func setString(c *customer, name, v string) {
-	switch name {
-	case "fullName":
-		c.FullName = v
-	case "domain":
-		c.Domain = v
-	case "website":
-		c.Website = v
-	case "timezone":
-		c.Timezone = v
-	case "language":
-		c.Language = v
-	case "industry":
-		c.Industry = v
-	}
-}
-
-// applyFields checks and applies every customer field present in b to c,
-// the same way for create and update.
-func (b body) applyFields(c *customer, errs *fields) {
-	if email, ok := b.str("billingEmail", "", errs); ok {
-		checkEmail(email, errs)
-		c.BillingEmail = strings.TrimSpace(email)
-	} else if _, sent := b["billingEmail"]; sent && !errs.has("billingEmail") {
-		errs.add("billingEmail", "Email is required") // null
-	}
-	for _, name := range stringFields {
-		v, ok := b.str(name, "", errs)
-		if !ok {
-			if raw, sent := b[name]; sent && isNull(raw) {
-				setString(c, name, "") // null clears, like ""
-			}
-			continue
-		}
-		if name == "timezone" && v != "" {
-			checkTimezone(v, errs)
-		}
-		setString(c, name, v)
-	}
-	if raw, ok := b["metadata"]; ok {
-		c.Metadata = parseMetadata(raw, errs)
-	}
-	if raw, ok := b["address"]; ok {
-		c.address = parseAddress(raw, errs)
-	}
-}
-
 func (f fields) has(field string) bool {
 	for _, e := range f {
 		if e.Field == field {
@@ -114,6 +27,91 @@ func (f fields) has(field string) bool {
 		}
 	}
 	return false
+}
+
+// address is the request-only billing address.
+type address struct {
+	Line1, Line2, City, State, PostalCode, Country string
+}
+
+// body is a customer in a request, each field kept raw so that its type is
+// checked on its own, unknown fields are ignored, and an absent field (nil)
+// can be told from a null one.
+type body struct {
+	BillingEmail json.RawMessage `json:"billingEmail"`
+	ExternalID   json.RawMessage `json:"externalId"`
+	FullName     json.RawMessage `json:"fullName"`
+	Domain       json.RawMessage `json:"domain"`
+	Website      json.RawMessage `json:"website"`
+	Timezone     json.RawMessage `json:"timezone"`
+	Language     json.RawMessage `json:"language"`
+	Industry     json.RawMessage `json:"industry"`
+	Metadata     json.RawMessage `json:"metadata"`
+	Address      json.RawMessage `json:"address"`
+	IsActive     json.RawMessage `json:"isActive"`
+}
+
+// parseBody decodes a JSON object; ok is false for anything else.
+func parseBody(raw []byte) (b body, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return b, false
+	}
+	return b, json.Unmarshal(raw, &b) == nil
+}
+
+// str reads an optional string field: present is false when it is absent
+// or null. Strings without escapes, the usual case, skip a second decode.
+func str(raw json.RawMessage, field string, errs *fields) (v string, present bool) {
+	if raw == nil || isNull(raw) {
+		return "", false
+	}
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : n-1]), true
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		errs.add(field, "Must be a string")
+		return "", false
+	}
+	return v, true
+}
+
+func isNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) }
+
+// applyFields checks and applies every customer field present in b to c,
+// the same way for create and update.
+func (b *body) applyFields(c *customer, errs *fields) {
+	if email, ok := str(b.BillingEmail, "billingEmail", errs); ok {
+		checkEmail(email, errs)
+		c.BillingEmail = strings.TrimSpace(email)
+	} else if b.BillingEmail != nil && !errs.has("billingEmail") {
+		errs.add("billingEmail", "Email is required") // null
+	}
+	for _, f := range []struct {
+		raw   json.RawMessage
+		name  string
+		field *string
+	}{
+		{b.FullName, "fullName", &c.FullName}, {b.Domain, "domain", &c.Domain}, {b.Website, "website", &c.Website},
+		{b.Timezone, "timezone", &c.Timezone}, {b.Language, "language", &c.Language}, {b.Industry, "industry", &c.Industry},
+	} {
+		v, ok := str(f.raw, f.name, errs)
+		switch {
+		case ok:
+			*f.field = v
+		case f.raw != nil && isNull(f.raw):
+			*f.field = "" // null clears, like ""
+		}
+	}
+	if b.Timezone != nil && c.Timezone != "" {
+		checkTimezone(c.Timezone, errs)
+	}
+	if b.Metadata != nil {
+		c.Metadata = parseMetadata(b.Metadata, errs)
+	}
+	if b.Address != nil {
+		c.address = parseAddress(b.Address, errs)
+	}
 }
 
 func checkEmail(email string, errs *fields) {
@@ -144,11 +142,21 @@ func parseMetadata(raw json.RawMessage, errs *fields) map[string]any {
 		return nil
 	}
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
 		errs.add("metadata", "Must be a JSON object")
 		return nil
 	}
 	return m
+}
+
+// addressBody is an address in a request.
+type addressBody struct {
+	Line1      json.RawMessage `json:"line1"`
+	Line2      json.RawMessage `json:"line2"`
+	City       json.RawMessage `json:"city"`
+	State      json.RawMessage `json:"state"`
+	PostalCode json.RawMessage `json:"postalCode"`
+	Country    json.RawMessage `json:"country"`
 }
 
 // parseAddress checks an address: line1, city, postalCode and country
@@ -158,13 +166,13 @@ func parseAddress(raw json.RawMessage, errs *fields) *address {
 	if isNull(raw) {
 		return nil
 	}
-	b, ok := parseBody(raw)
-	if !ok {
+	var b addressBody
+	if raw[0] != '{' || json.Unmarshal(raw, &b) != nil {
 		errs.add("address", "Must be an object")
 		return nil
 	}
-	get := func(name string, required bool) string {
-		v, _ := b.str(name, "address.", errs)
+	get := func(raw json.RawMessage, name string, required bool) string {
+		v, _ := str(raw, "address."+name, errs)
 		v = strings.TrimSpace(v)
 		if required && v == "" && !errs.has("address."+name) {
 			errs.add("address."+name, "Required")
@@ -172,8 +180,9 @@ func parseAddress(raw json.RawMessage, errs *fields) *address {
 		return v
 	}
 	a := &address{
-		Line1: get("line1", true), Line2: get("line2", false), City: get("city", true),
-		State: get("state", false), PostalCode: get("postalCode", true), Country: get("country", true),
+		Line1: get(b.Line1, "line1", true), Line2: get(b.Line2, "line2", false), City: get(b.City, "city", true),
+		State: get(b.State, "state", false), PostalCode: get(b.PostalCode, "postalCode", true),
+		Country: get(b.Country, "country", true),
 	}
 	if a.Country != "" && !isAlpha2(a.Country) {
 		errs.add("address.country", "Must be an ISO 3166-1 alpha-2 code")
@@ -195,14 +204,14 @@ func isAlpha2(s string) bool {
 }
 
 // newCustomer validates a create body.
-func newCustomer(b body) (customer, fields) {
+func newCustomer(b *body) (customer, fields) {
 	var c customer
 	var errs fields
-	if _, sent := b["billingEmail"]; !sent {
+	if b.BillingEmail == nil {
 		errs.add("billingEmail", "Email is required")
 	}
 	b.applyFields(&c, &errs)
-	if ext, ok := b.str("externalId", "", &errs); ok {
+	if ext, ok := str(b.ExternalID, "externalId", &errs); ok {
 		switch {
 		case strings.TrimSpace(ext) == "":
 			errs.add("externalId", "Must not be blank")
@@ -216,13 +225,13 @@ func newCustomer(b body) (customer, fields) {
 }
 
 // applyUpdate validates an update body against c and applies it.
-func applyUpdate(c *customer, b body) fields {
+func applyUpdate(c *customer, b *body) fields {
 	var errs fields
 	b.applyFields(c, &errs)
-	if raw, ok := b["isActive"]; ok && !isNull(raw) {
+	if b.IsActive != nil && !isNull(b.IsActive) {
 		var active bool
 		switch {
-		case json.Unmarshal(raw, &active) != nil:
+		case json.Unmarshal(b.IsActive, &active) != nil:
 			errs.add("isActive", "Must be a boolean")
 		case !active:
 			c.IsActive = false // archived for good
