@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/commet-go/commet/commettest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
+	var logs bytes.Buffer
+	srv := httptest.NewServer(logRequests(log.New(&logs, "", 0), commettest.NewHandler()))
+	defer srv.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/customers", strings.NewReader(`{"billingEmail":"secret@example.com"}`))
+	req.Header.Set("x-api-key", "ck_test_hidden")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/customers?search=secret%40example.com", nil)
+	resp, err = http.DefaultClient.Do(req) // no key: 401
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 2)
+	assert.Regexp(t, `^POST /api/v1/customers 201 \S+ req_[0-9a-f]{24}$`, lines[0])
+	assert.Regexp(t, `^GET /api/v1/customers 401 \S+ req_[0-9a-f]{24}$`, lines[1])
+	assert.NotContains(t, logs.String(), "secret")
+	assert.NotContains(t, logs.String(), "ck_test_hidden")
+}
+
+func TestDropWorksThroughTheLogger(t *testing.T) {
+	h := commettest.NewHandler()
+	h.InjectFault(commettest.Fault{Drop: true})
+	srv := httptest.NewServer(logRequests(log.New(io.Discard, "", 0), h))
+	defer srv.Close()
+	_, err := http.Get(srv.URL + "/api/v1/customers")
+	assert.Error(t, err)
+}
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-api-key", "ck_test_only"}, pw, &stderr) }()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "commet-fake listening on "))
+	req, _ := http.NewRequest("GET", url+"/api/v1/customers", nil)
+	req.Header.Set("x-api-key", "ck_test_only")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+
+	cancel()
+	assert.NoError(t, <-done)
+	assert.Error(t, run(context.Background(), []string{"-no-such-flag"}, io.Discard, io.Discard))
+}
