@@ -148,7 +148,7 @@ type operation func(h *Handler, id string, query url.Values, body []byte) answer
 // escaped "/" in an ID never makes another path.
 func route(r *http.Request) (operation, string, answer) {
 	path := r.URL.EscapedPath()
-	methods := map[string]operation{}
+	var methods map[string]operation
 	id := ""
 	switch {
 	case path == apiPrefix:
