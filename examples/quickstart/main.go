@@ -1,0 +1,92 @@
+// Command quickstart walks through every customer operation: create, get,
+// update, list, iterate and archive. With COMMET_API_KEY set it talks to
+// Commet's sandbox; without it, it starts an in-process commettest server,
+// so it runs anywhere with no network and no account:
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/commettest"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // never hang
+	defer cancel()
+	if err := run(ctx, os.Stdout, os.Getenv("COMMET_API_KEY")); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer, apiKey string) error {
+	var client *commet.Client
+	if apiKey == "" {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		fmt.Fprintln(out, "COMMET_API_KEY is not set: using an in-process commettest server (no network)")
+		client = srv.Client()
+	} else {
+		var err error
+		if client, err = commet.NewClient(apiKey); err != nil { // Sandbox by default
+			return err
+		}
+		fmt.Fprintln(out, "Using Commet's sandbox")
+	}
+	userID := fmt.Sprintf("quickstart_%d", time.Now().UnixNano()) // your own user ID
+
+	created, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
+		Email:    "billing@acme.example",
+		ID:       userID,
+		FullName: "Acme Inc.",
+		Metadata: map[string]any{"plan": "starter"},
+	})
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	fmt.Fprintf(out, "1. created %s for user %s (%s)\n", created.ID, created.ExternalID, created.Email)
+
+	got, err := client.Customers.Get(ctx, userID) // your user ID works as well as the Commet ID
+	if err != nil {
+		return fmt.Errorf("get: %w", err)
+	}
+	fmt.Fprintf(out, "2. got %s: %s, active=%t\n", got.ID, got.FullName, got.IsActive)
+
+	updated, err := client.Customers.Update(ctx, created.ID, &commet.UpdateCustomerParams{
+		Email:   commet.Ptr("accounts@acme.example"),
+		Address: &commet.Address{Line1: "123 Main St", City: "Austin", PostalCode: "78701", Country: "US"},
+	})
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	fmt.Fprintf(out, "3. updated the address and email: %s\n", updated.Email)
+
+	page, err := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 10})
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	fmt.Fprintf(out, "4. listed a page of %d customer(s), more: %t\n", len(page.Data), page.HasMore)
+
+	n := 0
+	for _, err := range client.Customers.All(ctx, &commet.ListCustomersParams{Search: userID}) {
+		if err != nil {
+			return fmt.Errorf("all: %w", err)
+		}
+		n++
+	}
+	fmt.Fprintf(out, "5. iterated over every page: %d customer(s) match %s\n", n, userID)
+
+	archived, err := client.Customers.Archive(ctx, created.ID)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	fmt.Fprintf(out, "6. archived %s: active=%t\n", archived.ID, archived.IsActive)
+	return nil
+}
