@@ -3,10 +3,12 @@ package commet
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -605,4 +607,23 @@ func TestErrNetworkIsTyped(t *testing.T) {
 	assert.False(t, errors.As(err, &apiErr))
 	assert.Contains(t, err.Error(), "GET /customers/x")
 	assert.Contains(t, err.Error(), "connection reset")
+}
+
+// TestCertificateErrorsAreNotRetried: a server whose certificate is not
+// trusted will not become trusted by retrying.
+func TestCertificateErrorsAreNotRetried(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the handshake must fail before any request")
+	}))
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithLogger(logger), WithRetryBackoff(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, ErrNetwork)
+	var unknownAuthority x509.UnknownAuthorityError
+	assert.ErrorAs(t, err, &unknownAuthority)
+	assert.Equal(t, 1, strings.Count(logs.String(), `"attempt"`), "one attempt, no retry")
 }
