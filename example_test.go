@@ -12,9 +12,13 @@ import (
 	"github.com/commet-go/commet/commettest"
 )
 
+// Every example but the first runs against commettest, an in-memory Commet
+// server: no network, no account. Each Go snippet of README.md is a piece of
+// one of them (readme_test.go checks it), so no snippet is left uncompiled.
+
 func ExampleNewClient() {
 	client, err := commet.NewClient("ck_live_example", // or "" to read COMMET_API_KEY
-		commet.WithEnvironment(commet.Production),
+		commet.WithEnvironment(commet.Production), // the default is commet.Sandbox
 		commet.WithMaxRetries(5),
 		commet.WithTimeout(10*time.Second), // per attempt; ctx bounds the whole call
 	)
@@ -53,8 +57,14 @@ func ExampleCustomersService_Create_idempotent() {
 
 	// A sign-up handler can run twice for one user: the ID makes it safe.
 	params := &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42"}
-	first, _ := client.Customers.Create(ctx, params)
-	second, _ := client.Customers.Create(ctx, params)
+	first, err := client.Customers.Create(ctx, params)
+	if err != nil {
+		log.Fatal(err)
+	}
+	second, err := client.Customers.Create(ctx, params) // the existing customer, not a new one
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(first.ID == second.ID)
 	// Output: true
 }
@@ -64,10 +74,19 @@ func ExampleCustomersService_Get() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	created, _ := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42"})
+	created, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42"})
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	byCommetID, _ := client.Customers.Get(ctx, created.ID)
-	byYourID, _ := client.Customers.Get(ctx, "user_42")
+	byCommetID, err := client.Customers.Get(ctx, created.ID) // "cus_..."
+	if err != nil {
+		log.Fatal(err)
+	}
+	byYourID, err := client.Customers.Get(ctx, "user_42") // or your own user ID
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(byCommetID.Email, byYourID.ID == created.ID)
 	// Output: ada@example.com true
 }
@@ -77,7 +96,12 @@ func ExampleCustomersService_Update() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	_, _ = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "old@acme.com", ID: "user_1", FullName: "Acme", Timezone: "UTC"})
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
+		Email: "old@acme.com", ID: "user_1", FullName: "Acme", Timezone: "UTC", Metadata: map[string]any{"plan": "pro"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	cust, err := client.Customers.Update(ctx, "user_1", &commet.UpdateCustomerParams{
 		Email:    commet.Ptr("new@acme.com"), // set
@@ -89,8 +113,8 @@ func ExampleCustomersService_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s %q %s\n", cust.Email, cust.FullName, cust.Timezone)
-	// Output: new@acme.com "" UTC
+	fmt.Printf("%s %q %s %d\n", cust.Email, cust.FullName, cust.Timezone, len(cust.Metadata))
+	// Output: new@acme.com "" UTC 0
 }
 
 func ExampleCustomersService_List() {
@@ -98,14 +122,19 @@ func ExampleCustomersService_List() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	_, _ = client.Customers.Import(ctx, people(30), nil)
+	for i := range 30 {
+		_, _ = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: fmt.Sprintf("user%d@example.com", i), ID: fmt.Sprintf("user_%d", i)})
+	}
 
 	page, err := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 25})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(len(page.Data), page.HasMore)
-	next, _ := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 25, Cursor: page.NextCursor})
+	next, err := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 25, Cursor: page.NextCursor})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(next.Data), next.HasMore)
 	// Output:
 	// 25 true
@@ -117,7 +146,10 @@ func ExampleCustomersService_All() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	_, _ = client.Customers.Import(ctx, people(250), nil)
+	for i := range 250 {
+		_, _ = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: fmt.Sprintf("user%d@example.com", i), ID: fmt.Sprintf("user_%d", i)})
+	}
+	requests := srv.Requests()
 
 	n := 0
 	for cust, err := range client.Customers.All(ctx, &commet.ListCustomersParams{IsActive: commet.Ptr(true)}) {
@@ -127,8 +159,8 @@ func ExampleCustomersService_All() {
 		_ = cust // pages are fetched as the loop needs them
 		n++
 	}
-	fmt.Println(n)
-	// Output: 250
+	fmt.Println(n, "customers in", srv.Requests()-requests, "requests") // Limit 0 means pages of 100
+	// Output: 250 customers in 3 requests
 }
 
 func ExampleCustomersService_Pages() {
@@ -136,16 +168,22 @@ func ExampleCustomersService_Pages() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	_, _ = client.Customers.Import(ctx, people(250), nil)
+	for i := range 250 {
+		_, _ = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: fmt.Sprintf("user%d@example.com", i), ID: fmt.Sprintf("user_%d", i)})
+	}
 
 	// Save each page's NextCursor once its customers are written: an export
-	// that stops can start again from there.
+	// that stops can start again from there. The last page has no
+	// NextCursor (HasMore is false), and an empty Cursor starts over.
 	saved := ""
 	for page, err := range client.Customers.Pages(ctx, &commet.ListCustomersParams{Limit: 100}) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		saved = page.NextCursor
+		// ... write page.Data somewhere safe, then:
+		if page.HasMore {
+			saved = page.NextCursor
+		}
 		break // say the export crashed after the first page
 	}
 	rest := 0
@@ -164,7 +202,10 @@ func ExampleCustomersService_Archive() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	_, _ = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42"})
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42"})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	cust, err := client.Customers.Archive(ctx, "user_42") // for good: no reactivation
 	if err != nil {
@@ -178,8 +219,9 @@ func ExampleCustomersService_CreateBatch() {
 	srv := commettest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
+	ctx := context.Background()
 
-	res, err := client.Customers.CreateBatch(context.Background(), []commet.CreateCustomerParams{
+	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{
 		{Email: "ada@example.com", ID: "user_1"},
 		{Email: "not-an-email", ID: "user_2"},
 		{Email: "grace@example.com", ID: "user_3"},
@@ -200,9 +242,17 @@ func ExampleCustomersService_Import() {
 	srv := commettest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
+	ctx := context.Background()
 
-	// people yields the users to migrate: from a CSV, a database, ...
-	sum, err := client.Customers.Import(context.Background(), people(10_000), &commet.ImportParams{
+	// users yields the users to migrate: from a CSV, a database, ...
+	users := func(yield func(commet.CreateCustomerParams) bool) {
+		for i := range 10_000 {
+			if !yield(commet.CreateCustomerParams{Email: fmt.Sprintf("user%d@example.com", i), ID: fmt.Sprintf("user_%d", i)}) {
+				return
+			}
+		}
+	}
+	sum, err := client.Customers.Import(ctx, users, &commet.ImportParams{
 		Concurrency: 4,
 		OnResult: func(r commet.ImportResult) {
 			if r.Outcome == commet.Failed {
@@ -216,7 +266,10 @@ func ExampleCustomersService_Import() {
 	fmt.Println(sum.Created, sum.Existed, sum.Failed)
 
 	// Safe to run again: nothing is created twice.
-	sum, _ = client.Customers.Import(context.Background(), people(10_000), nil)
+	sum, err = client.Customers.Import(ctx, users, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(sum.Created, sum.Existed, sum.Failed)
 	// Output:
 	// 10000 0 0
@@ -230,20 +283,22 @@ func ExampleAPIError() {
 	ctx := context.Background()
 
 	_, err := client.Customers.Get(ctx, "user_nobody")
-	fmt.Println(errors.Is(err, commet.ErrNotFound))
+	var apiErr *commet.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code, errors.Is(err, commet.ErrNotFound))
+	}
 
 	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "not-an-email"})
-	var apiErr *commet.APIError
 	if errors.As(err, &apiErr) && errors.Is(err, commet.ErrValidation) {
 		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.FieldErrors["billingEmail"])
 	}
 
 	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{}) // refused before sending
-	fmt.Println(errors.Is(err, commet.ErrValidation), err)
+	fmt.Println(errors.Is(err, commet.ErrValidation), errors.As(err, &apiErr), err)
 	// Output:
-	// true
+	// 404 not_found true
 	// 400 validation_error [Invalid email format]
-	// true commet: invalid request: Email is required
+	// true false commet: invalid request: Email is required
 }
 
 func ExampleWithIdempotencyKey() {
@@ -255,8 +310,14 @@ func ExampleWithIdempotencyKey() {
 	// Without an ID, a key of your own (from your job queue, say) stops a
 	// replayed job from creating a second customer.
 	params := &commet.CreateCustomerParams{Email: "ada@example.com"}
-	first, _ := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781"))
-	again, _ := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781"))
+	first, err := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, err := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781")) // the same customer
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(first.ID == again.ID, srv.Len())
 	// Output: true 1
 }
@@ -265,9 +326,10 @@ func ExampleWithResponseInto() {
 	srv := commettest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
+	ctx := context.Background()
 
 	var resp commet.Response
-	_, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{Email: "ada@example.com"},
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com"},
 		commet.WithResponseInto(&resp))
 	if err != nil {
 		log.Fatal(err)
@@ -279,15 +341,17 @@ func ExampleWithResponseInto() {
 func Example_retries() {
 	srv := commettest.NewServer()
 	defer srv.Close()
+	ctx := context.Background()
+
 	srv.InjectFault(commettest.Fault{Status: 503}) // the next request fails once
 	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
 
 	var resp commet.Response
-	cust, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_1"},
+	cust, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_1"},
 		commet.WithResponseInto(&resp))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(cust.ExternalID, resp.Attempts)
-	// Output: user_1 2
+	fmt.Println(cust.ExternalID, resp.StatusCode, resp.Attempts, srv.Len())
+	// Output: user_1 201 2 1
 }
