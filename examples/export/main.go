@@ -1,13 +1,18 @@
 // Command export writes every customer to CSV, a page at a time, so a
-// million customers take no more memory than a hundred. It can resume: with
-// -cursor-file, each written page is checkpointed (its cursor on the first
-// line, the size of -out on the second), and -resume-cursor continues from
-// a cursor after a crash, appending to -out. When the checkpoint names that
+// million customers take no more memory than a hundred. The columns are
+// id, external_id, email, full_name, is_active and created_at.
+//
+// It can resume: with -cursor-file, each page is checkpointed once it is
+// written and flushed (the page's NextCursor on the first line, the size of
+// -out on the second), and -resume-cursor continues from a cursor after a
+// crash, appending to -out without a header. It takes the checkpoint file's
+// content as it is, or only its first line. When the checkpoint names that
 // cursor, -out is first cut back to its size, dropping the half-written
-// page of the crash, so no row is duplicated or torn.
+// page of the crash, so no row is duplicated or torn. A finished export
+// removes the checkpoint.
 //
 //	go run ./examples/export -generate 1000 -out customers.csv -cursor-file export.cursor
-//	go run ./examples/export -out customers.csv -cursor-file export.cursor -resume-cursor "$(head -1 export.cursor)"
+//	go run ./examples/export -out customers.csv -cursor-file export.cursor -resume-cursor "$(cat export.cursor)"
 //
 // Without COMMET_API_KEY it exports from an in-process commettest server;
 // -base-url points it at another server, such as cmd/commet-fake.
@@ -24,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -62,6 +68,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (quote the value of -resume-cursor)", fs.Arg(0))
+	}
+	// A checkpoint file holds the cursor, then the output's size: keep the cursor.
+	o.resumeCursor, _, _ = strings.Cut(strings.TrimSpace(o.resumeCursor), "\n")
 
 	var client *commet.Client
 	if os.Getenv("COMMET_API_KEY") == "" && baseURL == "" {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/commettest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,11 +67,12 @@ func TestExportResumesAfterACrash(t *testing.T) {
 	require.NoError(t, os.WriteFile(out, crashed.Bytes(), 0o600))
 	checkpoint, err := os.ReadFile(cursorFile)
 	require.NoError(t, err)
-	cursor := strings.SplitN(string(checkpoint), "\n", 2)[0]
-	require.NotEmpty(t, cursor)
+	require.NotEmpty(t, strings.SplitN(string(checkpoint), "\n", 2)[0])
 
+	// As the shell would run it: -resume-cursor "$(cat export.cursor)".
 	var stdout, stderr bytes.Buffer
-	err = run(context.Background(), []string{"-base-url", srv.URL, "-out", out, "-cursor-file", cursorFile, "-resume-cursor", cursor}, &stdout, &stderr)
+	err = run(context.Background(), []string{"-base-url", srv.URL, "-out", out, "-cursor-file", cursorFile,
+		"-resume-cursor", strings.TrimRight(string(checkpoint), "\n")}, &stdout, &stderr)
 	require.NoError(t, err)
 	_, err = os.Stat(cursorFile)
 	assert.ErrorIs(t, err, os.ErrNotExist, "a finished export leaves nothing to resume")
@@ -113,6 +113,13 @@ func TestExportActiveOnly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, n)
 	assert.NotContains(t, out.String(), "user_0000002")
-	_, err = client.Customers.List(context.Background(), &commet.ListCustomersParams{})
-	require.NoError(t, err)
+}
+
+func TestExportRefusesStrayArguments(t *testing.T) {
+	t.Setenv("COMMET_API_KEY", "")
+	var stdout, stderr bytes.Buffer
+	// -resume-cursor $(cat export.cursor), unquoted, splits the checkpoint in two.
+	err := run(context.Background(), []string{"-resume-cursor", "abc", "12345"}, &stdout, &stderr)
+	assert.ErrorContains(t, err, `unexpected argument "12345"`)
+	assert.Empty(t, stdout.String())
 }

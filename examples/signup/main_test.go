@@ -47,6 +47,20 @@ func TestSignupTwiceCreatesOneCustomer(t *testing.T) {
 	assert.Equal(t, "u_1", page.Data[0].ExternalID)
 }
 
+func TestSignupIdempotencyKeysAreScopedToTheUser(t *testing.T) {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	h := newHandler(srv.Client().Customers)
+
+	// Two browsers that happen to pick the same key sign up two users.
+	code1, first := post(t, h, `{"userId":"u_1","email":"ada@example.com"}`, "Idempotency-Key", "1")
+	code2, second := post(t, h, `{"userId":"u_2","email":"grace@example.com"}`, "Idempotency-Key", "1")
+	assert.Equal(t, 200, code1)
+	assert.Equal(t, 200, code2)
+	assert.NotEqual(t, first.CustomerID, second.CustomerID)
+	assert.Equal(t, 2, srv.Len())
+}
+
 func TestSignupErrors(t *testing.T) {
 	srv := commettest.NewServer()
 	defer srv.Close()
@@ -54,15 +68,24 @@ func TestSignupErrors(t *testing.T) {
 
 	code, resp := post(t, h, `{"userId":"u_2","email":"not-an-email"}`)
 	assert.Equal(t, 400, code)
-	assert.Contains(t, resp.Fields, "billingEmail")
+	assert.Equal(t, map[string][]string{"email": {"Invalid email format"}}, resp.Fields, "Commet's billingEmail is the form's email")
 
-	code, _ = post(t, h, `{"userId":"u_2"}`) // no email: refused before sending
+	code, resp = post(t, h, `{"userId":"u_2"}`)
 	assert.Equal(t, 400, code)
+	assert.Contains(t, resp.Fields, "email")
 	code, _ = post(t, h, `{not json`)
 	assert.Equal(t, 400, code)
-	code, _ = post(t, h, `{"email":"a@example.com"}`)
+	code, resp = post(t, h, `{"email":"a@example.com"}`)
 	assert.Equal(t, 400, code)
+	assert.Contains(t, resp.Fields, "userId")
 	assert.Zero(t, srv.Len())
+	assert.Equal(t, 1, srv.Requests(), "only the invalid email reached Commet")
+
+	// The caller reused its Idempotency-Key for another sign-up of the same user.
+	code, _ = post(t, h, `{"userId":"u_4","email":"a@example.com"}`, "Idempotency-Key", "k")
+	assert.Equal(t, 200, code)
+	code, _ = post(t, h, `{"userId":"u_4","email":"b@example.com"}`, "Idempotency-Key", "k")
+	assert.Equal(t, 409, code)
 
 	srv.InjectFault(commettest.Fault{Status: 503, Times: 10})
 	slow := newHandler(srv.Client(commet.WithMaxRetries(1), commet.WithRetryBackoff(time.Millisecond, time.Millisecond)).Customers)
