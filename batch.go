@@ -80,20 +80,25 @@ func (f *BatchFailure) UnmarshalJSON(b []byte) error {
 // To import more than one batch, use Import.
 func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...Option) (*BatchResult, error) {
 	if len(items) == 0 || len(items) > MaxBatchSize {
-		return nil, invalid("a batch holds 1 to %d customers, not %d", MaxBatchSize, len(items))
+		return nil, invalid("customers", "a batch holds 1 to %d customers, not %d", MaxBatchSize, len(items))
+	}
+	var errs []error
+	for i := range items {
+		if err := items[i].validate(fmt.Sprintf("customers[%d].", i)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, joinValidation(errs)
 	}
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
-	// encoding/json appends into the capacity it finds: size it once.
-	env := struct {
-		Data *BatchResult `json:"data"`
-	}{&BatchResult{Successful: make([]Customer, 0, len(items))}}
-	if err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body}, &env, opts); err != nil {
+	var res *BatchResult
+	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body,
+		decode: func(b []byte) (err error) { res, err = decodeBatch(b, len(items)); return err }}, opts)
+	if err != nil {
 		return nil, err
 	}
-	if env.Data == nil || len(env.Data.Successful)+len(env.Data.Failed) == 0 {
-		return nil, fmt.Errorf("%w: the batch answer accounts for none of its %d items", ErrBadResponse, len(items))
-	}
-	return env.Data, nil
+	return res, nil
 }

@@ -3,12 +3,12 @@ package commet
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-querystring/query"
 )
@@ -111,22 +111,32 @@ func Ptr[T any](v T) *T { return &v }
 // Idempotency-Key (WithIdempotencyKey, or a random one), the same on every
 // retry, so a retried request never creates two customers.
 func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerParams, opts ...Option) (*Customer, error) {
-	if err := params.validate(); err != nil {
+	if err := params.validate(""); err != nil {
 		return nil, err
 	}
 	return s.one(ctx, request{method: http.MethodPost, path: "/customers", body: params}, opts)
 }
 
-func (p *CreateCustomerParams) validate() error {
-	switch {
-	case p == nil:
-		return invalid("CreateCustomerParams are required")
-	case strings.TrimSpace(p.Email) == "":
-		return invalid("Email is required")
-	case p.ID != "" && strings.TrimSpace(p.ID) == "":
-		return invalid("ID is blank: leave it empty or give your user ID")
+// validate checks p before it is sent; prefix names the item of a batch in
+// field names ("customers[3].").
+func (p *CreateCustomerParams) validate(prefix string) error {
+	if p == nil {
+		return invalid(prefix+"billingEmail", "is required")
 	}
-	return nil
+	var errs fieldErrors
+	if strings.TrimSpace(p.Email) == "" {
+		errs.add(prefix+"billingEmail", "is required")
+	}
+	if p.ID != "" && strings.TrimSpace(p.ID) == "" {
+		errs.add(prefix+"externalId", "is blank: leave ID empty or give your user ID")
+	}
+	checkText(&errs, prefix, map[string]string{
+		"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
+		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
+	})
+	p.Address.check(&errs, prefix)
+	checkMetadata(&errs, prefix, p.Metadata)
+	return errs.err()
 }
 
 // Get returns the customer with the given Commet ID ("cus_...") or your own
@@ -146,8 +156,8 @@ func (s *CustomersService) Update(ctx context.Context, id string, params *Update
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		return nil, invalid("UpdateCustomerParams are required")
+	if err := params.validate(); err != nil {
+		return nil, err
 	}
 	return s.one(ctx, request{method: http.MethodPut, path: path, body: params}, opts)
 }
@@ -166,6 +176,28 @@ var archiveBody = struct {
 	IsActive bool `json:"isActive"`
 }{false}
 
+// validate checks p before it is sent.
+func (p *UpdateCustomerParams) validate() error {
+	if p == nil {
+		return invalid("body", "UpdateCustomerParams are required")
+	}
+	var errs fieldErrors
+	if p.Email != nil && strings.TrimSpace(*p.Email) == "" {
+		errs.add("billingEmail", "cannot be cleared: Commet requires a billing email")
+	}
+	text := map[string]string{}
+	for field, v := range map[string]*string{"billingEmail": p.Email, "fullName": p.FullName, "domain": p.Domain,
+		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry} {
+		if v != nil {
+			text[field] = *v
+		}
+	}
+	checkText(&errs, "", text)
+	p.Address.check(&errs, "")
+	checkMetadata(&errs, "", p.Metadata)
+	return errs.err()
+}
+
 // List returns one page of customers. Pass the page's NextCursor as
 // params.Cursor for the next one, or use All or Pages to walk them all.
 // A nil params lists the first page with Commet's defaults.
@@ -174,20 +206,30 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 	if params != nil {
 		p = *params
 	}
-	if p.Limit < 0 || p.Limit > 100 {
-		return nil, invalid("Limit must be between 1 and 100, or 0 for the default; got %d", p.Limit)
+	var errs fieldErrors
+	if p.Limit < 0 || p.Limit > maxPageSize {
+		errs.add("limit", "must be between 1 and %d, or 0 for the default; got %d", maxPageSize, p.Limit)
+	}
+	checkText(&errs, "", map[string]string{"search": p.Search, "cursor": p.Cursor})
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
 	q, err := query.Values(p)
 	if err != nil {
-		return nil, invalid("encoding the list query: %v", err)
+		return nil, invalid("query", "cannot be encoded: %v", err)
 	}
 	// encoding/json appends into the capacity it finds: size it once.
 	page := &Page[Customer]{Data: make([]Customer, 0, cmp.Or(p.Limit, 20))}
-	if err := s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q}, page, opts); err != nil {
+	err = s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q,
+		decode: func(b []byte) error { return decodePage(b, page) }}, opts)
+	if err != nil {
 		return nil, err
 	}
 	return page, nil
 }
+
+// maxPageSize is the largest page Commet serves.
+const maxPageSize = 100
 
 // Pages returns an iterator over the pages of customers matching params,
 // from params.Cursor on. Each page's NextCursor is where a later call can
@@ -199,7 +241,7 @@ func (s *CustomersService) Pages(ctx context.Context, params *ListCustomersParam
 		p = *params // a copy: the caller's params are never changed
 	}
 	if p.Limit == 0 {
-		p.Limit = 100
+		p.Limit = maxPageSize
 	}
 	return pages(p.Cursor, func(cursor string) (*Page[Customer], error) {
 		p := p
@@ -228,23 +270,22 @@ func (s *CustomersService) All(ctx context.Context, params *ListCustomersParams,
 
 // one runs a request whose answer is a single customer.
 func (s *CustomersService) one(ctx context.Context, r request, opts []Option) (*Customer, error) {
-	var env struct {
-		Data *Customer `json:"data"`
-	}
-	if err := s.client.do(ctx, r, &env, opts); err != nil {
+	var c *Customer
+	r.decode = func(b []byte) (err error) { c, err = decodeCustomer(b); return err }
+	if err := s.client.do(ctx, r, opts); err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
-		return nil, fmt.Errorf("%w: the answer has no customer in data", ErrBadResponse)
-	}
-	return env.Data, nil
+	return c, nil
 }
 
 // customerPath returns the escaped path of one customer. The ID is a value,
 // never a way to reach another path: "../x" becomes "..%2Fx".
 func customerPath(id string) (string, error) {
-	if strings.TrimSpace(id) == "" {
-		return "", invalid("customer ID is empty")
+	switch {
+	case strings.TrimSpace(id) == "":
+		return "", invalid("id", "is empty: give a Commet ID or your own user ID")
+	case !utf8.ValidString(id):
+		return "", invalid("id", "is not valid UTF-8")
 	}
 	escaped := url.PathEscape(id)
 	if escaped == "." || escaped == ".." { // dot segments are resolved away by servers and proxies

@@ -149,7 +149,6 @@ func TestBadInputSendsNothing(t *testing.T) {
 		"limit below 0":         func() error { _, err := c.Customers.List(ctx, &ListCustomersParams{Limit: -1}); return err },
 		"limit over 100":        func() error { _, err := c.Customers.List(ctx, &ListCustomersParams{Limit: 101}); return err },
 		"limit over 100 in All": func() error { return firstErr(c.Customers.All(ctx, &ListCustomersParams{Limit: 500})) },
-		"bad base URL per call": func() error { _, err := c.Customers.Get(ctx, "x", WithBaseURL("ftp://x")); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -210,9 +209,10 @@ func TestPathEscaping(t *testing.T) {
 	}
 }
 
-func TestListDecodesEmptyAndMissingFields(t *testing.T) {
+// TestListDecodesAnEmptyLastPage: a last page may omit nextCursor.
+func TestListDecodesAnEmptyLastPage(t *testing.T) {
 	c, mock := newMockClient(t)
-	mock.RegisterResponder("GET", custURL, status(200, map[string]any{"success": true, "data": []any{}}))
+	mock.RegisterResponder("GET", custURL, status(200, map[string]any{"success": true, "data": []any{}, "hasMore": false}))
 	page, err := c.Customers.List(context.Background(), &ListCustomersParams{Limit: 100})
 	require.NoError(t, err)
 	assert.Empty(t, page.Data)

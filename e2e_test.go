@@ -147,14 +147,14 @@ func TestValidationErrorsNameTheirField(t *testing.T) {
 			assert.NotEmpty(t, apiErr.RequestID)
 		})
 	}
-	t.Run("clearing the email on update", func(t *testing.T) {
+	t.Run("clearing the email on update is refused before sending", func(t *testing.T) {
 		_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "a@x.com", ID: "u1"})
 		require.NoError(t, err)
 		_, err = client.Customers.Update(ctx, "u1", &commet.UpdateCustomerParams{Email: commet.Ptr("")})
-		var apiErr *commet.APIError
-		require.ErrorAs(t, err, &apiErr)
+		var ve *commet.ValidationError
+		require.ErrorAs(t, err, &ve)
 		assert.ErrorIs(t, err, commet.ErrValidation)
-		assert.Contains(t, apiErr.FieldErrors, "billingEmail")
+		assert.Contains(t, ve.Fields, "billingEmail")
 	})
 	t.Run("list limit checked locally, nothing sent", func(t *testing.T) {
 		_, err := client.Customers.List(ctx, &commet.ListCustomersParams{Limit: 1000})

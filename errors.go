@@ -7,38 +7,68 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Sentinel errors, for errors.Is. Each *APIError matches the one of its
-// category; a request rejected before it was sent matches ErrValidation.
+// Sentinel errors, for errors.Is. Every error the SDK returns matches at
+// least one of them (or the context's error, for a call its context ended).
 var (
-	ErrUnauthorized = errors.New("commet: unauthorized")          // 401: missing or wrong API key
-	ErrForbidden    = errors.New("commet: forbidden")             // 403
-	ErrNotFound     = errors.New("commet: not found")             // 404
-	ErrConflict     = errors.New("commet: conflict")              // 409, e.g. an idempotency key reused with another body
-	ErrRateLimited  = errors.New("commet: rate limited")          // 429
-	ErrValidation   = errors.New("commet: invalid request")       // a validation_error, or input refused before sending
-	ErrServer       = errors.New("commet: server error")          // any 5xx
-	ErrNetwork      = errors.New("commet: network error")         // the request or its answer was lost in transit
-	ErrBadResponse  = errors.New("commet: unreadable 2xx answer") // a success whose body could not be decoded
+	// ErrUnauthorized: Commet answered 401, a missing or wrong API key.
+	ErrUnauthorized = errors.New("commet: unauthorized")
+	// ErrForbidden: Commet answered 403.
+	ErrForbidden = errors.New("commet: forbidden")
+	// ErrNotFound: Commet answered 404, no such customer.
+	ErrNotFound = errors.New("commet: not found")
+	// ErrConflict: Commet answered 409, e.g. an Idempotency-Key reused
+	// with another body (idempotency_key_mismatch).
+	ErrConflict = errors.New("commet: conflict")
+	// ErrRateLimited: Commet answered 429.
+	ErrRateLimited = errors.New("commet: rate limited")
+	// ErrValidation: the request's data was refused, by Commet (a
+	// validation_error or a 422) or by the SDK before sending, in which
+	// case nothing was sent. Its field errors are in a *ValidationError.
+	ErrValidation = errors.New("commet: invalid request")
+	// ErrBadRequest: Commet refused the request with another 4xx
+	// (a 400 that is not a validation_error, 405, 413, ...).
+	ErrBadRequest = errors.New("commet: bad request")
+	// ErrServer: Commet failed to answer (any 5xx, or a 408).
+	ErrServer = errors.New("commet: server error")
+	// ErrNetwork: no answer arrived: the connection failed, was cut, or
+	// an attempt timed out. The request may or may not have been
+	// processed; a retry with the same Idempotency-Key is safe.
+	ErrNetwork = errors.New("commet: network error")
+	// ErrBadResponse: an answer arrived that the SDK cannot use: a
+	// success whose body is not what the operation expects, a body over
+	// the size limit, a redirect of a write, or an unexpected status.
+	ErrBadResponse = errors.New("commet: unusable answer")
+	// ErrInvalidConfig: an API key, option or setting the SDK refuses;
+	// nothing was sent. Unlike ErrValidation, it is a bug in the calling
+	// code, not bad customer data.
+	ErrInvalidConfig = errors.New("commet: invalid configuration")
 )
 
-// APIError is a non-2xx answer from Commet. Use errors.As to read it and
-// errors.Is with the sentinels above to classify it.
+// APIError is an answer from Commet that is not a success: a non-2xx
+// status, or a 2xx the SDK cannot use (then it matches ErrBadResponse).
+// Use errors.As to read it and errors.Is with the sentinels to classify it.
+//
+// Text from the server (Message, Details, Code, ...) is kept as sent,
+// except that API keys are redacted from it; Error() is one short line
+// with control characters escaped, safe to log.
 type APIError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
 	// Code is Commet's machine-readable error code, e.g. "not_found" or
 	// "validation_error"; empty when the body was not a Commet error.
 	Code string
-	// Message is Commet's human-readable message, or a short snippet of the
-	// body when it was not JSON (an HTML page from a proxy, say).
+	// Message is Commet's human-readable message in full, a short snippet
+	// of the body when it was not JSON (an HTML page from a proxy, say),
+	// or what made a 2xx answer unusable.
 	Message string
-	// RequestID is the x-request-id of the answer; quote it to Commet support.
+	// RequestID is the answer's x-request-id; quote it to Commet support.
 	RequestID string
 	// FieldErrors maps each rejected field (e.g. "billingEmail" or
 	// "address.country") to its messages, for a validation error.
@@ -48,55 +78,75 @@ type APIError struct {
 	Type, Param, DocURL string
 	// Details is the raw "details" value of the error body, if any.
 	Details json.RawMessage
-	// RetryAfter is the wait the server asked for with Retry-After (seconds
-	// or an HTTP date), capped at 30 seconds; zero when it asked for none.
+	// RetryAfter is the wait the server asked for with Retry-After
+	// (seconds or an HTTP date), as it asked it; zero when it asked for
+	// none. A wait beyond what the SDK retries after (30 s) ends the call
+	// at once, so that the caller can schedule it.
 	RetryAfter time.Duration
+	// Header holds the answer's headers (RateLimit-*, say).
+	Header http.Header
 
 	hasRetryAfter bool // a valid Retry-After header was sent, even "0"
+	unusable      bool // a 2xx, 3xx or other answer the SDK cannot use
 }
 
-// Error returns one short line: status, code, message and request ID.
+// Error returns one short line: status, code, message and request ID, with
+// control characters escaped and the message cut to a few hundred bytes.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "commet: %d", e.StatusCode)
-	if text := http.StatusText(e.StatusCode); text != "" && e.Code == "" {
+	b.WriteString("commet: ")
+	if e.unusable {
+		b.WriteString("unusable answer: ")
+	}
+	fmt.Fprintf(&b, "%d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + printable(e.Code, 40))
+	} else if text := http.StatusText(e.StatusCode); text != "" {
 		b.WriteString(" " + text)
 	}
-	if e.Code != "" {
-		b.WriteString(" " + e.Code)
-	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + printable(e.Message, 200))
 	}
 	if len(e.FieldErrors) > 0 {
 		fields := slices.Sorted(maps.Keys(e.FieldErrors))
-		b.WriteString(" (fields: " + strings.Join(fields, ", ") + ")")
+		b.WriteString(" (fields: " + printable(strings.Join(fields, ", "), 80) + ")")
 	}
 	if e.RequestID != "" {
-		b.WriteString(" [request " + e.RequestID + "]")
+		b.WriteString(" [request " + printable(e.RequestID, 64) + "]")
 	}
 	return b.String()
 }
 
-// Is reports whether target is the sentinel of e's category.
+// Is reports whether target is a sentinel of e's category: the one of its
+// status, and ErrBadResponse for an answer the SDK could not use.
 func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrValidation:
-		return e.Code == "validation_error" || e.StatusCode == http.StatusUnprocessableEntity
-	case ErrServer:
-		return e.StatusCode >= 500
+	if target == ErrBadResponse {
+		return e.unusable
 	}
-	return false
+	return target == e.category()
+}
+
+// category is the sentinel of e's status, or nil.
+func (e *APIError) category() error {
+	switch s := e.StatusCode; {
+	case s == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case s == http.StatusForbidden:
+		return ErrForbidden
+	case s == http.StatusNotFound:
+		return ErrNotFound
+	case s == http.StatusConflict:
+		return ErrConflict
+	case s == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case s == http.StatusRequestTimeout, s >= 500 && s < 600:
+		return ErrServer
+	case e.Code == "validation_error" && s >= 400 && s < 500, s == http.StatusUnprocessableEntity:
+		return ErrValidation
+	case s >= 400 && s < 500:
+		return ErrBadRequest
+	}
+	return nil
 }
 
 // errorBody reads both failure shapes of the contract: the flat one
@@ -123,8 +173,9 @@ type fieldError struct {
 
 // newAPIError builds the error of a non-2xx answer. It never fails: a body
 // that is not a Commet error still gives the status and a short snippet.
-func newAPIError(status int, header http.Header, body []byte) *APIError {
-	e := &APIError{StatusCode: status, RequestID: header.Get("X-Request-Id")}
+// Every text it keeps from the server goes through redact.
+func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
+	e := &APIError{StatusCode: status, RequestID: redact(header.Get("X-Request-Id")), Header: header}
 	e.RetryAfter, e.hasRetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Code != "" || eb.Message != "" || eb.Error != nil) {
@@ -132,11 +183,26 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 		if n := eb.Error; n != nil {
 			e.Type, e.Code, e.Message, e.Param, e.DocURL, e.Details = n.Type, n.Code, n.Message, n.Param, n.DocURL, n.Details
 		}
+		e.Code, e.Message, e.Type, e.Param, e.DocURL = redact(e.Code), redact(e.Message), redact(e.Type), redact(e.Param), redact(e.DocURL)
+		if len(e.Details) > 0 {
+			e.Details = json.RawMessage(redact(string(e.Details)))
+		}
 		e.FieldErrors = parseFieldErrors(e.Details, e.Param, e.Message)
 	} else {
-		e.Message = snippet(header.Get("Content-Type"), body)
+		e.Message = redact(snippet(header.Get("Content-Type"), body))
 	}
 	return e
+}
+
+// unusableAnswer is the error of an answer the SDK cannot use.
+func unusableAnswer(status int, header http.Header, redact func(string) string, format string, args ...any) *APIError {
+	return &APIError{
+		StatusCode: status,
+		RequestID:  redact(header.Get("X-Request-Id")),
+		Header:     header,
+		Message:    redact(fmt.Sprintf(format, args...)),
+		unusable:   true,
+	}
 }
 
 // parseFieldErrors reads a details list of {"field", "message"}. A nested
@@ -160,32 +226,132 @@ func parseFieldErrors(details json.RawMessage, param, message string) map[string
 	return fields
 }
 
-const snippetLen = 120
-
 // snippet describes a body that is not a Commet error in a few printable
 // characters, so an HTML page from a proxy still tells what happened.
 func snippet(contentType string, body []byte) string {
-	text := strings.Join(strings.FieldsFunc(string(body), func(r rune) bool {
-		return unicode.IsSpace(r) || !unicode.IsPrint(r)
-	}), " ")
+	text := printable(strings.Join(strings.Fields(string(body[:min(len(body), 4096)])), " "), 120)
 	if text == "" {
 		return "empty response body"
-	}
-	if len(text) > snippetLen {
-		cut := snippetLen
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut] + "…"
 	}
 	if contentType == "" {
 		return "unexpected response body: " + text
 	}
-	return fmt.Sprintf("unexpected response body (%s): %s", contentType, text)
+	return fmt.Sprintf("unexpected response body (%s): %s", printable(contentType, 60), text)
 }
 
-// invalid returns an error for input refused before sending; it matches
-// ErrValidation.
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrValidation}, args...)...)
+// ValidationError is a request refused for its data, by Commet or by the
+// SDK before sending. It matches ErrValidation.
+type ValidationError struct {
+	// Fields maps each rejected field, by its name on the wire
+	// ("billingEmail", "address.country", "metadata.plan"), to what is
+	// wrong with it.
+	Fields map[string][]string
+}
+
+// Error lists the rejected fields and their first message.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("commet: invalid request")
+	for i, field := range slices.Sorted(maps.Keys(e.Fields)) {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Fields)-i)
+			break
+		}
+		sep := ": "
+		if i > 0 {
+			sep = "; "
+		}
+		msg := ""
+		if msgs := e.Fields[field]; len(msgs) > 0 {
+			msg = " " + msgs[0]
+		}
+		b.WriteString(sep + printable(field, 60) + printable(msg, 120))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrValidation.
+func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// fieldErrors collects the field errors of a request checked before sending.
+type fieldErrors map[string][]string
+
+func (f *fieldErrors) add(field, format string, args ...any) {
+	if *f == nil {
+		*f = make(fieldErrors)
+	}
+	(*f)[field] = append((*f)[field], fmt.Sprintf(format, args...))
+}
+
+// err returns a *ValidationError, or nil when no field was refused.
+func (f fieldErrors) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: f}
+}
+
+// invalid returns the error of a request refused before sending for one
+// field of its data; it matches ErrValidation.
+func invalid(field, format string, args ...any) error {
+	var f fieldErrors
+	f.add(field, format, args...)
+	return f.err()
+}
+
+// misconfigured returns the error of a key, option or setting the SDK
+// refuses; it matches ErrInvalidConfig.
+func misconfigured(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+}
+
+// printable returns s on one line, safe for a terminal and a log: control
+// and formatting characters (newlines, escape sequences, bidi overrides)
+// and invalid UTF-8 are escaped as Go would quote them, and the result is
+// cut to about max bytes.
+func printable(s string, max int) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean && len(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+				continue
+			}
+			b.WriteRune(r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			q := strconv.QuoteRune(r) // '\n', '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// joinValidation merges the *ValidationErrors of several items into one.
+func joinValidation(errs []error) error {
+	merged := make(fieldErrors)
+	for _, err := range errs {
+		if ve, ok := err.(*ValidationError); ok {
+			for field, msgs := range ve.Fields {
+				merged[field] = append(merged[field], msgs...)
+			}
+		}
+	}
+	return merged.err()
 }

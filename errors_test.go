@@ -71,8 +71,8 @@ func TestAPIErrorFromBodies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{"X-Request-Id": {"req_9"}, "Content-Type": {tc.contentType}}
-			got := newAPIError(tc.status, h, []byte(tc.body))
-			got.Details = nil
+			got := newAPIError(tc.status, h, []byte(tc.body), keep)
+			got.Details, got.Header = nil, nil
 			assert.Equal(t, &tc.want, got)
 			if tc.line != "" {
 				assert.Equal(t, tc.line, got.Error())
@@ -84,7 +84,7 @@ func TestAPIErrorFromBodies(t *testing.T) {
 
 func TestSnippetIsShortAndPrintable(t *testing.T) {
 	body := "<html>" + strings.Repeat("é\x00\x1b[31m", 400) + "</html>"
-	e := newAPIError(500, http.Header{}, []byte(body))
+	e := newAPIError(500, http.Header{}, []byte(body), keep)
 	assert.LessOrEqual(t, len(e.Message), 200)
 	assert.NotContains(t, e.Message, "\x00")
 	assert.NotContains(t, e.Message, "\x1b")
@@ -93,7 +93,7 @@ func TestSnippetIsShortAndPrintable(t *testing.T) {
 
 // TestSentinels is the table of which sentinel each answer matches.
 func TestSentinels(t *testing.T) {
-	all := []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited, ErrValidation, ErrServer}
+	all := []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited, ErrValidation, ErrBadRequest, ErrServer, ErrBadResponse}
 	cases := []struct {
 		status int
 		code   string
@@ -108,8 +108,10 @@ func TestSentinels(t *testing.T) {
 		{422, "", ErrValidation},
 		{500, "", ErrServer},
 		{503, "", ErrServer},
-		{400, "invalid_json", nil},
-		{418, "", nil},
+		{408, "", ErrServer},
+		{400, "invalid_json", ErrBadRequest},
+		{418, "", ErrBadRequest},
+		{302, "", nil},
 	}
 	for _, tc := range cases {
 		e := &APIError{StatusCode: tc.status, Code: tc.code}
@@ -137,9 +139,12 @@ func FuzzNewAPIError(f *testing.F) {
 	f.Add(502, []byte("\xff\xfe<html>"))
 	f.Add(400, []byte(`{"error":{"details":[{"field":"a","message":"b"}],"param":"p"}}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := newAPIError(status, http.Header{"Retry-After": {string(body)}}, body)
+		e := newAPIError(status, http.Header{"Retry-After": {string(body)}}, body, keep)
 		if e.StatusCode != status || e.Error() == "" {
 			t.Fatalf("bad error %#v", e)
 		}
 	})
 }
+
+// keep is a redactor that keeps text as it is.
+func keep(s string) string { return s }

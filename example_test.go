@@ -26,7 +26,7 @@ func ExampleNewClient() {
 		log.Fatal(err)
 	}
 	fmt.Println(client) // the key is never printed
-	// Output: commet.Client{BaseURL: https://commet.co, APIVersion: 2026-05-01, APIKey: ck_…(redacted)}
+	// Output: commet.Client{BaseURL: https://commet.co, APIVersion: 2026-05-01, APIKey: ck_[redacted]}
 }
 
 func ExampleCustomersService_Create() {
@@ -298,7 +298,7 @@ func ExampleAPIError() {
 	// Output:
 	// 404 not_found true
 	// 400 validation_error [Invalid email format]
-	// true false commet: invalid request: Email is required
+	// true false commet: invalid request: billingEmail is required
 }
 
 func ExampleWithIdempotencyKey() {

@@ -120,7 +120,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		return ImportProgress{}, err
 	}
 	if items == nil {
-		return ImportProgress{}, invalid("Import needs an iterator of items")
+		return ImportProgress{}, misconfigured("Import needs an iterator of items")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -154,6 +154,13 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	return run.progress, context.Cause(ctx)
 }
 
+// Bounds of ImportParams: more than this many requests in flight, or per
+// second, is no longer a client of a billing API.
+const (
+	maxImportConcurrency = 256
+	maxRequestsPerSecond = 10_000
+)
+
 func (p *ImportParams) withDefaults() (ImportParams, error) {
 	var out ImportParams
 	if p != nil {
@@ -161,13 +168,13 @@ func (p *ImportParams) withDefaults() (ImportParams, error) {
 	}
 	switch {
 	case out.BatchSize < 0 || out.BatchSize > MaxBatchSize:
-		return out, invalid("BatchSize must be 1 to %d, or 0 for %d; got %d", MaxBatchSize, MaxBatchSize, out.BatchSize)
-	case out.Concurrency < 0:
-		return out, invalid("Concurrency must not be negative; got %d", out.Concurrency)
-	case out.RequestsPerSecond < 0:
-		return out, invalid("RequestsPerSecond must not be negative; got %v", out.RequestsPerSecond)
+		return out, misconfigured("BatchSize must be 1 to %d, or 0 for %d; got %d", MaxBatchSize, MaxBatchSize, out.BatchSize)
+	case out.Concurrency < 0 || out.Concurrency > maxImportConcurrency:
+		return out, misconfigured("Concurrency must be 1 to %d, or 0 for 4; got %d", maxImportConcurrency, out.Concurrency)
+	case !(out.RequestsPerSecond >= 0 && out.RequestsPerSecond <= maxRequestsPerSecond): // NaN too
+		return out, misconfigured("RequestsPerSecond must be 0 (no cap) to %d; got %v", maxRequestsPerSecond, out.RequestsPerSecond)
 	case out.MaxRetries < 0:
-		return out, invalid("MaxRetries must not be negative; got %d", out.MaxRetries)
+		return out, misconfigured("MaxRetries must not be negative; got %d", out.MaxRetries)
 	}
 	if out.BatchSize == 0 {
 		out.BatchSize = MaxBatchSize
@@ -181,10 +188,14 @@ func (p *ImportParams) withDefaults() (ImportParams, error) {
 	return out, nil
 }
 
-// importBatch is a slice of consecutive input items.
+// importBatch is a batch of input items and their input indexes.
 type importBatch struct {
-	first int // input index of items[0]
+	index []int // input index of each item
 	items []CreateCustomerParams
+}
+
+func newImportBatch(size int) importBatch {
+	return importBatch{index: make([]int, 0, size), items: make([]CreateCustomerParams, 0, size)}
 }
 
 // importRun is the shared state of one Import call.
@@ -204,7 +215,7 @@ type importRun struct {
 // read groups items into batches and hands them to the workers, until the
 // input ends or ctx is done.
 func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
-	b := importBatch{items: make([]CreateCustomerParams, 0, r.params.BatchSize)}
+	b := newImportBatch(r.params.BatchSize)
 	next := 0
 	flush := func() bool {
 		if len(b.items) == 0 {
@@ -216,14 +227,20 @@ func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParam
 			r.fail(b, context.Cause(ctx))
 			return false
 		}
-		b = importBatch{first: next, items: make([]CreateCustomerParams, 0, r.params.BatchSize)}
+		b = newImportBatch(r.params.BatchSize)
 		return true
 	}
 	for item := range items {
-		b.items = append(b.items, item)
+		i := next
 		next++
-		if len(b.items) == r.params.BatchSize && !flush() {
-			return
+		if err := item.validate(""); err != nil { // refused alone, not with its batch
+			r.fail(importBatch{index: []int{i}, items: []CreateCustomerParams{item}}, err)
+		} else {
+			b.index = append(b.index, i)
+			b.items = append(b.items, item)
+			if len(b.items) == r.params.BatchSize && !flush() {
+				return
+			}
 		}
 		if ctx.Err() != nil {
 			break
@@ -294,7 +311,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) (*Customer, error)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range b.items {
-		res := ImportResult{Index: b.first + i, Item: b.items[i]}
+		res := ImportResult{Index: b.index[i], Item: b.items[i]}
 		res.Customer, res.Err = outcome(i)
 		switch {
 		case res.Err != nil:

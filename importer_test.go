@@ -284,10 +284,10 @@ func TestImportParamsAreChecked(t *testing.T) {
 	c, s := newBatchServer(t)
 	for _, p := range []ImportParams{{BatchSize: 101}, {BatchSize: -1}, {Concurrency: -1}, {RequestsPerSecond: -1}, {MaxRetries: -2}} {
 		_, err := c.Customers.Import(context.Background(), people(10, 0), &p)
-		assert.ErrorIs(t, err, ErrValidation, "%+v", p)
+		assert.ErrorIs(t, err, ErrInvalidConfig, "%+v", p)
 	}
 	_, err := c.Customers.Import(context.Background(), nil, nil)
-	assert.ErrorIs(t, err, ErrValidation)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 	assert.Zero(t, s.requests)
 }
 

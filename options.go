@@ -25,11 +25,16 @@ const (
 // DefaultAPIVersion is the Commet-Version sent unless WithAPIVersion pins another.
 const DefaultAPIVersion = "2026-05-01"
 
-// Defaults of the retry policy, as Commet documents it.
+// Defaults of the retry policy, as Commet documents it, and of the bound
+// on each attempt.
 const (
 	DefaultMaxRetries     = 3
 	DefaultInitialBackoff = 1 * time.Second
 	DefaultMaxBackoff     = 8 * time.Second
+	// DefaultTimeout bounds each attempt unless WithTimeout says otherwise,
+	// as Commet's own SDKs do: without it a hung attempt would never be
+	// cut, so never retried.
+	DefaultTimeout = 30 * time.Second
 )
 
 var environmentURLs = map[Environment]string{
@@ -68,6 +73,7 @@ func defaultConfig() config {
 		maxRetries:     DefaultMaxRetries,
 		initialBackoff: DefaultInitialBackoff,
 		maxBackoff:     DefaultMaxBackoff,
+		timeout:        DefaultTimeout,
 	}
 }
 
@@ -76,7 +82,7 @@ func (c *config) fail(format string, args ...any) {
 }
 
 // apply returns a copy of c with opts applied, and an error wrapping
-// ErrValidation if any option was invalid.
+// ErrInvalidConfig if any option was invalid.
 func (c config) apply(opts []Option) (config, error) {
 	for _, opt := range opts {
 		if opt != nil {
@@ -84,7 +90,7 @@ func (c config) apply(opts []Option) (config, error) {
 		}
 	}
 	if len(c.errs) > 0 {
-		err := fmt.Errorf("%w: %w", ErrValidation, errors.Join(c.errs...))
+		err := fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(c.errs...))
 		c.errs = nil
 		return c, err
 	}
@@ -166,8 +172,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithAPIVersion pins the Commet-Version header (default DefaultAPIVersion).
 func WithAPIVersion(version string) Option {
 	return func(c *config) {
-		if strings.TrimSpace(version) == "" {
-			c.fail("WithAPIVersion: empty version")
+		if !isToken(version, 64) {
+			c.fail("WithAPIVersion: want a version such as %q, got %q", DefaultAPIVersion, printable(version, 64))
 			return
 		}
 		c.apiVersion = version
@@ -200,9 +206,9 @@ func WithRetryBackoff(initial, max time.Duration) Option {
 }
 
 // WithTimeout bounds each attempt (one HTTP request and the reading of its
-// answer) to d; an attempt that times out is retried. The deadline of the
-// call's context bounds the whole call, retries and waits included.
-// Zero, the default, means no per-attempt limit.
+// answer) to d, DefaultTimeout unless set; an attempt that times out is
+// retried. Zero lifts the bound. The deadline of the call's context bounds
+// the whole call, retries and waits included.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
@@ -218,26 +224,34 @@ func WithTimeout(d time.Duration) Option {
 // retry of the call. It is a per-call option: NewClient rejects it.
 func WithIdempotencyKey(key string) Option {
 	return func(c *config) {
-		if strings.TrimSpace(key) == "" || len(key) > 255 {
-			c.fail("WithIdempotencyKey: the key must be 1 to 255 characters and not blank")
+		if !isToken(key, 255) {
+			c.fail("WithIdempotencyKey: the key must be 1 to 255 printable ASCII characters, without spaces")
 			return
 		}
 		c.idempotencyKey = key
 	}
 }
 
-// reservedHeaders are set by the SDK itself, each from its own option.
+// reservedHeaders are set by the SDK itself, each from its own option, or
+// by net/http from the request.
 var reservedHeaders = map[string]string{
-	"X-Api-Key":       "the key given to NewClient",
-	"Commet-Version":  "WithAPIVersion",
-	"Idempotency-Key": "WithIdempotencyKey",
-	"Content-Type":    "the SDK",
-	"User-Agent":      "the SDK",
+	"X-Api-Key":         "the key given to NewClient",
+	"Commet-Version":    "WithAPIVersion",
+	"Idempotency-Key":   "WithIdempotencyKey",
+	"Content-Type":      "the SDK",
+	"Accept":            "the SDK",
+	"User-Agent":        "the SDK",
+	"Host":              "net/http",
+	"Content-Length":    "net/http",
+	"Transfer-Encoding": "net/http",
+	"Connection":        "net/http",
 }
 
 // WithHeader adds a header to every request it applies to. Headers the SDK
-// owns (x-api-key, Commet-Version, Idempotency-Key, Content-Type,
-// User-Agent) are refused: use their own options.
+// or net/http set (x-api-key, Commet-Version, Idempotency-Key, Accept,
+// Content-Type, User-Agent, Host, Content-Length, Transfer-Encoding,
+// Connection) are refused, and so are a name that is not a token and a
+// value with control characters (CR, LF, NUL), which no request can carry.
 func WithHeader(key, value string) Option {
 	return func(c *config) {
 		canonical := http.CanonicalHeaderKey(strings.TrimSpace(key))
@@ -245,9 +259,15 @@ func WithHeader(key, value string) Option {
 			c.fail("WithHeader: %s is set by %s", canonical, owner)
 			return
 		}
-		if canonical == "" {
-			c.fail("WithHeader: empty header name")
+		if !isToken(canonical, 256) || strings.ContainsAny(canonical, "()<>@,;:\\\"/[]?={}") {
+			c.fail("WithHeader: %q is not a valid header name", printable(key, 64))
 			return
+		}
+		for _, r := range value {
+			if r < ' ' && r != '\t' || r == 0x7f {
+				c.fail("WithHeader: the value of %s holds a control character", canonical)
+				return
+			}
 		}
 		c.header = c.header.Clone() // never write to a map another call shares
 		if c.header == nil {
@@ -264,20 +284,9 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// Response describes the final HTTP answer of a call.
-type Response struct {
-	// StatusCode is the HTTP status of the final attempt.
-	StatusCode int
-	// Header holds the response headers of the final attempt.
-	Header http.Header
-	// RequestID is the x-request-id Commet gave the final attempt.
-	RequestID string
-	// Attempts is the number of HTTP requests the call made.
-	Attempts int
-}
-
-// WithResponseInto fills *r with the status, headers and request ID of the
-// call's final HTTP answer, whether it succeeded or not. It is a per-call
+// WithResponseInto fills *r when the call ends, whether it succeeded or
+// not: the status, headers and request ID of its final answer, the number
+// of requests it sent, and the raw JSON of a success. It is a per-call
 // option: NewClient rejects it.
 func WithResponseInto(r *Response) Option {
 	return func(c *config) {

@@ -34,7 +34,7 @@ func TestBaseURL(t *testing.T) {
 		_, err := parseBaseURL(raw)
 		assert.Error(t, err, raw)
 		_, err = NewClient(testKey, WithBaseURL(raw))
-		assert.ErrorIs(t, err, ErrValidation, raw)
+		assert.ErrorIs(t, err, ErrInvalidConfig, raw)
 	}
 }
 

@@ -20,9 +20,19 @@ type Page[T any] struct {
 }
 
 // ErrPagination is yielded by All and Pages when the server's paging cannot
-// be followed: a cursor seen before (which would loop forever), or HasMore
-// without a NextCursor.
+// be followed: a cursor seen before (which would loop forever), HasMore
+// without a NextCursor, a cursor too long to send back, or maxEmptyPages
+// empty pages in a row that all claim more (which would keep the walk
+// sending requests while the caller's loop never runs, so it could not
+// even break).
 var ErrPagination = errors.New("commet: broken pagination")
+
+const (
+	// maxEmptyPages is how many empty pages in a row a walk accepts.
+	maxEmptyPages = 100
+	// maxCursorBytes bounds a cursor, which goes back in the URL.
+	maxCursorBytes = 4096
+)
 
 // pages walks the pages that fetch returns, from cursor start on, as
 // hasMore and nextCursor lead. It holds no state between two walks, so each
@@ -32,7 +42,7 @@ func pages[T any](start string, fetch func(cursor string) (*Page[T], error)) ite
 	return func(yield func(*Page[T], error) bool) {
 		seed := maphash.MakeSeed()
 		seen := map[uint64]struct{}{maphash.String(seed, start): {}}
-		cursor := start
+		cursor, empty := start, 0
 		for {
 			page, err := fetch(cursor)
 			if err != nil {
@@ -42,13 +52,23 @@ func pages[T any](start string, fetch func(cursor string) (*Page[T], error)) ite
 			if !yield(page, nil) || !page.HasMore {
 				return
 			}
-			if page.NextCursor == "" {
-				yield(nil, fmt.Errorf("%w: hasMore is true but nextCursor is empty", ErrPagination))
-				return
+			if empty++; len(page.Data) > 0 {
+				empty = 0
 			}
+			var broken string
 			h := maphash.String(seed, page.NextCursor)
-			if _, dup := seen[h]; dup {
-				yield(nil, fmt.Errorf("%w: the server repeated cursor %q", ErrPagination, page.NextCursor))
+			switch _, dup := seen[h]; {
+			case page.NextCursor == "":
+				broken = "hasMore is true but nextCursor is empty"
+			case len(page.NextCursor) > maxCursorBytes:
+				broken = fmt.Sprintf("a cursor of %d bytes is too long to send back", len(page.NextCursor))
+			case dup:
+				broken = fmt.Sprintf("the server repeated cursor %q", printable(page.NextCursor, 64))
+			case empty >= maxEmptyPages:
+				broken = fmt.Sprintf("%d empty pages in a row, each claiming more", empty)
+			}
+			if broken != "" {
+				yield(nil, fmt.Errorf("%w: %s", ErrPagination, broken))
 				return
 			}
 			seen[h] = struct{}{}

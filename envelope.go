@@ -1,0 +1,192 @@
+package commet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// successEnvelope is Commet's success envelope, {"success": true, "data": ...,
+// "hasMore", "nextCursor"}, read with every part optional so that what is
+// missing can be told from what is empty.
+type successEnvelope struct {
+	Success    *bool           `json:"success"`
+	Data       json.RawMessage `json:"data"`
+	HasMore    *bool           `json:"hasMore"`
+	NextCursor *string         `json:"nextCursor"`
+}
+
+// badAnswer says, in the contract's words, why an answer cannot be used.
+type badAnswer string
+
+func (b badAnswer) Error() string { return string(b) }
+
+func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf(format, args...)) }
+
+// decodeData is the one checked path every success answer goes through: it
+// reads the envelope, insists on success: true and on data of the kind the
+// operation expects ('{' for an object, '[' for a list), and decodes data
+// into dst. Anything else is a badAnswer, never an empty result.
+func decodeData(body []byte, kind byte, dst any) (successEnvelope, error) {
+	var env successEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return env, describeJSONError("the answer", err)
+	}
+	switch {
+	case env.Success == nil:
+		return env, badAnswer(`the answer has no "success" field`)
+	case !*env.Success:
+		return env, badAnswer(`the answer says "success": false`)
+	case len(env.Data) == 0:
+		return env, badAnswer(`the answer has no "data"`)
+	}
+	if got := env.Data[0]; got != kind {
+		return env, badAnswerf(`"data" is %s, not %s`, jsonKind(got), jsonKind(kind))
+	}
+	if err := json.Unmarshal(env.Data, dst); err != nil {
+		return env, describeJSONError(`"data"`, err)
+	}
+	return env, nil
+}
+
+// decodeCustomer reads an answer whose data is one customer.
+func decodeCustomer(body []byte) (*Customer, error) {
+	c := new(Customer)
+	if _, err := decodeData(body, '{', c); err != nil {
+		return nil, err
+	}
+	if c.ID == "" {
+		return nil, badAnswer(`the customer in "data" has no "id"`)
+	}
+	return c, nil
+}
+
+// decodePage reads an answer whose data is one page of customers; hasMore
+// must be there, so that a page is never taken for the last by mistake.
+func decodePage(body []byte, page *Page[Customer]) error {
+	env, err := decodeData(body, '[', &page.Data)
+	if err != nil {
+		return err
+	}
+	if env.HasMore == nil {
+		return badAnswer(`the page has no "hasMore"`)
+	}
+	page.HasMore = *env.HasMore
+	if env.NextCursor != nil {
+		page.NextCursor = *env.NextCursor
+	}
+	for i := range page.Data {
+		if page.Data[i].ID == "" {
+			return badAnswerf(`customer %d of the page has no "id"`, i)
+		}
+	}
+	return nil
+}
+
+// decodeBatch reads the answer of a batch of n items: it must account for
+// each item exactly once, as a customer or as a failure with its index.
+func decodeBatch(body []byte, n int) (*BatchResult, error) {
+	var raw struct {
+		Successful json.RawMessage `json:"successful"`
+		Failed     json.RawMessage `json:"failed"`
+	}
+	if _, err := decodeData(body, '{', &raw); err != nil {
+		return nil, err
+	}
+	res := &BatchResult{Successful: make([]Customer, 0, n)} // encoding/json appends into it
+	for _, list := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  any
+	}{{"successful", raw.Successful, &res.Successful}, {"failed", raw.Failed, &res.Failed}} {
+		if len(list.raw) == 0 || list.raw[0] != '[' {
+			return nil, badAnswerf("the batch answer has no %q list", list.name)
+		}
+		if err := json.Unmarshal(list.raw, list.dst); err != nil {
+			return nil, describeJSONError(fmt.Sprintf("the %q list", list.name), err)
+		}
+	}
+	if got := len(res.Successful) + len(res.Failed); got != n {
+		return nil, badAnswerf("the batch answer accounts for %d items, not the %d sent", got, n)
+	}
+	seen := make([]bool, n)
+	for _, f := range res.Failed {
+		if f.Index < 0 || f.Index >= n || seen[f.Index] {
+			return nil, badAnswerf("the batch answer has a failure for item %d, which is out of range or repeated", f.Index)
+		}
+		seen[f.Index] = true
+	}
+	for i := range res.Successful {
+		if res.Successful[i].ID == "" {
+			return nil, badAnswerf(`successful customer %d of the batch answer has no "id"`, i)
+		}
+	}
+	return res, nil
+}
+
+// describeJSONError says what was wrong with JSON in the contract's terms:
+// the field and the kinds of value, never Go's type names.
+func describeJSONError(what string, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var parse *time.ParseError
+	switch {
+	case errors.As(err, &syntax) && syntax.Offset == 0:
+		return badAnswerf("%s is empty", what)
+	case errors.As(err, &syntax):
+		return badAnswerf("%s is not valid JSON (at byte %d)", what, syntax.Offset)
+	case errors.As(err, &typ):
+		value, _, _ := strings.Cut(typ.Value, " ") // "number -5"
+		if typ.Field == "" {
+			return badAnswerf("%s is a JSON %s, not %s", what, value, goKind(typ.Type))
+		}
+		return badAnswerf("in %s, %q is a JSON %s, not %s", what, typ.Field, value, goKind(typ.Type))
+	case errors.As(err, &parse):
+		return badAnswerf("in %s, a timestamp is not an RFC 3339 time", what)
+	}
+	return badAnswerf("%s is not in the form the contract gives", what)
+}
+
+// jsonKind names the JSON kind of a value from its first byte.
+func jsonKind(first byte) string {
+	switch first {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// goKind names, in JSON's words, what a Go type reads.
+func goKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a value"
+}

@@ -1,0 +1,197 @@
+package commet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unicode"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAnswersOverTheSizeLimit: an answer too large to read is a bad
+// response that keeps its status (a huge 404 is still a 404), and it is
+// never fetched again: the next answer would be just as large.
+func TestAnswersOverTheSizeLimit(t *testing.T) {
+	huge := bytes.Repeat([]byte(" "), maxResponseBytes+10)
+	for _, code := range []int{200, 404, 503} {
+		c, mock := newMockClient(t)
+		mock.RegisterResponder("GET", custURL+"/x", func(*http.Request) (*http.Response, error) {
+			resp := httpmock.NewBytesResponse(code, huge)
+			resp.Header.Set("X-Request-Id", "req_huge")
+			return resp, nil
+		})
+		_, err := c.Customers.Get(context.Background(), "x")
+		assert.ErrorIs(t, err, ErrBadResponse, "%d", code)
+		assert.NotErrorIs(t, err, ErrNetwork, "%d", code)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr, "%d", code)
+		assert.Equal(t, code, apiErr.StatusCode)
+		assert.Equal(t, "req_huge", apiErr.RequestID)
+		assert.Contains(t, err.Error(), "larger than")
+		assert.Equal(t, 1, mock.GetTotalCallCount(), "%d: never fetched again", code)
+		if code == 404 {
+			assert.ErrorIs(t, err, ErrNotFound, "a huge 404 is still a 404")
+		}
+	}
+	// The buffer that read the huge answers is not kept for the next call.
+	for range 8 {
+		buf := getBuffer()
+		assert.LessOrEqual(t, buf.Cap(), maxPooledBuffer)
+		putBuffer(buf)
+	}
+}
+
+// TestAPIErrorIsOneSafeLine: a server's message reaches logs through
+// Error(): it must stay one line, free of terminal escapes, and short,
+// while the full text stays in Message.
+func TestAPIErrorIsOneSafeLine(t *testing.T) {
+	long := strings.Repeat("blah ", 2000)
+	for name, msg := range map[string]string{
+		"newlines":      "bad\nrequest\r\nX-Injected: yes",
+		"ANSI escapes":  "\x1b[31mred\x1b[0m \x1b]0;title\x07",
+		"bidi override": "evil \u202egnp.exe",
+		"NUL and DEL":   "a\x00b\x7fc",
+		"C1 controls":   "a\u0085b\u009bc",
+		"long":          long,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterResponder("GET", custURL+"/x", status(400, map[string]any{"code": "bad\ncode", "message": msg}))
+			_, err := c.Customers.Get(context.Background(), "x")
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			line := err.Error()
+			assert.LessOrEqual(t, len(line), 400)
+			for _, r := range line {
+				assert.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r), "%q in %q", r, line)
+			}
+			assert.Equal(t, msg, apiErr.Message, "the full text is kept")
+		})
+	}
+}
+
+// TestResponseCountsEveryRequest: Attempts counts every HTTP request,
+// answered or not, and the final attempt's answer (none here) is what
+// the Response describes.
+func TestResponseCountsEveryRequest(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(1))
+	mock.RegisterResponder("GET", custURL+"/x", answers(status(503, nil), netError).responder)
+	var resp Response
+	_, err := c.Customers.Get(context.Background(), "x", WithResponseInto(&resp))
+	assert.ErrorIs(t, err, ErrNetwork)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Zero(t, resp.StatusCode, "the last attempt got no answer")
+	assert.Empty(t, resp.RequestID)
+
+	c, mock = newMockClient(t, WithMaxRetries(2))
+	mock.RegisterResponder("GET", custURL+"/x", answers(netError, status(503, nil), okCustomer).responder)
+	_, err = c.Customers.Get(context.Background(), "x", WithResponseInto(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, 3, resp.Attempts)
+	assert.Equal(t, 200, resp.StatusCode)
+}
+
+// TestDefaultAttemptTimeout: without WithTimeout, a hung attempt is cut
+// after DefaultTimeout and retried, as the contract retries timeouts.
+func TestDefaultAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", custURL+"/x", func(r *http.Request) (*http.Response, error) {
+			if calls.Add(1) == 1 {
+				<-r.Context().Done() // a server that never answers
+				return nil, r.Context().Err()
+			}
+			return okCustomer(r)
+		})
+		start := time.Now()
+		_, err := c.Customers.Get(context.Background(), "x")
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, calls.Load())
+		assert.GreaterOrEqual(t, time.Since(start), DefaultTimeout)
+		assert.Less(t, time.Since(start), DefaultTimeout+time.Second)
+
+		// WithTimeout(0) lifts the limit: the context alone bounds the call.
+		calls.Store(0)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*DefaultTimeout)
+		defer cancel()
+		start = time.Now()
+		_, err = c.Customers.Get(ctx, "x", WithTimeout(0), WithMaxRetries(0))
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 10*DefaultTimeout, time.Since(start))
+	})
+}
+
+// TestAttemptTimeoutIsNotTheCallersDeadline: an attempt cut by the
+// per-attempt timeout is a network error, not the caller's own deadline.
+func TestAttemptTimeoutIsNotTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0), WithTimeout(time.Second))
+		mock.RegisterResponder("GET", custURL+"/x", func(r *http.Request) (*http.Response, error) {
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		})
+		_, err := c.Customers.Get(context.Background(), "x")
+		assert.ErrorIs(t, err, ErrNetwork)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "timed out")
+	})
+}
+
+// TestIdempotencyInProgressIsRetried: the contract's 409
+// idempotency_in_progress means "retry the same request with the same key
+// after a short delay"; idempotency_key_mismatch is never retried.
+func TestIdempotencyInProgressIsRetried(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(status(409, map[string]any{"success": false, "code": "idempotency_in_progress", "message": "busy"}), okCustomer)
+	mock.RegisterResponder("POST", custURL, rec.responder)
+	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"})
+	require.NoError(t, err)
+	reqs := rec.requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key"))
+
+	c, mock = newMockClient(t)
+	rec = answers(status(409, map[string]any{"success": false, "code": "idempotency_key_mismatch", "message": "reused"}))
+	mock.RegisterResponder("POST", custURL, rec.responder)
+	_, err = c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"})
+	assert.ErrorIs(t, err, ErrConflict)
+	assert.Len(t, rec.requests(), 1)
+}
+
+// TestEveryAnswerMatchesASentinel: whatever the status, an error from an
+// answer matches one of the SDK's sentinels.
+func TestEveryAnswerMatchesASentinel(t *testing.T) {
+	for _, code := range []int{100, 204, 300, 304, 400, 402, 405, 406, 410, 411, 413, 415, 418, 422, 451, 499, 505, 599, 600, 999} {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterResponder("GET", custURL+"/x", rawAnswer(code, `{"success":false,"code":"x","message":"y"}`))
+		_, err := c.Customers.Get(context.Background(), "x")
+		if code == 204 {
+			assert.ErrorIs(t, err, ErrBadResponse, "a 204 has no customer")
+			continue
+		}
+		require.Error(t, err, "%d", code)
+		assert.True(t, matchesASentinel(err), "%d: %v", code, err)
+	}
+}
+
+var sentinels = []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited, ErrValidation,
+	ErrBadRequest, ErrServer, ErrNetwork, ErrBadResponse, ErrPagination}
+
+func matchesASentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

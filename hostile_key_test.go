@@ -1,0 +1,111 @@
+package commet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEchoedKeyIsRedacted: a server or proxy that echoes the key back
+// (a debug message, an HTML error page) must not put it into an error or
+// a log line: the SDK knows its key and takes it out of everything it
+// builds them from.
+func TestEchoedKeyIsRedacted(t *testing.T) {
+	other := "ck_live_someoneelses0123456789"
+	answers := map[string]httpmock.Responder{
+		"message": status(401, map[string]any{"code": "unauthorized", "message": "bad header x-api-key=" + testKey}),
+		"details": status(400, map[string]any{"code": "validation_error", "message": "bad",
+			"details": []any{map[string]any{"field": "x-api-key", "message": "got " + testKey}, map[string]any{"raw": testKey}}}),
+		"nested": status(403, map[string]any{"error": map[string]any{"type": testKey, "code": testKey, "message": testKey,
+			"param": testKey, "doc_url": "https://docs.example/?k=" + testKey}}),
+		"html page":     rawAnswer(502, "<html><body>upstream said: x-api-key: "+testKey+"</body></html>"),
+		"another key":   status(401, map[string]any{"code": "unauthorized", "message": "expected " + other}),
+		"code":          status(400, map[string]any{"code": testKey, "message": "x"}),
+		"bad 2xx body":  rawAnswer(200, `{"success":true,"data":"`+testKey+`"}`),
+		"network error": func(*http.Request) (*http.Response, error) { return nil, errors.New("proxy refused key " + testKey) },
+	}
+	for name, answer := range answers {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c, mock := newMockClient(t, WithLogger(logger), WithMaxRetries(1))
+			mock.RegisterResponder("GET", custURL+"/x", answer)
+			_, err := c.Customers.Get(context.Background(), "x")
+			require.Error(t, err)
+			texts := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), logs.String()}
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				js, _ := json.Marshal(apiErr)
+				texts = append(texts, apiErr.Message, string(apiErr.Details), apiErr.Code, apiErr.Type, apiErr.Param,
+					apiErr.DocURL, string(js))
+				if len(apiErr.Details) > 0 {
+					assert.True(t, json.Valid(apiErr.Details), "Details stays JSON: %s", apiErr.Details)
+				}
+			}
+			for _, text := range texts {
+				assert.NotContains(t, text, testKey)
+				assert.NotContains(t, text, other)
+			}
+		})
+	}
+}
+
+// TestNoVerbPrintsTheKey: whatever fmt verb or reflection-based printer
+// reaches the client, by value or by pointer, in exported or unexported
+// fields, the key stays out of the text.
+func TestNoVerbPrintsTheKey(t *testing.T) {
+	c, _ := newMockClient(t)
+	type wrapper struct {
+		c  Client
+		p  *Client
+		s  *CustomersService
+		C  Client
+		P  *Client
+		Cs CustomersService
+	}
+	values := map[string]any{
+		"client": c, "*client": *c, "service": c.Customers, "*service": *c.Customers,
+		"wrapper":           wrapper{*c, c, c.Customers, *c, c, *c.Customers},
+		"*wrapper":          &wrapper{*c, c, c.Customers, *c, c, *c.Customers},
+		"slice":             []any{c, *c},
+		"map":               map[string]*Client{"c": c},
+		"anonymous struct":  struct{ c Client }{*c},
+		"anonymous pointer": struct{ c *Client }{c},
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, testKey, "%s %s", name, verb)
+			assert.NotContains(t, out, fmt.Sprintf("%x", testKey), "%s %s (hex)", name, verb)
+			assert.NotContains(t, out, fmt.Sprintf("%X", testKey), "%s %s (HEX)", name, verb)
+		}
+		js, _ := json.Marshal(v)
+		assert.NotContains(t, string(js), testKey, name)
+	}
+
+	// A test that compares two clients prints both with a reflection-based
+	// diff when they differ.
+	d, _ := newMockClient(t, WithMaxRetries(7))
+	var out recordingT
+	assert.Equal(&out, *c, *d)
+	assert.Equal(&out, c, d)
+	assert.Equal(&out, wrapper{c: *c}, wrapper{c: *d})
+	require.NotEmpty(t, out.String(), "the clients differ, so testify printed them")
+	assert.NotContains(t, out.String(), testKey)
+	assert.NotContains(t, out.String(), strings.TrimPrefix(testKey, "ck_"))
+}
+
+// recordingT is an assert.TestingT that keeps what a failed assertion says.
+type recordingT struct{ bytes.Buffer }
+
+func (r *recordingT) Errorf(format string, args ...any) { fmt.Fprintf(&r.Buffer, format, args...) }

@@ -1,0 +1,25 @@
+package commet
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Response describes the HTTP side of one call: its final answer and how
+// many requests it took. WithResponseInto fills one.
+type Response struct {
+	// StatusCode is the status of the final attempt's answer; zero when
+	// the final attempt got no answer (a network error or a timeout).
+	StatusCode int
+	// Header holds the headers of the final attempt's answer.
+	Header http.Header
+	// RequestID is the x-request-id of the final attempt's answer.
+	RequestID string
+	// Attempts is the number of HTTP requests the call sent, answered or
+	// not: 1 when the first attempt settled the call.
+	Attempts int
+	// RawJSON is the body of a successful answer, as Commet sent it,
+	// envelope included: the place to read a field Commet added after
+	// this SDK was written. Nil for a failed call.
+	RawJSON json.RawMessage
+}

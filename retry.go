@@ -1,0 +1,114 @@
+package commet
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxRetryAfter is the longest Retry-After the SDK waits for before a
+// retry. A server that asks for more ends the call at once, with its value
+// on the error: retrying sooner than asked would only burn the caller's
+// time, and a caller such as a sign-up handler can pass the wait on.
+const maxRetryAfter = 30 * time.Second
+
+// retryWait decides whether the failure err of attempt n is retried, and
+// after how long, as Commet's contract says: 408, 429 (only with
+// Retry-After), 500, 502, 503, 504, a 409 idempotency_in_progress, and
+// failures to get an answer are retried; an answer the SDK could not use
+// is not, since the next one would be the same.
+func (c *config) retryWait(err error, n int) (time.Duration, bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		if !errors.Is(err, ErrNetwork) || isPermanentTransportError(err) {
+			return 0, false
+		}
+		return c.backoff(n), true
+	}
+	if apiErr.unusable {
+		return 0, false
+	}
+	switch apiErr.StatusCode {
+	case http.StatusTooManyRequests:
+		// Without Retry-After, a 429 is not from the rate limiter.
+		if !apiErr.hasRetryAfter {
+			return 0, false
+		}
+	case http.StatusConflict:
+		if apiErr.Code != "idempotency_in_progress" {
+			return 0, false
+		}
+	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	default:
+		return 0, false
+	}
+	if !apiErr.hasRetryAfter {
+		return c.backoff(n), true
+	}
+	return apiErr.RetryAfter, apiErr.RetryAfter <= maxRetryAfter
+}
+
+func isPermanentTransportError(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalidCert)
+}
+
+// backoff is the wait before retry n: initial·2^(n-1) capped at max, minus a
+// random jitter of up to half, so that clients retrying together spread out.
+// It never overflows, whatever initial, max and n are.
+func (c *config) backoff(n int) time.Duration {
+	d := c.maxBackoff
+	if shift := n - 1; shift < 63 && c.initialBackoff <= c.maxBackoff>>shift {
+		d = c.initialBackoff << shift
+	}
+	return d - mrand.N(d/2+1)
+}
+
+// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date,
+// as the wait it asks for, however long: values beyond what a Duration
+// holds saturate. ok is false when there is no valid value (negative
+// numbers, fractions and words are not valid).
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		secs, err := strconv.ParseUint(v, 10, 64)
+		switch {
+		case err == nil && secs <= uint64(math.MaxInt64/int64(time.Second)):
+			return time.Duration(secs) * time.Second, true
+		case err == nil || errors.Is(err, strconv.ErrRange):
+			return math.MaxInt64, true
+		}
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true // Sub saturates
+}
+
+// sleep waits d, or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,97 @@
+package commet
+
+import (
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+// The checks below run before anything is sent. encoding/json rewrites
+// invalid UTF-8 to U+FFFD, so two different IDs ("Jos\xe9" and "Jos\xe8",
+// from Latin-1 files) would reach Commet as one: every string the SDK sends
+// must be valid UTF-8.
+
+// checkText checks strings by wire name; prefix is prepended to each name.
+func checkText(errs *fieldErrors, prefix string, fields map[string]string) {
+	for field, v := range fields {
+		if !utf8.ValidString(v) {
+			errs.add(prefix+field, "is not valid UTF-8")
+		}
+	}
+}
+
+// check checks an address, if any.
+func (a *Address) check(errs *fieldErrors, prefix string) {
+	if a == nil {
+		return
+	}
+	checkText(errs, prefix+"address.", map[string]string{
+		"line1": a.Line1, "line2": a.Line2, "city": a.City, "state": a.State,
+		"postalCode": a.PostalCode, "country": a.Country,
+	})
+}
+
+// maxMetadataDepth bounds how deeply metadata may nest.
+const maxMetadataDepth = 32
+
+// checkMetadata checks every key and value of metadata, however nested and
+// whatever Go types hold them, as encoding/json will encode them.
+func checkMetadata(errs *fieldErrors, prefix string, metadata map[string]any) {
+	for k, v := range metadata {
+		field := prefix + "metadata"
+		if !utf8.ValidString(k) {
+			errs.add(field, "has a key that is not valid UTF-8")
+			continue
+		}
+		checkValue(errs, field+"."+k, reflect.ValueOf(v), 0)
+	}
+}
+
+func checkValue(errs *fieldErrors, field string, v reflect.Value, depth int) {
+	if depth > maxMetadataDepth {
+		errs.add(field, "nests more than %d levels deep", maxMetadataDepth)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			checkValue(errs, field, v.Elem(), depth+1)
+		}
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			errs.add(field, "is not valid UTF-8")
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			key := iter.Key()
+			if key.Kind() == reflect.String && !utf8.ValidString(key.String()) {
+				errs.add(field, "has a key that is not valid UTF-8")
+				continue
+			}
+			checkValue(errs, field+"."+strings.TrimSpace(fmtKey(key)), iter.Value(), depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // []byte is sent as base64
+		}
+		for i := range v.Len() {
+			checkValue(errs, field, v.Index(i), depth+1)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() {
+				checkValue(errs, field, v.Field(i), depth+1)
+			}
+		}
+	}
+}
+
+// fmtKey names a map key in a field name.
+func fmtKey(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	return "?"
+}
