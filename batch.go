@@ -1,86 +1,153 @@
 package commet
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
+	"slices"
+	"strings"
 )
 
-// MaxBatchSize is the most customers one CreateBatch call may carry.
-const MaxBatchSize = 100
+// MaxCustomerBatchSize is the most customers one CreateBatch call may carry.
+const MaxCustomerBatchSize = 100
 
-// BatchResult is the answer of CreateBatch: items succeed or fail one by one.
-type BatchResult struct {
+// CustomerBatchResult is the answer of CreateBatch: items succeed or fail
+// one by one. It survives a JSON round trip, in the wire's shape.
+type CustomerBatchResult struct {
 	// Successful holds the created customers, and the existing ones for IDs
-	// that were already taken, in input order.
+	// that were already taken, in input order (without the failed items).
 	Successful []Customer `json:"successful"`
 	// Failed holds the items Commet refused, each with its input index.
-	Failed []BatchFailure `json:"failed"`
+	Failed []BatchItemError `json:"failed"`
 }
 
-// BatchFailure is one item of a batch that Commet refused. It is an error;
-// a per-item failure is the item's own fault (a server fault fails the whole
-// request instead), so it matches ErrValidation.
-type BatchFailure struct {
-	// Index is the item's position in the slice given to CreateBatch.
+// BatchItemError is one item of a batch that Commet refused; the other
+// items went on without it. It matches ErrValidation, and errors.As finds
+// a *ValidationError in it with the item's field errors, keyed by wire
+// name as for any other validation failure.
+type BatchItemError struct {
+	// Index is the item's position in the batch sent, from 0.
 	Index int
-	// Code is Commet's error code, when it gave one.
+	// Code is Commet's error code for the item, when it gave one.
 	Code string
-	// Message is Commet's reason.
+	// Message is Commet's reason, as sent (API keys redacted).
 	Message string
-	// FieldErrors maps each rejected field to its messages, when given.
-	FieldErrors map[string][]string
-	// Data is the item as Commet received it.
+	// Data is the item as Commet echoed it back, raw JSON.
 	Data json.RawMessage
+
+	fields map[string][]string
 }
 
-// Error returns the item's index and Commet's reason.
-func (f *BatchFailure) Error() string {
-	return fmt.Sprintf("commet: batch item %d refused: %s", f.Index, f.Message)
+// Error returns the item's index and Commet's reason, on one line.
+func (e BatchItemError) Error() string {
+	return fmt.Sprintf("commet: batch item %d refused: %s", e.Index, printable(e.Message, 200))
 }
 
-// Is reports whether target is ErrValidation.
-func (f *BatchFailure) Is(target error) bool { return target == ErrValidation }
+// Unwrap returns the item's *ValidationError.
+func (e BatchItemError) Unwrap() error { return &ValidationError{Fields: e.fields} }
 
-// UnmarshalJSON reads a failed item whose "error" is a message string or an
-// error object ({"code", "message", "details"}).
-func (f *BatchFailure) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Index int             `json:"index"`
-		Error json.RawMessage `json:"error"`
-		Data  json.RawMessage `json:"data"`
+// batchItemWire is a failed item on the wire: "error" is a message, or an
+// object with a code, a message and field details; some servers put the
+// code and details beside it.
+type batchItemWire struct {
+	Index   int             `json:"index"`
+	Error   json.RawMessage `json:"error"`
+	Code    string          `json:"code,omitempty"`
+	Details json.RawMessage `json:"details,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+type batchItemErrorWire struct {
+	Code    string       `json:"code,omitempty"`
+	Message string       `json:"message"`
+	Details []fieldError `json:"details,omitempty"`
+}
+
+// MarshalJSON writes the item in the wire's shape, which UnmarshalJSON reads.
+func (e BatchItemError) MarshalJSON() ([]byte, error) {
+	inner := batchItemErrorWire{Code: e.Code, Message: e.Message}
+	for _, field := range slices.Sorted(maps.Keys(e.fields)) {
+		for _, msg := range e.fields[field] {
+			inner.Details = append(inner.Details, fieldError{field, msg})
+		}
 	}
+	errJSON, err := json.Marshal(inner)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(batchItemWire{Index: e.Index, Error: errJSON, Data: e.Data})
+}
+
+// UnmarshalJSON reads a failed item whose "error" is a message string or
+// an error object ({"code", "message", "details"}).
+func (e *BatchItemError) UnmarshalJSON(b []byte) error {
+	var raw batchItemWire
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*f = BatchFailure{Index: raw.Index, Data: raw.Data}
-	if json.Unmarshal(raw.Error, &f.Message) == nil {
-		return nil
+	*e = BatchItemError{Index: raw.Index, Code: raw.Code, Data: raw.Data}
+	details := raw.Details
+	if json.Unmarshal(raw.Error, &e.Message) != nil {
+		var obj struct {
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details json.RawMessage `json:"details"`
+		}
+		if err := json.Unmarshal(raw.Error, &obj); err != nil {
+			return badAnswerf("failed item %d has an error that is neither a message nor an object", raw.Index)
+		}
+		e.Code, e.Message = cmp.Or(obj.Code, e.Code), obj.Message
+		if len(obj.Details) > 0 {
+			details = obj.Details
+		}
 	}
-	var obj struct {
-		Code    string          `json:"code"`
-		Message string          `json:"message"`
-		Details json.RawMessage `json:"details"`
+	e.fields = parseFieldErrors(details, "", "")
+	if e.fields == nil {
+		e.fields = fieldsInMessage(e.Message)
 	}
-	if err := json.Unmarshal(raw.Error, &obj); err != nil {
-		return fmt.Errorf("batch item %d: unreadable error: %w", raw.Index, err)
-	}
-	f.Code, f.Message = obj.Code, obj.Message
-	f.FieldErrors = parseFieldErrors(obj.Details, "", "")
 	return nil
 }
 
-// CreateBatch creates up to MaxBatchSize customers in one request. Items
-// succeed or fail one by one: an invalid item fails alone, and an item
-// whose ID exists returns the existing customer. An empty batch or one over
-// MaxBatchSize is refused before sending. Like Create, the POST carries one
+// wireField matches the wire name of a customer field, as a batch item's
+// message names it ("billingEmail", "address.country", "metadata.plan").
+var wireField = regexp.MustCompile(`^(billingEmail|externalId|fullName|domain|website|timezone|language|industry|` +
+	`metadata(\.[^:;]+)?|address(\.(line1|line2|city|state|postalCode|country))?)$`)
+
+// fieldsInMessage reads field errors out of a message string of the form
+// "billingEmail: Invalid email format; address.country: Required", the
+// only place a server that sends failures as strings puts them. Only the
+// contract's field names count, so ordinary prose is not mistaken for one.
+func fieldsInMessage(msg string) map[string][]string {
+	var fields map[string][]string
+	for part := range strings.SplitSeq(msg, "; ") {
+		field, text, ok := strings.Cut(part, ": ")
+		if !ok || !wireField.MatchString(field) {
+			continue
+		}
+		if fields == nil {
+			fields = make(map[string][]string)
+		}
+		fields[field] = append(fields[field], text)
+	}
+	return fields
+}
+
+// CreateBatch creates up to MaxCustomerBatchSize customers in one request.
+// Items succeed or fail one by one: an invalid item fails alone (in
+// Failed), and an item whose ID exists returns the existing customer. A
+// batch that is empty, too large, or holds an item that cannot be sent
+// (see CreateCustomerParams) is refused before sending, with field names
+// such as "customers[3].billingEmail". Like Create, the POST carries one
 // Idempotency-Key for all its retries.
 //
 // To import more than one batch, use Import.
-func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...Option) (*BatchResult, error) {
-	if len(items) == 0 || len(items) > MaxBatchSize {
-		return nil, invalid("customers", "a batch holds 1 to %d customers, not %d", MaxBatchSize, len(items))
+func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CustomerBatchResult, error) {
+	if len(items) == 0 || len(items) > MaxCustomerBatchSize {
+		return nil, invalid("customers", "a batch holds 1 to %d customers, not %d", MaxCustomerBatchSize, len(items))
 	}
 	var errs []error
 	for i := range items {
@@ -94,9 +161,12 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
-	var res *BatchResult
+	var res *CustomerBatchResult
 	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body,
-		decode: func(b []byte) (err error) { res, err = decodeBatch(b, len(items)); return err }}, opts)
+		decode: func(_ int, b []byte) (err error) {
+			res, err = decodeBatch(b, len(items), s.client.key.redact)
+			return err
+		}}, opts)
 	if err != nil {
 		return nil, err
 	}

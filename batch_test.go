@@ -42,10 +42,43 @@ func TestCreateBatchWire(t *testing.T) {
 	assert.Equal(t, "billingEmail: Invalid email format", res.Failed[0].Message)
 	assert.JSONEq(t, `{"billingEmail":"nope"}`, string(res.Failed[0].Data))
 	assert.Equal(t, "validation_error", res.Failed[1].Code)
-	assert.Equal(t, map[string][]string{"address.country": {"2 letters"}}, res.Failed[1].FieldErrors)
-	var err2 error = &res.Failed[1]
+
+	// One way to read the field errors of any item, whatever shape the
+	// server gave its error in.
+	var err1, err2 error = res.Failed[0], res.Failed[1]
+	var ve *ValidationError
+	require.ErrorAs(t, err1, &ve)
+	assert.Equal(t, map[string][]string{"billingEmail": {"Invalid email format"}}, ve.Fields)
+	require.ErrorAs(t, err2, &ve)
+	assert.Equal(t, map[string][]string{"address.country": {"2 letters"}}, ve.Fields)
 	assert.ErrorIs(t, err2, ErrValidation)
 	assert.Equal(t, "commet: batch item 2 refused: Invalid", err2.Error())
+}
+
+// TestBatchResultSurvivesAJSONRoundTrip: a migration may save a batch's
+// answer and read it back later.
+func TestBatchResultSurvivesAJSONRoundTrip(t *testing.T) {
+	var res CustomerBatchResult
+	require.NoError(t, json.Unmarshal([]byte(`{
+		"successful": [{"id":"cus_1","organizationId":"org_1","externalId":"u1","billingEmail":"a@x.com",
+			"metadata":{"plan":"pro","seats":3},"isActive":true,"createdAt":"2026-05-01T10:00:00.123Z","updatedAt":"2026-05-01T10:00:00Z"}],
+		"failed": [
+			{"index":1,"error":"billingEmail: Invalid email format; address.country: Required","data":{"billingEmail":"nope"}},
+			{"index":2,"error":{"code":"validation_error","message":"Invalid","details":[{"field":"fullName","message":"Too long"}]}},
+			{"index":3,"error":"Something else went wrong"}
+		]}`), &res))
+	js, err := json.Marshal(res)
+	require.NoError(t, err)
+	var back CustomerBatchResult
+	require.NoError(t, json.Unmarshal(js, &back))
+	assert.Equal(t, res, back)
+
+	var ve *ValidationError
+	require.ErrorAs(t, back.Failed[0], &ve)
+	assert.Equal(t, map[string][]string{"billingEmail": {"Invalid email format"}, "address.country": {"Required"}}, ve.Fields)
+	require.ErrorAs(t, back.Failed[2], &ve)
+	assert.Empty(t, ve.Fields, "prose is not mistaken for a field")
+	assert.ErrorIs(t, back.Failed[2], ErrValidation)
 }
 
 func TestCreateBatchSizeIsCheckedBeforeSending(t *testing.T) {
@@ -75,10 +108,10 @@ func TestCreateBatchBadAnswers(t *testing.T) {
 	}
 }
 
-func TestBatchFailureUnmarshal(t *testing.T) {
-	var f BatchFailure
+func TestBatchItemErrorUnmarshal(t *testing.T) {
+	var f BatchItemError
 	require.NoError(t, json.Unmarshal([]byte(`{"index":3,"error":{"message":"m","details":"not a list"}}`), &f))
-	assert.Equal(t, BatchFailure{Index: 3, Message: "m"}, f)
+	assert.Equal(t, BatchItemError{Index: 3, Message: "m"}, f)
 	assert.Error(t, json.Unmarshal([]byte(`{"index":"x"}`), &f))
-	assert.False(t, errors.Is(&f, ErrServer))
+	assert.False(t, errors.Is(f, ErrServer))
 }

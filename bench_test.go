@@ -21,7 +21,7 @@ func BenchmarkImport(b *testing.B) {
 	n := *benchN
 	b.Run("importer", func(b *testing.B) {
 		eachOnFreshServer(b, n, func(client *commet.Client) {
-			sum, err := client.Customers.Import(context.Background(), people(n), &commet.ImportParams{Concurrency: 4})
+			sum, err := client.Customers.Import(context.Background(), people(n), &commet.ImportCustomersParams{Concurrency: 4})
 			if err != nil || sum.Created != n {
 				b.Fatalf("import: %+v, %v", sum, err)
 			}

@@ -26,16 +26,16 @@ type Client struct {
 	Customers *CustomersService
 
 	key apiKey
-	cfg config
+	cfg clientConfig
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty
 // apiKey falls back to the COMMET_API_KEY environment variable; a key that
 // is still empty, does not start with "ck_", or holds characters a header
 // cannot carry is an error matching ErrInvalidConfig, returned before any
-// request. Options set the client's defaults; every method also takes
-// options that override them for one call.
-func NewClient(apiKey string, opts ...Option) (*Client, error) {
+// request. Options set the client's defaults; a call's options override
+// them for that call (see Option for which option applies where).
+func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	if apiKey == "" {
 		apiKey = os.Getenv(apiKeyEnv)
 	}
@@ -48,15 +48,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	case !isToken(apiKey, 1024):
 		return nil, misconfigured("the API key holds characters a header cannot carry (or is over 1024 bytes)")
 	}
-	cfg, err := defaultConfig().apply(opts)
+	cfg, err := newClientConfig(opts)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.idempotencyKey != "" || cfg.responseInto != nil {
-		return nil, misconfigured("WithIdempotencyKey and WithResponseInto apply to one call, not to a client")
-	}
-	if cfg.httpClient == nil {
-		cfg.httpClient = protectRedirects(&http.Client{Transport: defaultTransport()})
 	}
 	c := &Client{key: newAPIKey(apiKey), cfg: cfg}
 	c.Customers = &CustomersService{client: c}

@@ -47,16 +47,57 @@ func TestNewClientAPIKey(t *testing.T) {
 	}
 }
 
-func TestNewClientRefusesPerCallOptions(t *testing.T) {
-	for name, opt := range map[string]Option{
-		"WithIdempotencyKey": WithIdempotencyKey("k1"),
-		"WithResponseInto":   WithResponseInto(new(Response)),
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := NewClient(testKey, opt)
-			assert.ErrorIs(t, err, ErrInvalidConfig)
-		})
+// TestOptionsReachOnlyWhereTheyMakeSense: which option applies where is a
+// matter of types, so a misplaced option does not compile. Per-call options
+// are not ClientOptions; client options are not CallOptions; and All, Pages
+// and Import, which send many requests, take only Options, so
+// WithResponseInto (which one call fills) and WithIdempotencyKey (which one
+// request carries) cannot reach them.
+func TestOptionsReachOnlyWhereTheyMakeSense(t *testing.T) {
+	clientOnly := map[string]any{
+		"WithEnvironment": WithEnvironment(Production), "WithBaseURL": WithBaseURL("https://x.example"),
+		"WithInsecureHTTP": WithInsecureHTTP(), "WithHTTPClient": WithHTTPClient(http.DefaultClient),
+		"WithAPIVersion": WithAPIVersion("v"), "WithLogger": WithLogger(nil), "WithMiddleware": WithMiddleware(),
 	}
+	callOnly := map[string]any{"WithIdempotencyKey": WithIdempotencyKey("k"), "WithResponseInto": WithResponseInto(new(Response))}
+	everywhere := map[string]any{
+		"WithMaxRetries": WithMaxRetries(1), "WithRetryBackoff": WithRetryBackoff(1, 2),
+		"WithTimeout": WithTimeout(1), "WithHeader": WithHeader("X-A", "b"),
+	}
+	is := func(v any) (client, call, multi bool) {
+		_, client = v.(ClientOption)
+		_, call = v.(CallOption)
+		_, multi = v.(Option)
+		return
+	}
+	for name, opt := range clientOnly {
+		client, call, multi := is(opt)
+		assert.True(t, client, name)
+		assert.False(t, call || multi, "%s must not reach a call", name)
+	}
+	for name, opt := range callOnly {
+		client, call, multi := is(opt)
+		assert.True(t, call, name)
+		assert.False(t, client, "%s must not reach NewClient", name)
+		assert.False(t, multi, "%s must not reach All, Pages or Import", name)
+	}
+	for name, opt := range everywhere {
+		client, call, multi := is(opt)
+		assert.True(t, client && call && multi, name)
+	}
+	c, _ := newMockClient(t)
+	option := reflect.TypeFor[Option]()
+	for name, method := range map[string]any{"All": c.Customers.All, "Pages": c.Customers.Pages, "Import": c.Customers.Import} {
+		typ := reflect.TypeOf(method)
+		assert.Equal(t, option, typ.In(typ.NumIn()-1).Elem(), "%s takes ...Option", name)
+	}
+	callOption := reflect.TypeFor[CallOption]()
+	for name, method := range map[string]any{"Create": c.Customers.Create, "Get": c.Customers.Get, "Update": c.Customers.Update,
+		"Archive": c.Customers.Archive, "List": c.Customers.List, "CreateBatch": c.Customers.CreateBatch} {
+		typ := reflect.TypeOf(method)
+		assert.Equal(t, callOption, typ.In(typ.NumIn()-1).Elem(), "%s takes ...CallOption", name)
+	}
+	assert.Equal(t, reflect.TypeFor[ClientOption](), reflect.TypeOf(NewClient).In(1).Elem())
 }
 
 // TestHeadersOnEveryOperation checks the headers of the contract on each of
@@ -239,7 +280,7 @@ func TestBackoffTiming(t *testing.T) {
 }
 
 func TestBackoffIsJittered(t *testing.T) {
-	cfg := config{initialBackoff: time.Second, maxBackoff: 8 * time.Second}
+	cfg := settings{initialBackoff: time.Second, maxBackoff: 8 * time.Second}
 	seen := map[time.Duration]bool{}
 	for range 50 {
 		d := cfg.backoff(3)
@@ -488,7 +529,6 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestBodiesClosedAndCallerClientUsed(t *testing.T) {
-	defaultClient, defaultTransport := *http.DefaultClient, http.DefaultTransport
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder("GET", custURL+"/ok", okCustomer)
 	mock.RegisterResponder("GET", custURL+"/gone", status(404, map[string]any{"code": "not_found"}))
@@ -502,8 +542,33 @@ func TestBodiesClosedAndCallerClientUsed(t *testing.T) {
 	}
 	assert.EqualValues(t, 5, ct.sent.Load(), "every request went through the caller's transport")
 	assert.Equal(t, ct.sent.Load(), ct.closed.Load(), "every response body was closed")
+}
+
+// TestDefaultTransportIsCopiedNotShared: a client made without
+// WithHTTPClient sends through its own copy of http.DefaultTransport, and
+// leaves the shared one, and http.DefaultClient, as they were.
+func TestDefaultTransportIsCopiedNotShared(t *testing.T) {
+	shared, ok := http.DefaultTransport.(*http.Transport)
+	require.True(t, ok)
+	before := shared.MaxIdleConnsPerHost
+	defaultClient := *http.DefaultClient
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(envelope(customerJSON("cus_1", "u1", "a@example.com")))
+	}))
+	defer srv.Close()
+
+	c, err := NewClient(testKey, WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "u1")
+	require.NoError(t, err)
+
+	own, ok := c.cfg.httpClient.Transport.(*http.Transport)
+	require.True(t, ok)
+	assert.NotSame(t, shared, own, "the client must not send through the shared transport")
+	assert.Equal(t, 32, own.MaxIdleConnsPerHost)
+	assert.Same(t, shared, http.DefaultTransport, "http.DefaultTransport was replaced")
+	assert.Equal(t, before, shared.MaxIdleConnsPerHost, "http.DefaultTransport was modified")
 	assert.True(t, reflect.DeepEqual(defaultClient, *http.DefaultClient), "http.DefaultClient was modified")
-	assert.Equal(t, defaultTransport, http.DefaultTransport, "http.DefaultTransport was replaced")
 }
 
 func TestBadSuccessBodies(t *testing.T) {
@@ -528,22 +593,17 @@ func TestPerCallOptionsOverrideOnlyThatCall(t *testing.T) {
 	c, mock := newMockClient(t, WithHeader("X-Team", "billing"))
 	rec := answers(okCustomer)
 	mock.RegisterResponder("GET", custURL+"/x", rec.responder)
-	mock.RegisterResponder("GET", "https://commet.co/api/v1/customers/x", rec.responder)
 
-	_, err := c.Customers.Get(context.Background(), "x", WithAPIVersion("2027-01-01"), WithHeader("X-Trace", "t1"), WithEnvironment(Production))
+	_, err := c.Customers.Get(context.Background(), "x", WithHeader("X-Trace", "t1"), WithHeader("X-Team", "payments"))
 	require.NoError(t, err)
 	_, err = c.Customers.Get(context.Background(), "x")
 	require.NoError(t, err)
 
 	reqs := rec.requests()
 	require.Len(t, reqs, 2)
-	assert.Equal(t, "https://commet.co/api/v1/customers/x", reqs[0].URL)
-	assert.Equal(t, "2027-01-01", reqs[0].Header.Get("Commet-Version"))
 	assert.Equal(t, "t1", reqs[0].Header.Get("X-Trace"))
-	assert.Equal(t, "billing", reqs[0].Header.Get("X-Team"))
+	assert.Equal(t, "payments", reqs[0].Header.Get("X-Team"))
 
-	assert.Equal(t, custURL+"/x", reqs[1].URL)
-	assert.Equal(t, "2026-05-01", reqs[1].Header.Get("Commet-Version"))
 	assert.Empty(t, reqs[1].Header.Get("X-Trace"), "a per-call header leaked into the client")
 	assert.Equal(t, "billing", reqs[1].Header.Get("X-Team"))
 }
@@ -565,25 +625,43 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestInvalidOptionsSendNothing(t *testing.T) {
 	c, mock := newMockClient(t)
-	for name, opt := range map[string]Option{
+	shared := map[string]Option{
 		"negative retries":      WithMaxRetries(-1),
 		"backoff max < initial": WithRetryBackoff(2*time.Second, time.Second),
 		"zero backoff":          WithRetryBackoff(0, time.Second),
 		"negative timeout":      WithTimeout(-time.Second),
-		"blank idempotency key": WithIdempotencyKey(" "),
 		"reserved header":       WithHeader("x-api-key", "ck_other"),
 		"empty header name":     WithHeader("", "v"),
-		"nil http client":       WithHTTPClient(nil),
+	}
+	calls := map[string]CallOption{
+		"blank idempotency key": WithIdempotencyKey(" "),
 		"nil response":          WithResponseInto(nil),
-		"empty version":         WithAPIVersion(""),
-		"unknown environment":   WithEnvironment("staging"),
-		"http base URL":         WithBaseURL("http://commet.example.com"),
-	} {
+	}
+	clients := map[string]ClientOption{
+		"nil http client":     WithHTTPClient(nil),
+		"empty version":       WithAPIVersion(""),
+		"unknown environment": WithEnvironment("staging"),
+		"http base URL":       WithBaseURL("http://commet.example.com"),
+		"empty base URL":      WithBaseURL(" "),
+		"nil middleware":      WithMiddleware(nil),
+	}
+	for name, opt := range shared {
+		calls[name], clients[name] = opt, opt
+		t.Run(name+" in All", func(t *testing.T) {
+			err := firstErr(c.Customers.All(context.Background(), nil, opt))
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+		})
+	}
+	for name, opt := range calls {
 		t.Run(name, func(t *testing.T) {
 			_, err := c.Customers.Get(context.Background(), "x", opt)
 			assert.ErrorIs(t, err, ErrInvalidConfig)
 			assert.NotErrorIs(t, err, ErrValidation)
-			_, err = NewClient(testKey, opt)
+		})
+	}
+	for name, opt := range clients {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewClient(testKey, opt)
 			assert.ErrorIs(t, err, ErrInvalidConfig)
 		})
 	}

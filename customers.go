@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,70 +20,120 @@ type CustomersService struct {
 	client *Client
 }
 
-// Customer is a Commet customer.
+// Customer is a Commet customer, as Commet returns it. Two IDs name it:
+// ID is Commet's own ("cus_..."), ExternalID is yours (the user ID you gave
+// as CreateCustomerParams.ID). Every method that takes a customer ID
+// accepts either.
 type Customer struct {
-	// ID is Commet's ID, "cus_...".
-	ID             string `json:"id"`
+	// ID is the ID Commet gave the customer, "cus_..." (id on the wire).
+	ID string `json:"id"`
+	// OrganizationID is the Commet organization the customer belongs to
+	// (organizationId), the one of the API key.
 	OrganizationID string `json:"organizationId"`
-	// ExternalID is your own user ID, given as CreateCustomerParams.ID.
-	ExternalID    string         `json:"externalId,omitempty"`
-	Email         string         `json:"billingEmail"`
-	FullName      string         `json:"fullName,omitempty"`
-	Domain        string         `json:"domain,omitempty"`
-	Website       string         `json:"website,omitempty"`
-	Timezone      string         `json:"timezone,omitempty"`
-	Language      string         `json:"language,omitempty"`
-	Industry      string         `json:"industry,omitempty"`
-	EmployeeCount string         `json:"employeeCount,omitempty"`
-	Metadata      map[string]any `json:"metadata,omitempty"`
-	// IsActive is false once the customer is archived.
-	IsActive  bool      `json:"isActive"`
+	// ExternalID is your own ID for the customer (externalId on the wire):
+	// what you gave as CreateCustomerParams.ID. Empty if you gave none.
+	ExternalID string `json:"externalId,omitempty"`
+	// Email is the billing email (billingEmail on the wire).
+	Email string `json:"billingEmail"`
+	// FullName is the customer's name (fullName).
+	FullName string `json:"fullName,omitempty"`
+	// Domain is the customer's web domain, such as "acme.com".
+	Domain string `json:"domain,omitempty"`
+	// Website is the customer's website URL.
+	Website string `json:"website,omitempty"`
+	// Timezone is an IANA time zone name, such as "Europe/Paris".
+	Timezone string `json:"timezone,omitempty"`
+	// Language is the customer's language, such as "en".
+	Language string `json:"language,omitempty"`
+	// Industry is free text, such as "software".
+	Industry string `json:"industry,omitempty"`
+	// EmployeeCount is a size band set in Commet, such as "11-50"
+	// (employeeCount); the API does not set it.
+	EmployeeCount string `json:"employeeCount,omitempty"`
+	// Metadata holds your own key-value pairs. Numbers come back as
+	// float64, exactly as Commet stores them (see CreateCustomerParams).
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// IsActive is false once the customer is archived (isActive).
+	IsActive bool `json:"isActive"`
+	// CreatedAt is when Commet created the customer, by Commet's clock.
 	CreatedAt time.Time `json:"createdAt"`
+	// UpdatedAt is when the customer last changed, by Commet's clock.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// Address is a billing address. Line1, City, PostalCode and Country (an ISO
-// 3166-1 alpha-2 code such as "US") are required by Commet when an address
-// is sent.
+// Address is a billing address. It is sent with a create or an update but
+// Commet does not return it. Line1, City, PostalCode and Country are
+// required by Commet when an address is sent.
 type Address struct {
-	Line1      string `json:"line1"`
-	Line2      string `json:"line2,omitempty"`
-	City       string `json:"city"`
-	State      string `json:"state,omitempty"`
+	// Line1 is the street address (line1). Required.
+	Line1 string `json:"line1"`
+	// Line2 is the apartment, suite or floor (line2).
+	Line2 string `json:"line2,omitempty"`
+	// City is required.
+	City string `json:"city"`
+	// State is the state, province or region.
+	State string `json:"state,omitempty"`
+	// PostalCode is the ZIP or postal code (postalCode). Required.
 	PostalCode string `json:"postalCode"`
-	Country    string `json:"country"`
+	// Country is an ISO 3166-1 alpha-2 code such as "US". Required.
+	Country string `json:"country"`
 }
 
 // CreateCustomerParams are the fields of a new customer. Only Email is
-// required.
+// required. Every string must be valid UTF-8, and metadata integers must
+// lie within ±2^53: Commet stores numbers as 64-bit floats, so a larger
+// integer would change silently; send it as a string. Both are refused
+// before sending, with ErrValidation.
 type CreateCustomerParams struct {
 	// Email is the billing email (billingEmail on the wire). Required.
 	Email string `json:"billingEmail"`
-	// ID is your own user ID (externalId on the wire). Create is idempotent
-	// on it: creating an ID that exists returns the existing customer.
-	ID       string         `json:"externalId,omitempty"`
-	FullName string         `json:"fullName,omitempty"`
-	Domain   string         `json:"domain,omitempty"`
-	Website  string         `json:"website,omitempty"`
-	Timezone string         `json:"timezone,omitempty"` // an IANA zone, e.g. "Europe/Paris"
-	Language string         `json:"language,omitempty"`
-	Industry string         `json:"industry,omitempty"`
-	Address  *Address       `json:"address,omitempty"`
+	// ID is your own ID for the customer, typically your user ID
+	// (externalId on the wire; it comes back as Customer.ExternalID, while
+	// Customer.ID is Commet's). Create is idempotent on it: creating an ID
+	// that exists returns the existing customer.
+	ID string `json:"externalId,omitempty"`
+	// FullName is the customer's name (fullName).
+	FullName string `json:"fullName,omitempty"`
+	// Domain is the customer's web domain, such as "acme.com".
+	Domain string `json:"domain,omitempty"`
+	// Website is the customer's website URL.
+	Website string `json:"website,omitempty"`
+	// Timezone is an IANA time zone name, such as "Europe/Paris".
+	Timezone string `json:"timezone,omitempty"`
+	// Language is the customer's language, such as "en".
+	Language string `json:"language,omitempty"`
+	// Industry is free text, such as "software".
+	Industry string `json:"industry,omitempty"`
+	// Address is the billing address; Commet keeps it but does not return it.
+	Address *Address `json:"address,omitempty"`
+	// Metadata holds your own key-value pairs, any JSON.
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // UpdateCustomerParams are the fields to change; nil fields are left as
-// they are. Ptr("") clears a string field. A nil Metadata leaves it alone;
-// an empty non-nil map is sent as {}, which clears it.
+// they are. Ptr("") clears an optional string field; Email cannot be
+// cleared (Commet requires one), and Ptr("") for it is refused before
+// sending. A nil Metadata leaves it alone; an empty non-nil map is sent as
+// {}, which clears it. The rules of CreateCustomerParams on strings and
+// numbers apply.
 type UpdateCustomerParams struct {
-	Email    *string        `json:"billingEmail,omitempty"`
-	FullName *string        `json:"fullName,omitempty"`
-	Domain   *string        `json:"domain,omitempty"`
-	Website  *string        `json:"website,omitempty"`
-	Timezone *string        `json:"timezone,omitempty"`
-	Language *string        `json:"language,omitempty"`
-	Industry *string        `json:"industry,omitempty"`
-	Address  *Address       `json:"address,omitempty"`
+	// Email is the new billing email (billingEmail on the wire).
+	Email *string `json:"billingEmail,omitempty"`
+	// FullName is the new name (fullName).
+	FullName *string `json:"fullName,omitempty"`
+	// Domain is the new web domain.
+	Domain *string `json:"domain,omitempty"`
+	// Website is the new website URL.
+	Website *string `json:"website,omitempty"`
+	// Timezone is the new IANA time zone name.
+	Timezone *string `json:"timezone,omitempty"`
+	// Language is the new language.
+	Language *string `json:"language,omitempty"`
+	// Industry is the new industry.
+	Industry *string `json:"industry,omitempty"`
+	// Address replaces the billing address.
+	Address *Address `json:"address,omitempty"`
+	// Metadata replaces the metadata.
 	Metadata map[string]any `json:"metadata,omitzero"`
 }
 
@@ -92,7 +143,7 @@ type ListCustomersParams struct {
 	// Limit is the page size, 1 to 100; 0 lets Commet choose for List, and
 	// means 100 (the fewest requests) for All and Pages.
 	Limit int `url:"limit,omitempty"`
-	// Cursor is the NextCursor of the previous page; empty for the first.
+	// Cursor is the NextCursor of a previous page; empty for the first.
 	Cursor string `url:"cursor,omitempty"`
 	// Search matches email, name or external ID.
 	Search string `url:"search,omitempty"`
@@ -105,16 +156,89 @@ type ListCustomersParams struct {
 // and ListCustomersParams.
 func Ptr[T any](v T) *T { return &v }
 
-// Create creates a customer and returns it. When params.ID is set and a
-// customer with that ID exists, Create returns the existing customer
-// instead: it is safe to call on every sign-up. The POST carries an
-// Idempotency-Key (WithIdempotencyKey, or a random one), the same on every
-// retry, so a retried request never creates two customers.
-func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerParams, opts ...Option) (*Customer, error) {
+// Outcome says what a create did with one customer.
+type Outcome uint8
+
+// The outcomes of Create (Created, Existed, Archived) and of each item of
+// Import (all five).
+const (
+	// OutcomeCreated: Commet made a new customer.
+	OutcomeCreated Outcome = iota + 1
+	// OutcomeExisted: a customer with the item's ID existed and is active;
+	// it was left as it was.
+	OutcomeExisted
+	// OutcomeArchived: a customer with the item's ID existed but is
+	// archived; it was left archived (archiving cannot be undone).
+	OutcomeArchived
+	// OutcomeRepeated: the item repeats the ID of an earlier item of the
+	// same import (see CustomerImportResult.RepeatOf).
+	OutcomeRepeated
+	// OutcomeFailed: the item was refused or could not be sent; see
+	// CustomerImportResult.Err.
+	OutcomeFailed
+)
+
+// String returns "created", "existed", "archived", "repeated" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeCreated:
+		return "created"
+	case OutcomeExisted:
+		return "existed"
+	case OutcomeArchived:
+		return "archived"
+	case OutcomeRepeated:
+		return "repeated"
+	case OutcomeFailed:
+		return "failed"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// CreateCustomerResult is what Create did: the customer, and whether it is
+// new (OutcomeCreated), an existing active customer with the same ID
+// (OutcomeExisted), or an existing archived one (OutcomeArchived), which a
+// sign-up should not treat as a working account.
+type CreateCustomerResult struct {
+	Customer
+	// Outcome is OutcomeCreated, OutcomeExisted or OutcomeArchived.
+	Outcome Outcome
+}
+
+// Create creates a customer. When params.ID is set and a customer with that
+// ID exists, Create leaves it as it is and returns it, with Outcome telling
+// whether it is active or archived: it is safe to call on every sign-up.
+// Commet answers 201 for a new customer and 200 for an existing one.
+//
+// The POST carries an Idempotency-Key (WithIdempotencyKey, or a random
+// one), the same on every retry, so a retried request never creates two
+// customers.
+func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerParams, opts ...CallOption) (*CreateCustomerResult, error) {
 	if err := params.validate(""); err != nil {
 		return nil, err
 	}
-	return s.one(ctx, request{method: http.MethodPost, path: "/customers", body: params}, opts)
+	var res *CreateCustomerResult
+	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers", body: params,
+		decode: func(status int, body []byte) error {
+			c, err := decodeCustomer(body)
+			if err != nil {
+				return err
+			}
+			res = &CreateCustomerResult{Customer: *c, Outcome: outcomeOf(c, status == http.StatusCreated)}
+			return nil
+		}}, opts)
+	return res, err
+}
+
+// outcomeOf says what a create did with c.
+func outcomeOf(c *Customer, created bool) Outcome {
+	switch {
+	case created:
+		return OutcomeCreated
+	case !c.IsActive:
+		return OutcomeArchived
+	}
+	return OutcomeExisted
 }
 
 // validate checks p before it is sent; prefix names the item of a batch in
@@ -140,8 +264,8 @@ func (p *CreateCustomerParams) validate(prefix string) error {
 }
 
 // Get returns the customer with the given Commet ID ("cus_...") or your own
-// user ID. A customer that does not exist is an error matching ErrNotFound.
-func (s *CustomersService) Get(ctx context.Context, id string, opts ...Option) (*Customer, error) {
+// ID. A customer that does not exist is an error matching ErrNotFound.
+func (s *CustomersService) Get(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
 	path, err := customerPath(id)
 	if err != nil {
 		return nil, err
@@ -150,8 +274,8 @@ func (s *CustomersService) Get(ctx context.Context, id string, opts ...Option) (
 }
 
 // Update changes the fields set in params on the customer with the given
-// Commet ID or user ID, and returns the updated customer.
-func (s *CustomersService) Update(ctx context.Context, id string, params *UpdateCustomerParams, opts ...Option) (*Customer, error) {
+// Commet ID or your own ID, and returns the updated customer.
+func (s *CustomersService) Update(ctx context.Context, id string, params *UpdateCustomerParams, opts ...CallOption) (*Customer, error) {
 	path, err := customerPath(id)
 	if err != nil {
 		return nil, err
@@ -161,20 +285,6 @@ func (s *CustomersService) Update(ctx context.Context, id string, params *Update
 	}
 	return s.one(ctx, request{method: http.MethodPut, path: path, body: params}, opts)
 }
-
-// Archive deactivates the customer with the given Commet ID or user ID and
-// returns it. Archiving cannot be undone; archived customers stay readable.
-func (s *CustomersService) Archive(ctx context.Context, id string, opts ...Option) (*Customer, error) {
-	path, err := customerPath(id)
-	if err != nil {
-		return nil, err
-	}
-	return s.one(ctx, request{method: http.MethodPut, path: path, body: archiveBody}, opts)
-}
-
-var archiveBody = struct {
-	IsActive bool `json:"isActive"`
-}{false}
 
 // validate checks p before it is sent.
 func (p *UpdateCustomerParams) validate() error {
@@ -198,14 +308,29 @@ func (p *UpdateCustomerParams) validate() error {
 	return errs.err()
 }
 
+// Archive deactivates the customer with the given Commet ID or your own ID
+// and returns it. Archiving cannot be undone; archived customers stay
+// readable and listed.
+func (s *CustomersService) Archive(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
+	path, err := customerPath(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.one(ctx, request{method: http.MethodPut, path: path, body: archiveBody}, opts)
+}
+
+var archiveBody = struct {
+	IsActive bool `json:"isActive"`
+}{false}
+
+// maxPageSize is the largest page Commet serves.
+const maxPageSize = 100
+
 // List returns one page of customers. Pass the page's NextCursor as
 // params.Cursor for the next one, or use All or Pages to walk them all.
 // A nil params lists the first page with Commet's defaults.
-func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams, opts ...Option) (*Page[Customer], error) {
-	var p ListCustomersParams
-	if params != nil {
-		p = *params
-	}
+func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams, opts ...CallOption) (*Page[Customer], error) {
+	p := valueOf(params)
 	var errs fieldErrors
 	if p.Limit < 0 || p.Limit > maxPageSize {
 		errs.add("limit", "must be between 1 and %d, or 0 for the default; got %d", maxPageSize, p.Limit)
@@ -221,32 +346,26 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 	// encoding/json appends into the capacity it finds: size it once.
 	page := &Page[Customer]{Data: make([]Customer, 0, cmp.Or(p.Limit, 20))}
 	err = s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q,
-		decode: func(b []byte) error { return decodePage(b, page) }}, opts)
+		decode: func(_ int, body []byte) error { return decodePage(body, page) }}, opts)
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
 }
 
-// maxPageSize is the largest page Commet serves.
-const maxPageSize = 100
-
 // Pages returns an iterator over the pages of customers matching params,
 // from params.Cursor on. Each page's NextCursor is where a later call can
 // resume (an export that crashed, say). See All for how the iterator
-// behaves; Pages behaves the same, a page at a time.
+// behaves; Pages behaves the same, a page at a time. opts apply to every
+// page request.
 func (s *CustomersService) Pages(ctx context.Context, params *ListCustomersParams, opts ...Option) iter.Seq2[*Page[Customer], error] {
-	var p ListCustomersParams
-	if params != nil {
-		p = *params // a copy: the caller's params are never changed
-	}
-	if p.Limit == 0 {
-		p.Limit = maxPageSize
-	}
+	p := valueOf(params) // a copy: the caller's params are never changed
+	p.Limit = cmp.Or(p.Limit, maxPageSize)
+	callOpts := callOptions(opts)
 	return pages(p.Cursor, func(cursor string) (*Page[Customer], error) {
 		p := p
 		p.Cursor = cursor
-		return s.List(ctx, &p, opts...)
+		return s.List(ctx, &p, callOpts...)
 	})
 }
 
@@ -262,16 +381,16 @@ func (s *CustomersService) Pages(ctx context.Context, params *ListCustomersParam
 //
 // Nothing is fetched until the loop runs; ranging again starts over; a
 // break fetches nothing more. An error is yielded once and ends the loop,
-// including a server that repeats a cursor or claims more pages without
-// one. opts apply to every page request.
+// including ErrPagination for paging that cannot be followed (see it).
+// opts apply to every page request.
 func (s *CustomersService) All(ctx context.Context, params *ListCustomersParams, opts ...Option) iter.Seq2[*Customer, error] {
 	return items(s.Pages(ctx, params, opts...))
 }
 
 // one runs a request whose answer is a single customer.
-func (s *CustomersService) one(ctx context.Context, r request, opts []Option) (*Customer, error) {
+func (s *CustomersService) one(ctx context.Context, r request, opts []CallOption) (*Customer, error) {
 	var c *Customer
-	r.decode = func(b []byte) (err error) { c, err = decodeCustomer(b); return err }
+	r.decode = func(_ int, body []byte) (err error) { c, err = decodeCustomer(body); return err }
 	if err := s.client.do(ctx, r, opts); err != nil {
 		return nil, err
 	}
@@ -283,7 +402,7 @@ func (s *CustomersService) one(ctx context.Context, r request, opts []Option) (*
 func customerPath(id string) (string, error) {
 	switch {
 	case strings.TrimSpace(id) == "":
-		return "", invalid("id", "is empty: give a Commet ID or your own user ID")
+		return "", invalid("id", "is empty: give a Commet ID or your own ID")
 	case !utf8.ValidString(id):
 		return "", invalid("id", "is not valid UTF-8")
 	}
@@ -292,4 +411,14 @@ func customerPath(id string) (string, error) {
 		escaped = strings.ReplaceAll(escaped, ".", "%2E")
 	}
 	return "/customers/" + escaped, nil
+}
+
+// valueOf returns a copy of *p, or the zero value for a nil p: a method
+// never changes the params it was given.
+func valueOf[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }

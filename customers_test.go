@@ -3,9 +3,11 @@ package commet
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,13 +44,14 @@ func TestCreateWire(t *testing.T) {
 		"address": {"line1": "123 Main St", "city": "Austin", "postalCode": "78701", "country": "US"}
 	}`, string(reqs[0].Body))
 
-	assert.Equal(t, &Customer{
+	assert.Equal(t, OutcomeCreated, cust.Outcome, "a 201")
+	assert.Equal(t, Customer{
 		ID: "cus_abc", OrganizationID: "org_1", ExternalID: "user_123", Email: "billing@acme.com",
 		FullName: "Acme", Domain: "acme.com", Website: "https://acme.com", Timezone: "America/Chicago",
 		Language: "en", Industry: "software", EmployeeCount: "11-50", Metadata: map[string]any{"plan": "pro"},
 		IsActive: true, CreatedAt: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC),
 		UpdatedAt: time.Date(2026, 5, 2, 11, 30, 0, 5e8, time.UTC),
-	}, cust)
+	}, cust.Customer)
 }
 
 func TestCreateSendsOnlyWhatIsSet(t *testing.T) {
@@ -233,4 +236,70 @@ func TestMethodsUseTheirPaths(t *testing.T) {
 	assert.Equal(t, []string{"PUT", "GET"}, []string{reqs[0].Method, reqs[1].Method})
 	assert.Equal(t, custURL+"/cus_9", reqs[0].URL)
 	assert.Equal(t, custURL+"/cus_9", reqs[1].URL)
+}
+
+// TestCreateSaysWhatItDid: a sign-up handler tells a new customer from an
+// existing one, and an existing one from a closed (archived) account,
+// from Create's own result.
+func TestCreateSaysWhatItDid(t *testing.T) {
+	archived := customerJSON("cus_1", "user_1", "a@example.com")
+	archived["isActive"] = false
+	for name, tc := range map[string]struct {
+		answer func(*http.Request) (*http.Response, error)
+		want   Outcome
+	}{
+		"201 is new":                   {status(201, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeCreated},
+		"200 is an existing customer":  {status(200, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeExisted},
+		"200 inactive is archived":     {status(200, envelope(archived)), OutcomeArchived},
+		"201 inactive is still new":    {status(201, envelope(archived)), OutcomeCreated},
+		"another 2xx is not a new one": {status(202, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeExisted},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterResponder("POST", custURL, tc.answer)
+			res, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", ID: "user_1"})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, res.Outcome)
+			assert.Equal(t, "cus_1", res.ID)
+			assert.Equal(t, "user_1", res.ExternalID)
+		})
+	}
+}
+
+// TestMetadataNumbersAreNeverRoundedSilently: Commet stores numbers as
+// 64-bit floats; an integer beyond 2^53 would change on the way, so it is
+// refused before sending, while everything a float holds exactly goes.
+func TestMetadataNumbersAreNeverRoundedSilently(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(okCustomer)
+	mock.RegisterResponder("POST", custURL, rec.responder)
+	for name, v := range map[string]any{
+		"int64 2^53+1":       int64(1<<53 + 1),
+		"uint64 max":         uint64(math.MaxUint64),
+		"negative":           int64(-(1<<53 + 1)),
+		"json.Number":        json.Number("9007199254740993"),
+		"nested":             map[string]any{"ids": []any{1, int64(1 << 60)}},
+		"NaN":                math.NaN(),
+		"infinity":           math.Inf(1),
+		"not a number":       json.Number("12abc"),
+		"in a struct":        struct{ N uint64 }{1 << 62},
+		"in a []int64 slice": []int64{1, 1 << 62},
+	} {
+		_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", Metadata: map[string]any{"n": v}})
+		var ve *ValidationError
+		if assert.ErrorAs(t, err, &ve, name) {
+			assert.Len(t, ve.Fields, 1, name)
+			for field := range ve.Fields {
+				assert.True(t, strings.HasPrefix(field, "metadata.n"), "%s: %s", name, field)
+			}
+		}
+	}
+	assert.Empty(t, rec.requests())
+
+	exact := map[string]any{"max": int64(1 << 53), "min": int64(-(1 << 53)), "float": 1e300, "fraction": 0.1,
+		"number": json.Number("12.5"), "small": uint8(7)}
+	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", Metadata: exact})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"billingEmail":"a@example.com","metadata":{"max":9007199254740992,"min":-9007199254740992,
+		"float":1e300,"fraction":0.1,"number":12.5,"small":7}}`, string(rec.requests()[0].Body))
 }

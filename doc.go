@@ -8,7 +8,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	cust, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
+//	res, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
 //		Email: "billing@acme.com",
 //		ID:    "user_123", // your own user ID
 //	})
@@ -16,62 +16,94 @@
 // A new client talks to the Sandbox environment, where no real money moves;
 // pass WithEnvironment(Production) for live data. Keys start with "ck_"; an
 // empty key falls back to the COMMET_API_KEY environment variable, and a key
-// that is still empty or lacks the prefix is refused by NewClient before any
-// request. A *Client is safe for concurrent use, and the package has no
-// global state. Every method takes a context first and options last.
+// that is still empty, lacks the prefix or holds characters a header cannot
+// carry is refused by NewClient before any request. A *Client is safe for
+// concurrent use, and the package has no global state. Every method takes a
+// context first and options last.
 //
 // # Customers
 //
 // Client.Customers has Create, Get, Update, Archive, List (one page), All
 // (every customer, as an iterator), Pages (every page, for resumable
-// exports), CreateBatch and Import. Every method that takes a customer ID
-// accepts the Commet ID ("cus_...") or your own user ID; IDs are
-// path-escaped, so an ID is a value and never reaches another endpoint.
+// exports), CreateBatch and Import.
 //
-// CreateCustomerParams.ID is your user ID: externalId on the wire, and
-// Customer.ExternalID when read back (Customer.ID is Commet's ID). Create is
-// idempotent on it: when a customer with that ID exists, the existing record
-// comes back and nothing is duplicated, so it is safe to call on every
-// sign-up. UpdateCustomerParams uses pointers: a nil field is left
-// unchanged, Ptr("") clears a string, and an empty non-nil Metadata map is
-// sent as {} to clear the metadata. Archive cannot be undone; archived
-// customers stay readable and listed.
+// Two IDs name a customer. Customer.ID is Commet's ("cus_..."); your own,
+// given as CreateCustomerParams.ID, is externalId on the wire and comes back
+// as Customer.ExternalID. Every method that takes a customer ID accepts
+// either; IDs are path-escaped, so an ID is a value and never reaches
+// another endpoint.
+//
+// Create is idempotent on your ID: when a customer with that ID exists, it
+// is left as it is and comes back, and nothing is duplicated, so Create is
+// safe to call on every sign-up. Its result says what it did:
+// OutcomeCreated for a new customer, OutcomeExisted for an existing active
+// one, OutcomeArchived for an existing archived one, which Create does not
+// reopen (a sign-up should not treat it as a working account).
+//
+// UpdateCustomerParams uses pointers: a nil field is left unchanged, Ptr("")
+// clears an optional string, and an empty non-nil Metadata map is sent as {}
+// to clear the metadata; the email cannot be cleared. Archive cannot be
+// undone; archived customers stay readable and listed.
+//
+// Every string sent must be valid UTF-8 (encoding/json would rewrite the
+// rest to U+FFFD, so two Latin-1 IDs could become one customer), and
+// metadata integers must lie within ±2^53, since Commet stores numbers as
+// 64-bit floats: both are refused before sending rather than changed on the
+// way. Metadata numbers read back are float64.
 //
 // # Errors
 //
-// Every non-2xx answer is an *APIError with the status, Commet's code and
-// message, the request ID, and, for a validation failure, the rejected
-// fields in FieldErrors. Both error shapes Commet uses (flat, and nested
-// under "error") are read, and an HTML or empty body from a proxy still
-// gives an *APIError with the status and a short snippet of the body.
-// Error returns one short line. errors.Is classifies errors with the
-// sentinels ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict,
-// ErrRateLimited, ErrValidation and ErrServer. ErrValidation also matches
-// every input or option refused before sending, in which case nothing was
-// sent and the error is not an *APIError. A request or answer lost in
-// transit, including an attempt that timed out, matches ErrNetwork; a 2xx
-// answer that cannot be decoded, ErrBadResponse; server paging that cannot
-// be followed, ErrPagination. A call ended by its context returns an error
+// Every answer that is not a success is an *APIError with the status,
+// Commet's code and message, and the request ID. Both error shapes Commet
+// uses (flat, and nested under "error") are read, and an HTML or empty body
+// from a proxy still gives an *APIError with the status and a short snippet.
+// Error returns one line, safe to log: control characters are escaped, the
+// message is cut short (Message keeps it whole), and text from the server
+// never holds the API key, which is redacted from it.
+//
+// Data refused for a field reads one way, whoever refused it: errors.As
+// finds a *ValidationError, whose Fields are keyed by wire name
+// ("billingEmail", "address.country"), in a check made before sending, in an
+// *APIError of a validation failure, and in a BatchItemError.
+//
+// errors.Is classifies every error with a sentinel: ErrUnauthorized,
+// ErrForbidden, ErrNotFound, ErrConflict and ErrRateLimited (401, 403, 404,
+// 409, 429); ErrValidation (data refused, here or by Commet); ErrBadRequest
+// (another 4xx); ErrServer (5xx and 408); ErrNetwork (no answer arrived);
+// ErrBadResponse (an answer the SDK cannot use: a 2xx whose body is not
+// what the operation expects, a body over 8 MiB, a redirected write, an
+// unexpected status); ErrPagination (paging that cannot be followed); and
+// ErrInvalidConfig (a key, option or setting the SDK refuses: a bug in the
+// calling code, not bad data). A call ended by its context returns an error
 // matching the context's error.
 //
 // # Retries and idempotency
 //
 // Failed attempts are retried as Commet documents: on 408, 429, 500, 502,
-// 503, 504 and network failures (but not on TLS certificate errors), 3
-// times by default (DefaultMaxRetries, WithMaxRetries), after an exponential
-// backoff of 1 s doubling up to 8 s, each wait jittered down by up to half
-// so that clients retrying together spread out (WithRetryBackoff). A
-// Retry-After header, in seconds or as an HTTP date, is honoured up to
-// 30 s; a 429 without one is not from the rate limiter and is not
-// retried. WithTimeout bounds each attempt, and an attempt that times out
-// is retried; the context bounds the whole call, attempts and waits
-// included. Waits are timers in a select with the context: once it is done
-// nothing more is sent or waited for.
+// 503, 504, a 409 idempotency_in_progress, and failures to get an answer
+// (but not on TLS certificate errors, nor on an answer the SDK cannot use),
+// 3 times by default (WithMaxRetries), after an exponential backoff of 1 s
+// doubling up to 8 s, each wait jittered down by up to half so that clients
+// retrying together spread out (WithRetryBackoff). A Retry-After header, in
+// seconds or as an HTTP date, is honoured up to 30 s; a server that asks for
+// longer ends the call at once, with its own value in APIError.RetryAfter
+// for the caller to pass on or schedule. A 429 without Retry-After is not
+// from the rate limiter and is not retried. Each attempt is bounded by
+// DefaultTimeout (30 s; WithTimeout), and an attempt that times out is
+// retried; the context bounds the whole call, attempts and waits included.
+// Waits are timers in a select with the context: once it is done nothing
+// more is sent or waited for.
 //
 // Every POST carries an Idempotency-Key: the caller's (WithIdempotencyKey)
 // or 128 random bits from crypto/rand, made once per call. The same key and
 // the same body are sent on every retry of that call, so a retried create
 // never creates twice. PUTs (Update, Archive) are idempotent by nature.
+//
+// A write is never redirected: net/http would follow a 301 or 302 to a PUT
+// as a GET, turning an update into a read that succeeds. A redirected POST
+// or PUT fails with ErrBadResponse and the redirect's status, and nothing
+// is sent to its target. A GET follows at most 10 redirects, and the key is
+// never forwarded to another host.
 //
 // # Pagination
 //
@@ -79,10 +111,11 @@
 // back as ListCustomersParams.Cursor for the next page. All and Pages walk
 // every page lazily: nothing is fetched until the loop runs, a break
 // fetches nothing more, ranging again starts over, an error is yielded once
-// and ends the loop, and a repeated cursor or HasMore without a cursor is
-// an ErrPagination rather than an endless loop. They never change the
-// caller's params. A zero Limit means pages of 100 (the fewest requests)
-// for All and Pages, and Commet's default page size for List.
+// and ends the loop, and paging that cannot be followed is an ErrPagination
+// rather than an endless loop. An answer that is not a page is an
+// ErrBadResponse, never an empty last page. They never change the caller's
+// params. A zero Limit means pages of 100 (the fewest requests) for All and
+// Pages, and Commet's default page size for List.
 //
 // Pages exposes each page's NextCursor, where an interrupted walk can
 // resume: start again with that Cursor. The last page has no NextCursor and
@@ -91,59 +124,62 @@
 //
 // # Migrations
 //
-// CreateBatch creates up to MaxBatchSize customers in one request; items
-// succeed or fail one by one. Import takes an iterator of any length,
-// sends batches concurrently (ImportParams.Concurrency), optionally capped
-// to a rate, pauses every worker when Commet answers 429 with
-// Retry-After, and reports each item as Created, Existed or Failed. It
-// streams, so a million customers take no more memory than a thousand, and
-// it is safe to re-run after a crash: customers created by the first run
-// come back as Existed. See examples/migrate.
+// CreateBatch creates up to MaxCustomerBatchSize customers in one request;
+// items succeed or fail one by one. Import takes an iterator of any length,
+// sends it in concurrent batches, paced to Commet's rate limit, and reports
+// each item once with its Outcome. It streams, so a million customers take
+// little more memory than a thousand, and it is safe to re-run after a
+// crash: customers created by the first run come back as OutcomeExisted.
+// See examples/migrate.
 //
 // # Options
 //
-// One Option type serves NewClient and every method; an option given to a
-// method overrides the client's setting for that call only:
+// Options come in three kinds, so that an option cannot reach a place where
+// it makes no sense. An Option (WithMaxRetries, WithRetryBackoff,
+// WithTimeout, WithHeader) works everywhere: given to NewClient it sets the
+// client's default, given to a method it overrides it for that call. A
+// ClientOption is an Option or one only a client carries (WithEnvironment,
+// WithBaseURL, WithInsecureHTTP, WithHTTPClient, WithAPIVersion,
+// WithLogger, WithMiddleware). A CallOption is an Option or one that only
+// makes sense for one request (WithIdempotencyKey, WithResponseInto): the
+// methods that send one request take them; All, Pages and Import, which
+// send many, do not, so the compiler refuses them there.
 //
 //	cust, err := client.Customers.Get(ctx, "user_123", commet.WithTimeout(2*time.Second))
 //
-// An invalid option is an error matching ErrValidation, from NewClient or
-// from the call. WithEnvironment picks Sandbox or Production. WithBaseURL
-// points the client at another host (a proxy, a local fake) under which
-// /api/v1 is appended; it must be https, and plain http is accepted only
-// for loopback hosts (localhost, 127.0.0.0/8, ::1). WithHTTPClient sends
-// through your *http.Client; the SDK never modifies it, nor
-// http.DefaultClient or http.DefaultTransport. WithAPIVersion pins the
-// Commet-Version header (DefaultAPIVersion by default), WithHeader adds a
-// header that the SDK does not set itself, and WithMaxRetries,
-// WithRetryBackoff and WithTimeout tune the retries above.
-// WithIdempotencyKey and WithResponseInto (which reads the status,
-// headers, request ID and attempt count of a call) only make sense for one
-// call: NewClient refuses them.
+// An invalid option is an error matching ErrInvalidConfig, from NewClient or
+// from the call. WithBaseURL points the client at another host (a proxy, a
+// local fake) under which /api/v1 is appended; it must be https, and plain
+// http is accepted for loopback hosts, or for any host with
+// WithInsecureHTTP (a commet-fake container; the key then travels in
+// clear). WithHTTPClient sends through your *http.Client; the SDK never
+// modifies it, nor http.DefaultClient or http.DefaultTransport.
+//
+// WithResponseInto fills a Response: the final status, headers and request
+// ID of a call, the number of requests it sent, and the raw JSON of a
+// success, where a field Commet added after this SDK was written can be
+// read. WithMiddleware wraps every attempt, retries included, for tracing,
+// metrics or an auth proxy.
 //
 // # Testing
 //
 // Package commettest is an in-memory Commet server, in the spirit of
-// net/http/httptest: commettest.NewServer starts one on a loopback port,
-// and its Client method returns a client pointed at it.
+// net/http/httptest; its Client method returns a client pointed at it.
 //
 //	srv := commettest.NewServer()
 //	defer srv.Close()
-//	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
+//	client := srv.Client()
 //	srv.InjectFault(commettest.Fault{Status: 503}) // the next request fails once
 //
-// InjectFault makes requests fail with a status (and Retry-After), a delay
-// or a dropped connection, so a test can prove its code survives them. The
-// cmd/commet-fake binary serves the same fake for other languages:
-//
-//	go run ./cmd/commet-fake -addr 127.0.0.1:12111
+// The cmd/commet-fake binary serves the same fake for other languages and
+// containers.
 //
 // # Logging and secrets
 //
 // WithLogger logs one Debug record per attempt: method, path, status,
 // attempt, request ID and duration. Records never hold headers, bodies or
 // query strings, which carry people's emails and addresses. The API key is
-// never in an error, a log record or a printed Client: fmt prints it
-// redacted whatever the verb. On a redirect to another host, the key is
-// not forwarded.
+// never in an error, a log record or a printed Client: it lives in a
+// closure, out of reach of fmt and of reflection-based printers, and it is
+// redacted from everything a server sends back.
 package commet

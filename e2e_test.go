@@ -18,11 +18,11 @@ import (
 
 // The user stories of the SDK, end to end against commettest.
 
-func newFake(t *testing.T, opts ...commet.Option) (*commettest.Server, *commet.Client) {
+func newFake(t *testing.T, opts ...commet.ClientOption) (*commettest.Server, *commet.Client) {
 	t.Helper()
 	srv := commettest.NewServer()
 	t.Cleanup(srv.Close)
-	opts = append([]commet.Option{commet.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)
+	opts = append([]commet.ClientOption{commet.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)
 	return srv, srv.Client(opts...)
 }
 
@@ -32,15 +32,26 @@ func TestSignUpTwiceGivesOneCustomer(t *testing.T) {
 	params := &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_42", FullName: "Ada"}
 	first, err := client.Customers.Create(ctx, params)
 	require.NoError(t, err)
+	assert.Equal(t, commet.OutcomeCreated, first.Outcome)
 	second, err := client.Customers.Create(ctx, params) // the sign-up request was retried
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, second.ID)
+	assert.Equal(t, commet.OutcomeExisted, second.Outcome)
 
 	// Even with a different email, the ID decides: the first record stays.
 	third, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "other@example.com", ID: "user_42"})
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, third.ID)
 	assert.Equal(t, "ada@example.com", third.Email)
+	assert.Equal(t, commet.OutcomeExisted, third.Outcome)
+
+	// A closed account is not a working one: Create says so.
+	_, err = client.Customers.Archive(ctx, "user_42")
+	require.NoError(t, err)
+	fourth, err := client.Customers.Create(ctx, params)
+	require.NoError(t, err)
+	assert.Equal(t, commet.OutcomeArchived, fourth.Outcome)
+	assert.False(t, fourth.IsActive)
 
 	n := 0
 	for _, err := range client.Customers.All(ctx, nil) {
@@ -143,8 +154,10 @@ func TestValidationErrorsNameTheirField(t *testing.T) {
 			var apiErr *commet.APIError
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, 400, apiErr.StatusCode)
-			assert.Contains(t, apiErr.FieldErrors, tc.field)
 			assert.NotEmpty(t, apiErr.RequestID)
+			var ve *commet.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Contains(t, ve.Fields, tc.field)
 		})
 	}
 	t.Run("clearing the email on update is refused before sending", func(t *testing.T) {
@@ -223,9 +236,9 @@ func TestImportCrashHalfwayThenRerun(t *testing.T) {
 	crash := errors.New("the migration host went down")
 	var mu sync.Mutex
 	var results int
-	first, err := client.Customers.Import(ctx, people(n), &commet.ImportParams{
+	first, err := client.Customers.Import(ctx, people(n), &commet.ImportCustomersParams{
 		BatchSize: 50, Concurrency: 2,
-		OnResult: func(commet.ImportResult) {
+		OnResult: func(commet.CustomerImportResult) {
 			mu.Lock()
 			defer mu.Unlock()
 			if results++; results == n/2 {
@@ -249,7 +262,8 @@ func TestImportSurvivesA429Storm(t *testing.T) {
 	srv, client := newFake(t)
 	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 25})
 	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers/batch", Status: http.StatusServiceUnavailable, Times: 5})
-	sum, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportParams{BatchSize: 100, Concurrency: 4, MaxRetries: 40})
+	sum, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportCustomersParams{BatchSize: 100, Concurrency: 4},
+		commet.WithMaxRetries(40))
 	require.NoError(t, err)
 	assert.Equal(t, 2000, sum.Created)
 	assert.Zero(t, sum.Failed)

@@ -88,7 +88,7 @@ func decodePage(body []byte, page *Page[Customer]) error {
 
 // decodeBatch reads the answer of a batch of n items: it must account for
 // each item exactly once, as a customer or as a failure with its index.
-func decodeBatch(body []byte, n int) (*BatchResult, error) {
+func decodeBatch(body []byte, n int, redact func(string) string) (*CustomerBatchResult, error) {
 	var raw struct {
 		Successful json.RawMessage `json:"successful"`
 		Failed     json.RawMessage `json:"failed"`
@@ -96,7 +96,7 @@ func decodeBatch(body []byte, n int) (*BatchResult, error) {
 	if _, err := decodeData(body, '{', &raw); err != nil {
 		return nil, err
 	}
-	res := &BatchResult{Successful: make([]Customer, 0, n)} // encoding/json appends into it
+	res := &CustomerBatchResult{Successful: make([]Customer, 0, n)} // encoding/json appends into it
 	for _, list := range []struct {
 		name string
 		raw  json.RawMessage
@@ -113,11 +113,13 @@ func decodeBatch(body []byte, n int) (*BatchResult, error) {
 		return nil, badAnswerf("the batch answer accounts for %d items, not the %d sent", got, n)
 	}
 	seen := make([]bool, n)
-	for _, f := range res.Failed {
+	for i := range res.Failed {
+		f := &res.Failed[i]
 		if f.Index < 0 || f.Index >= n || seen[f.Index] {
 			return nil, badAnswerf("the batch answer has a failure for item %d, which is out of range or repeated", f.Index)
 		}
 		seen[f.Index] = true
+		f.Code, f.Message = redact(f.Code), redact(f.Message)
 	}
 	for i := range res.Successful {
 		if res.Successful[i].ID == "" {
@@ -133,7 +135,10 @@ func describeJSONError(what string, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var parse *time.ParseError
+	var bad badAnswer
 	switch {
+	case errors.As(err, &bad):
+		return bad
 	case errors.As(err, &syntax) && syntax.Offset == 0:
 		return badAnswerf("%s is empty", what)
 	case errors.As(err, &syntax):

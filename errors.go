@@ -54,6 +54,8 @@ var (
 // APIError is an answer from Commet that is not a success: a non-2xx
 // status, or a 2xx the SDK cannot use (then it matches ErrBadResponse).
 // Use errors.As to read it and errors.Is with the sentinels to classify it.
+// A validation failure (400 validation_error, or 422) also holds a
+// *ValidationError with its field errors, for errors.As.
 //
 // Text from the server (Message, Details, Code, ...) is kept as sent,
 // except that API keys are redacted from it; Error() is one short line
@@ -70,9 +72,6 @@ type APIError struct {
 	Message string
 	// RequestID is the answer's x-request-id; quote it to Commet support.
 	RequestID string
-	// FieldErrors maps each rejected field (e.g. "billingEmail" or
-	// "address.country") to its messages, for a validation error.
-	FieldErrors map[string][]string
 	// Type, Param and DocURL are set by API versions that nest the error
 	// under "error".
 	Type, Param, DocURL string
@@ -86,8 +85,9 @@ type APIError struct {
 	// Header holds the answer's headers (RateLimit-*, say).
 	Header http.Header
 
-	hasRetryAfter bool // a valid Retry-After header was sent, even "0"
-	unusable      bool // a 2xx, 3xx or other answer the SDK cannot use
+	hasRetryAfter bool                // a valid Retry-After header was sent, even "0"
+	unusable      bool                // a 2xx, 3xx or other answer the SDK cannot use
+	fields        map[string][]string // of a validation failure, by wire name
 }
 
 // Error returns one short line: status, code, message and request ID, with
@@ -107,8 +107,8 @@ func (e *APIError) Error() string {
 	if e.Message != "" {
 		b.WriteString(": " + printable(e.Message, 200))
 	}
-	if len(e.FieldErrors) > 0 {
-		fields := slices.Sorted(maps.Keys(e.FieldErrors))
+	if len(e.fields) > 0 {
+		fields := slices.Sorted(maps.Keys(e.fields))
 		b.WriteString(" (fields: " + printable(strings.Join(fields, ", "), 80) + ")")
 	}
 	if e.RequestID != "" {
@@ -124,6 +124,14 @@ func (e *APIError) Is(target error) bool {
 		return e.unusable
 	}
 	return target == e.category()
+}
+
+// Unwrap returns the *ValidationError of a validation failure, else nil.
+func (e *APIError) Unwrap() error {
+	if e.category() != ErrValidation {
+		return nil
+	}
+	return &ValidationError{Fields: e.fields}
 }
 
 // category is the sentinel of e's status, or nil.
@@ -187,7 +195,7 @@ func newAPIError(status int, header http.Header, body []byte, redact func(string
 		if len(e.Details) > 0 {
 			e.Details = json.RawMessage(redact(string(e.Details)))
 		}
-		e.FieldErrors = parseFieldErrors(e.Details, e.Param, e.Message)
+		e.fields = parseFieldErrors(e.Details, e.Param, e.Message)
 	} else {
 		e.Message = redact(snippet(header.Get("Content-Type"), body))
 	}
@@ -239,8 +247,12 @@ func snippet(contentType string, body []byte) string {
 	return fmt.Sprintf("unexpected response body (%s): %s", printable(contentType, 60), text)
 }
 
-// ValidationError is a request refused for its data, by Commet or by the
-// SDK before sending. It matches ErrValidation.
+// ValidationError is a request refused for its data, whoever refused it:
+// the SDK before sending (then it is the error itself, and nothing was
+// sent), Commet (inside an *APIError) or Commet for one item of a batch
+// (inside a BatchItemError). errors.As finds it in all three, so one way
+// reads the field errors of any validation failure. It matches
+// ErrValidation.
 type ValidationError struct {
 	// Fields maps each rejected field, by its name on the wire
 	// ("billingEmail", "address.country", "metadata.plan"), to what is

@@ -34,7 +34,7 @@ func TestAPIErrorFromBodies(t *testing.T) {
 				{"field":"billingEmail","message":"Too long"},
 				{"field":"address.country","message":"Must be 2 letters"}]}`,
 			want: APIError{StatusCode: 400, Code: "validation_error", Message: "Validation failed", RequestID: "req_9",
-				FieldErrors: map[string][]string{"billingEmail": {"Invalid email format", "Too long"}, "address.country": {"Must be 2 letters"}}},
+				fields: map[string][]string{"billingEmail": {"Invalid email format", "Too long"}, "address.country": {"Must be 2 letters"}}},
 			line: "commet: 400 validation_error: Validation failed (fields: address.country, billingEmail) [request req_9]",
 		},
 		{
@@ -42,13 +42,13 @@ func TestAPIErrorFromBodies(t *testing.T) {
 			body: `{"error":{"type":"invalid_request_error","code":"validation_error","message":"Bad email","param":"billingEmail","doc_url":"https://docs/x"}}`,
 			want: APIError{StatusCode: 400, Code: "validation_error", Message: "Bad email", RequestID: "req_9",
 				Type: "invalid_request_error", Param: "billingEmail", DocURL: "https://docs/x",
-				FieldErrors: map[string][]string{"billingEmail": {"Bad email"}}},
+				fields: map[string][]string{"billingEmail": {"Bad email"}}},
 		},
 		{
 			name: "nested with details", status: 400, contentType: "application/json",
 			body: `{"error":{"code":"validation_error","message":"Invalid","details":[{"field":"timezone","message":"Unknown zone"}]}}`,
 			want: APIError{StatusCode: 400, Code: "validation_error", Message: "Invalid", RequestID: "req_9",
-				FieldErrors: map[string][]string{"timezone": {"Unknown zone"}}},
+				fields: map[string][]string{"timezone": {"Unknown zone"}}},
 		},
 		{
 			name: "HTML from a proxy", status: 502, contentType: "text/html",

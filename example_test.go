@@ -2,10 +2,14 @@ package commet_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -45,8 +49,8 @@ func ExampleCustomersService_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(strings.HasPrefix(cust.ID, "cus_"), cust.ExternalID, cust.Email, cust.IsActive)
-	// Output: true user_123 billing@acme.com true
+	fmt.Println(cust.Outcome, strings.HasPrefix(cust.ID, "cus_"), cust.ExternalID, cust.Email)
+	// Output: created true user_123 billing@acme.com
 }
 
 func ExampleCustomersService_Create_idempotent() {
@@ -65,8 +69,39 @@ func ExampleCustomersService_Create_idempotent() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(first.ID == second.ID)
-	// Output: true
+	fmt.Println(first.ID == second.ID, first.Outcome, second.Outcome)
+	// Output: true created existed
+}
+
+func ExampleCreateCustomerResult() {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+	signUp := func(userID, email string) string {
+		res, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{ID: userID, Email: email})
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		switch res.Outcome {
+		case commet.OutcomeCreated:
+			return "welcome, new customer " + res.ExternalID
+		case commet.OutcomeExisted:
+			return "welcome back " + res.ExternalID // a retried or repeated sign-up
+		default: // commet.OutcomeArchived: Create does not reopen a closed account
+			return "account " + res.ExternalID + " was closed"
+		}
+	}
+	fmt.Println(signUp("user_7", "ada@example.com"))
+	fmt.Println(signUp("user_7", "ada@example.com"))
+	if _, err := client.Customers.Archive(ctx, "user_7"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(signUp("user_7", "ada@example.com"))
+	// Output:
+	// welcome, new customer user_7
+	// welcome back user_7
+	// account user_7 was closed
 }
 
 func ExampleCustomersService_Get() {
@@ -231,11 +266,14 @@ func ExampleCustomersService_CreateBatch() {
 	}
 	fmt.Println(len(res.Successful), "created")
 	for _, f := range res.Failed {
-		fmt.Println("item", f.Index, "failed:", f.Message)
+		var invalid *commet.ValidationError
+		if errors.As(f, &invalid) {
+			fmt.Println("item", f.Index, "failed:", invalid.Fields)
+		}
 	}
 	// Output:
 	// 2 created
-	// item 1 failed: billingEmail: Invalid email format
+	// item 1 failed: map[billingEmail:[Invalid email format]]
 }
 
 func ExampleCustomersService_Import() {
@@ -252,10 +290,10 @@ func ExampleCustomersService_Import() {
 			}
 		}
 	}
-	sum, err := client.Customers.Import(ctx, users, &commet.ImportParams{
+	sum, err := client.Customers.Import(ctx, users, &commet.ImportCustomersParams{
 		Concurrency: 4,
-		OnResult: func(r commet.ImportResult) {
-			if r.Outcome == commet.Failed {
+		OnResult: func(r commet.CustomerImportResult) {
+			if r.Outcome == commet.OutcomeFailed {
 				log.Printf("item %d (%s): %v", r.Index, r.Item.ID, r.Err)
 			}
 		},
@@ -285,20 +323,44 @@ func ExampleAPIError() {
 	_, err := client.Customers.Get(ctx, "user_nobody")
 	var apiErr *commet.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Code, errors.Is(err, commet.ErrNotFound))
+		fmt.Println(apiErr.StatusCode, apiErr.Code, strings.HasPrefix(apiErr.RequestID, "req_"))
 	}
-
-	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "not-an-email"})
-	if errors.As(err, &apiErr) && errors.Is(err, commet.ErrValidation) {
-		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.FieldErrors["billingEmail"])
-	}
-
-	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{}) // refused before sending
-	fmt.Println(errors.Is(err, commet.ErrValidation), errors.As(err, &apiErr), err)
+	fmt.Println(errors.Is(err, commet.ErrNotFound))
 	// Output:
 	// 404 not_found true
-	// 400 validation_error [Invalid email format]
-	// true false commet: invalid request: billingEmail is required
+	// true
+}
+
+func ExampleValidationError() {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+
+	// Whoever refused the data, the field errors read the same way, by the
+	// field's name on the wire.
+	fields := func(err error) map[string][]string {
+		var invalid *commet.ValidationError
+		if errors.As(err, &invalid) {
+			return invalid.Fields
+		}
+		return nil
+	}
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "not-an-email"}) // refused by Commet
+	fmt.Println(fields(err))
+	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{FullName: "Ada"}) // refused before sending
+	fmt.Println(fields(err))
+	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "ok@example.com"}, {Email: "nope"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(fields(res.Failed[0])) // one item of a batch
+	fmt.Println(errors.Is(err, commet.ErrInvalidConfig), srv.Requests())
+	// Output:
+	// map[billingEmail:[Invalid email format]]
+	// map[billingEmail:[is required]]
+	// map[billingEmail:[Invalid email format]]
+	// false 2
 }
 
 func ExampleWithIdempotencyKey() {
@@ -335,7 +397,57 @@ func ExampleWithResponseInto() {
 		log.Fatal(err)
 	}
 	fmt.Println(resp.StatusCode, strings.HasPrefix(resp.RequestID, "req_"), resp.Attempts)
-	// Output: 201 true 1
+
+	// RawJSON holds the answer as Commet sent it: a field added after this
+	// SDK was written is there.
+	var raw struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(resp.RawJSON, &raw); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(raw.Data["billingEmail"])
+	// Output:
+	// 201 true 1
+	// ada@example.com
+}
+
+func ExampleWithMiddleware() {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+
+	// Count requests and retries, with the standard library only; a tracer
+	// or a metrics library plugs in the same way.
+	var requests, retries atomic.Int64
+	var byStatus sync.Map // status → *atomic.Int64
+	count := func(req *http.Request, attempt commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+		requests.Add(1)
+		if attempt.Number > 1 {
+			retries.Add(1)
+		}
+		resp, err := next(req) // time it here, read resp.Header.Get("X-Request-Id"), ...
+		if err == nil {
+			n, _ := byStatus.LoadOrStore(resp.StatusCode, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		}
+		return resp, err
+	}
+	client := srv.Client(commet.WithMiddleware(count), commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
+
+	srv.InjectFault(commettest.Fault{Status: 503, Times: 2}) // two failures, then success
+	if _, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com"}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("requests:", requests.Load(), "retries:", retries.Load())
+	byStatus.Range(func(status, n any) bool {
+		fmt.Println(status, n.(*atomic.Int64).Load())
+		return true
+	})
+	// Unordered output:
+	// requests: 3 retries: 2
+	// 503 2
+	// 201 1
 }
 
 func Example_retries() {

@@ -23,10 +23,10 @@ const (
 // newMockClient returns a client whose requests go to an httpmock
 // transport, injected through an *http.Client (never httpmock.Activate),
 // with millisecond backoffs so that retry tests stay fast.
-func newMockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
+func newMockClient(t *testing.T, opts ...ClientOption) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mock := httpmock.NewMockTransport()
-	base := []Option{
+	base := []ClientOption{
 		WithHTTPClient(&http.Client{Transport: mock}),
 		WithRetryBackoff(time.Millisecond, 2*time.Millisecond),
 	}

@@ -123,7 +123,7 @@ func TestImportRefusesABadItemAlone(t *testing.T) {
 		}
 	}
 	var got collect
-	sum, err := c.Customers.Import(context.Background(), items, &ImportParams{OnResult: got.add})
+	sum, err := c.Customers.Import(context.Background(), items, &ImportCustomersParams{OnResult: got.add})
 	require.NoError(t, err)
 	assert.Equal(t, 9, sum.Created)
 	assert.Equal(t, 1, sum.Failed)

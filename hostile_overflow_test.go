@@ -21,7 +21,7 @@ func TestBackoffNeverOverflows(t *testing.T) {
 		{math.MaxInt64, math.MaxInt64},
 		{1, 1},
 	} {
-		s := defaultConfig()
+		s := settings{}
 		s.initialBackoff, s.maxBackoff = b.initial, b.max
 		for n := 1; n <= 200; n++ {
 			var d time.Duration

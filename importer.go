@@ -12,69 +12,39 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ImportParams tune Import. The zero value (or nil) imports in batches of
-// 100, four requests at a time, with no client-side rate cap.
-type ImportParams struct {
-	// BatchSize is the number of customers per request, 1 to MaxBatchSize
-	// (default MaxBatchSize).
+// ImportCustomersParams tune Import. The zero value (or nil) imports in
+// batches of 100, four requests at a time, with no client-side rate cap.
+type ImportCustomersParams struct {
+	// BatchSize is the number of customers per request, 1 to
+	// MaxCustomerBatchSize (default MaxCustomerBatchSize).
 	BatchSize int
 	// Concurrency is how many batch requests may be in flight at once
 	// (default 4).
 	Concurrency int
 	// RequestsPerSecond caps the rate of batch requests; 0 means no cap.
 	RequestsPerSecond float64
-	// MaxRetries is the retry budget of each batch request (default 10).
-	// Only failures the contract calls safe are retried: 408, 429 with
-	// Retry-After, 5xx, and network errors, each with the batch's
-	// Idempotency-Key, so no retry creates anything twice.
-	MaxRetries int
 	// OnResult, if set, is called once for every item read from the input,
 	// from one goroutine at a time, in no particular order.
-	OnResult func(ImportResult)
+	OnResult func(CustomerImportResult)
 	// OnProgress, if set, is called after each batch, from one goroutine at
 	// a time.
 	OnProgress func(ImportProgress)
 }
 
-// ImportOutcome says what happened to one imported item.
-type ImportOutcome int
-
-// The outcomes of an imported item.
-const (
-	// Created: the customer is new.
-	Created ImportOutcome = iota + 1
-	// Existed: a customer with the item's ID existed before the import
-	// started, and was left as it was.
-	Existed
-	// Failed: the item was refused or could not be sent; see ImportResult.Err.
-	Failed
-)
-
-// String returns "created", "existed" or "failed".
-func (o ImportOutcome) String() string {
-	switch o {
-	case Created:
-		return "created"
-	case Existed:
-		return "existed"
-	case Failed:
-		return "failed"
-	}
-	return fmt.Sprintf("ImportOutcome(%d)", int(o))
-}
-
-// ImportResult is the outcome of one item of an import.
-type ImportResult struct {
+// CustomerImportResult is the outcome of one item of an import.
+type CustomerImportResult struct {
 	// Index is the item's position in the input, from 0.
 	Index int
 	// Item is the item as read from the input.
 	Item CreateCustomerParams
-	// Outcome is Created, Existed or Failed.
-	Outcome ImportOutcome
+	// Outcome is OutcomeCreated, OutcomeExisted, OutcomeArchived or
+	// OutcomeFailed.
+	Outcome Outcome
 	// Customer is the customer, unless the item failed.
 	Customer *Customer
-	// Err says why the item failed: a *BatchFailure (matching
-	// ErrValidation) for an item Commet refused, or the error of its whole
+	// Err says why the item failed: a BatchItemError (matching
+	// ErrValidation) for an item Commet refused, a *ValidationError for one
+	// the SDK refused before sending, or the error of its whole
 	// batch request (an *APIError, ErrNetwork, or the context's error).
 	Err error
 }
@@ -114,7 +84,7 @@ func (p ImportProgress) Rate() float64 {
 // settle them (they come back as Existed). A batch refused for the API key (401 or 403) stops the
 // import the same way, since no later batch could succeed. Failures of
 // single items never stop it. opts apply to every request.
-func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportParams, opts ...Option) (ImportProgress, error) {
+func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()
 	if err != nil {
 		return ImportProgress{}, err
@@ -127,7 +97,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	run := &importRun{
 		customers: s,
 		params:    p,
-		opts:      opts,
+		opts:      callOptions(opts),
 		start:     time.Now(),
 		cancel:    cancel,
 	}
@@ -161,29 +131,21 @@ const (
 	maxRequestsPerSecond = 10_000
 )
 
-func (p *ImportParams) withDefaults() (ImportParams, error) {
-	var out ImportParams
-	if p != nil {
-		out = *p
-	}
+func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {
+	out := valueOf(p)
 	switch {
-	case out.BatchSize < 0 || out.BatchSize > MaxBatchSize:
-		return out, misconfigured("BatchSize must be 1 to %d, or 0 for %d; got %d", MaxBatchSize, MaxBatchSize, out.BatchSize)
+	case out.BatchSize < 0 || out.BatchSize > MaxCustomerBatchSize:
+		return out, misconfigured("BatchSize must be 1 to %d, or 0 for %d; got %d", MaxCustomerBatchSize, MaxCustomerBatchSize, out.BatchSize)
 	case out.Concurrency < 0 || out.Concurrency > maxImportConcurrency:
 		return out, misconfigured("Concurrency must be 1 to %d, or 0 for 4; got %d", maxImportConcurrency, out.Concurrency)
 	case !(out.RequestsPerSecond >= 0 && out.RequestsPerSecond <= maxRequestsPerSecond): // NaN too
 		return out, misconfigured("RequestsPerSecond must be 0 (no cap) to %d; got %v", maxRequestsPerSecond, out.RequestsPerSecond)
-	case out.MaxRetries < 0:
-		return out, misconfigured("MaxRetries must not be negative; got %d", out.MaxRetries)
 	}
 	if out.BatchSize == 0 {
-		out.BatchSize = MaxBatchSize
+		out.BatchSize = MaxCustomerBatchSize
 	}
 	if out.Concurrency == 0 {
 		out.Concurrency = 4
-	}
-	if out.MaxRetries == 0 {
-		out.MaxRetries = 10
 	}
 	return out, nil
 }
@@ -201,8 +163,8 @@ func newImportBatch(size int) importBatch {
 // importRun is the shared state of one Import call.
 type importRun struct {
 	customers *CustomersService
-	params    ImportParams
-	opts      []Option
+	params    ImportCustomersParams
+	opts      []CallOption
 	start     time.Time
 	limiter   *rate.Limiter // nil without RequestsPerSecond
 	cancel    context.CancelCauseFunc
@@ -251,14 +213,9 @@ func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParam
 
 // send creates one batch and reports the outcome of each of its items.
 func (r *importRun) send(ctx context.Context, b importBatch) {
-	if err := r.waitTurn(ctx); err != nil {
-		r.fail(b, err)
-		return
-	}
 	opts := append(r.opts[:len(r.opts):len(r.opts)],
 		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
-		WithMaxRetries(r.params.MaxRetries),
-		withRetryObserver(r.observeRetry),
+		withCallMiddleware(r.pace),
 	)
 	res, err := r.customers.CreateBatch(ctx, b.items, opts...)
 	if err != nil {
@@ -273,33 +230,33 @@ func (r *importRun) send(ctx context.Context, b importBatch) {
 	r.report(b, func(i int) (*Customer, error) { return customers[i], errs[i] })
 }
 
-// waitTurn blocks until the rate limiter and any pause asked for by a 429
-// let the next batch go.
-func (r *importRun) waitTurn(ctx context.Context) error {
+// pace wraps every attempt of every batch, retries included: it waits for
+// the rate limiter and for any pause a 429 asked for, and a 429 with
+// Retry-After pauses every worker.
+func (r *importRun) pace(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+	ctx := req.Context()
 	r.mu.Lock()
 	pause := time.Until(r.pauseUntil)
 	r.mu.Unlock()
 	if err := sleep(ctx, pause); err != nil {
-		return context.Cause(ctx)
+		return nil, err
 	}
 	if r.limiter != nil {
 		if err := r.limiter.Wait(ctx); err != nil {
-			return context.Cause(ctx)
+			return nil, err
 		}
 	}
-	return ctx.Err()
-}
-
-// observeRetry pauses every worker when Commet rate-limits one of them.
-func (r *importRun) observeRetry(err *APIError, wait time.Duration) {
-	if err.StatusCode != http.StatusTooManyRequests {
-		return
+	resp, err := next(req)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			r.mu.Lock()
+			if until := time.Now().Add(wait); until.After(r.pauseUntil) {
+				r.pauseUntil = until
+			}
+			r.mu.Unlock()
+		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if until := time.Now().Add(wait); until.After(r.pauseUntil) {
-		r.pauseUntil = until
-	}
+	return resp, err
 }
 
 func (r *importRun) fail(b importBatch, err error) {
@@ -311,17 +268,17 @@ func (r *importRun) report(b importBatch, outcome func(i int) (*Customer, error)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range b.items {
-		res := ImportResult{Index: b.index[i], Item: b.items[i]}
+		res := CustomerImportResult{Index: b.index[i], Item: b.items[i]}
 		res.Customer, res.Err = outcome(i)
 		switch {
 		case res.Err != nil:
-			res.Outcome, res.Customer = Failed, nil
+			res.Outcome, res.Customer = OutcomeFailed, nil
 			r.progress.Failed++
 		case res.Customer.CreatedAt.Before(r.start):
-			res.Outcome = Existed
+			res.Outcome = outcomeOf(res.Customer, false)
 			r.progress.Existed++
 		default:
-			res.Outcome = Created
+			res.Outcome = OutcomeCreated
 			r.progress.Created++
 		}
 		r.progress.Done++
@@ -341,11 +298,11 @@ func (r *importRun) report(b importBatch, outcome func(i int) (*Customer, error)
 // an answer does not line up that way, items are matched by ID, and an
 // item the answer does not account for fails with ErrBadResponse rather
 // than being lost.
-func matchBatch(items []CreateCustomerParams, res *BatchResult) ([]*Customer, []error) {
+func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Customer, []error) {
 	customers := make([]*Customer, len(items))
 	errs := make([]error, len(items))
 	for i := range res.Failed {
-		if f := &res.Failed[i]; f.Index >= 0 && f.Index < len(items) && errs[f.Index] == nil {
+		if f := res.Failed[i]; f.Index >= 0 && f.Index < len(items) && errs[f.Index] == nil {
 			errs[f.Index] = f
 		}
 	}

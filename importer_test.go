@@ -31,7 +31,7 @@ type batchServer struct {
 	inFlight, maxInFlight atomic.Int32
 }
 
-func newBatchServer(t *testing.T, opts ...Option) (*Client, *batchServer) {
+func newBatchServer(t *testing.T, opts ...ClientOption) (*Client, *batchServer) {
 	c, mock := newMockClient(t, opts...)
 	s := &batchServer{byID: map[string]map[string]any{}}
 	mock.RegisterResponder("POST", custURL+"/batch", s.respond)
@@ -39,8 +39,8 @@ func newBatchServer(t *testing.T, opts ...Option) (*Client, *batchServer) {
 }
 
 func (s *batchServer) respond(r *http.Request) (*http.Response, error) {
-	if n := s.inFlight.Add(1); n > s.maxInFlight.Load() {
-		s.maxInFlight.Store(n) // racy max, good enough: only ever grows
+	n := s.inFlight.Add(1)
+	for m := s.maxInFlight.Load(); n > m && !s.maxInFlight.CompareAndSwap(m, n); m = s.maxInFlight.Load() {
 	}
 	defer s.inFlight.Add(-1)
 	time.Sleep(time.Millisecond) // let concurrent batches overlap
@@ -99,10 +99,14 @@ func people(n, badEvery int) iter.Seq[CreateCustomerParams] {
 // collect records every result of an import.
 type collect struct {
 	mu      sync.Mutex
-	results []ImportResult
+	results []CustomerImportResult
 }
 
-func (c *collect) add(r ImportResult) { c.mu.Lock(); c.results = append(c.results, r); c.mu.Unlock() }
+func (c *collect) add(r CustomerImportResult) {
+	c.mu.Lock()
+	c.results = append(c.results, r)
+	c.mu.Unlock()
+}
 
 func (c *collect) indexes() []int {
 	var idx []int
@@ -117,7 +121,7 @@ func TestImportReportsEveryItemOnce(t *testing.T) {
 	c, s := newBatchServer(t)
 	var got collect
 	var progress []ImportProgress
-	sum, err := c.Customers.Import(context.Background(), people(1050, 100), &ImportParams{
+	sum, err := c.Customers.Import(context.Background(), people(1050, 100), &ImportCustomersParams{
 		BatchSize: 50, Concurrency: 3,
 		OnResult:   got.add,
 		OnProgress: func(p ImportProgress) { progress = append(progress, p) },
@@ -134,11 +138,11 @@ func TestImportReportsEveryItemOnce(t *testing.T) {
 	for _, r := range got.results {
 		assert.Equal(t, fmt.Sprintf("user_%d", r.Index), r.Item.ID)
 		if r.Index%100 == 99 {
-			assert.Equal(t, Failed, r.Outcome)
+			assert.Equal(t, OutcomeFailed, r.Outcome)
 			assert.ErrorIs(t, r.Err, ErrValidation)
 			assert.Nil(t, r.Customer)
 		} else {
-			assert.Equal(t, Created, r.Outcome)
+			assert.Equal(t, OutcomeCreated, r.Outcome)
 			assert.Equal(t, r.Item.ID, r.Customer.ExternalID)
 		}
 	}
@@ -178,7 +182,7 @@ func TestImportStopsOnCancelAndCountsWhatItRead(t *testing.T) {
 			}
 		}
 	}
-	sum, err := c.Customers.Import(ctx, items, &ImportParams{OnResult: got.add})
+	sum, err := c.Customers.Import(ctx, items, &ImportCustomersParams{OnResult: got.add})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, read, 2_200, "reading stopped soon after the cancel")
 	assert.Equal(t, read, sum.Done, "every item read has an outcome")
@@ -189,7 +193,7 @@ func TestImportStopsOnCancelAndCountsWhatItRead(t *testing.T) {
 	assert.GreaterOrEqual(t, s.count(), sum.Created)
 	assert.LessOrEqual(t, s.count(), sum.Created+sum.Failed)
 	for _, r := range got.results {
-		if r.Outcome == Failed {
+		if r.Outcome == OutcomeFailed {
 			assert.ErrorIs(t, r.Err, context.Canceled)
 		}
 	}
@@ -206,7 +210,7 @@ func TestImportStopsOnUnauthorized(t *testing.T) {
 	s.before = func(int) *http.Response {
 		return jsonResponse(401, map[string]any{"code": "unauthorized", "message": "bad key"})
 	}
-	sum, err := c.Customers.Import(context.Background(), people(100_000, 0), &ImportParams{BatchSize: 10, Concurrency: 2})
+	sum, err := c.Customers.Import(context.Background(), people(100_000, 0), &ImportCustomersParams{BatchSize: 10, Concurrency: 2})
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Less(t, sum.Done, 1000, "the import stopped early")
 	assert.Equal(t, sum.Done, sum.Failed)
@@ -228,7 +232,7 @@ func TestImportSurvives429s(t *testing.T) {
 			return nil
 		}
 		start := time.Now()
-		sum, err := c.Customers.Import(context.Background(), people(1000, 0), &ImportParams{Concurrency: 4})
+		sum, err := c.Customers.Import(context.Background(), people(1000, 0), &ImportCustomersParams{Concurrency: 4})
 		require.NoError(t, err)
 		assert.Equal(t, 1000, sum.Created)
 		assert.Equal(t, 1000, s.count())
@@ -249,7 +253,7 @@ func TestImportRequestsPerSecond(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, s := newBatchServer(t)
 		start := time.Now()
-		sum, err := c.Customers.Import(context.Background(), people(1000, 0), &ImportParams{RequestsPerSecond: 5, Concurrency: 4})
+		sum, err := c.Customers.Import(context.Background(), people(1000, 0), &ImportCustomersParams{RequestsPerSecond: 5, Concurrency: 4})
 		require.NoError(t, err)
 		assert.Equal(t, 1000, sum.Created)
 		assert.Equal(t, 10, s.requests)
@@ -266,23 +270,23 @@ func TestImportRetriesWholeBatchFailuresThenReportsThem(t *testing.T) {
 		}
 		return nil
 	}
-	sum, err := c.Customers.Import(context.Background(), people(500, 0), &ImportParams{Concurrency: 1})
+	sum, err := c.Customers.Import(context.Background(), people(500, 0), &ImportCustomersParams{Concurrency: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 500, sum.Created)
 
 	c, s = newBatchServer(t)
 	s.before = func(int) *http.Response { return jsonResponse(500, nil) }
 	var got collect
-	sum, err = c.Customers.Import(context.Background(), people(250, 0), &ImportParams{MaxRetries: 2, OnResult: got.add})
+	sum, err = c.Customers.Import(context.Background(), people(250, 0), &ImportCustomersParams{OnResult: got.add}, WithMaxRetries(2))
 	require.NoError(t, err, "failed items are reported, not returned")
 	assert.Equal(t, 250, sum.Failed)
-	assert.Equal(t, 9, s.requests, "3 batches of 3 attempts")
+	assert.Equal(t, 9, s.requests, "3 batches of 3 attempts: WithMaxRetries applies to each")
 	assert.ErrorIs(t, got.results[0].Err, ErrServer)
 }
 
 func TestImportParamsAreChecked(t *testing.T) {
 	c, s := newBatchServer(t)
-	for _, p := range []ImportParams{{BatchSize: 101}, {BatchSize: -1}, {Concurrency: -1}, {RequestsPerSecond: -1}, {MaxRetries: -2}} {
+	for _, p := range []ImportCustomersParams{{BatchSize: 101}, {BatchSize: -1}, {Concurrency: -1}, {RequestsPerSecond: -1}} {
 		_, err := c.Customers.Import(context.Background(), people(10, 0), &p)
 		assert.ErrorIs(t, err, ErrInvalidConfig, "%+v", p)
 	}
@@ -296,7 +300,7 @@ func TestMatchBatch(t *testing.T) {
 	cust := func(ext string) Customer { return Customer{ID: "cus_" + ext, ExternalID: ext} }
 
 	t.Run("in order, skipping failures", func(t *testing.T) {
-		res := &BatchResult{Successful: []Customer{cust("a"), cust("c"), cust("")}, Failed: []BatchFailure{{Index: 1, Message: "bad"}}}
+		res := &CustomerBatchResult{Successful: []Customer{cust("a"), cust("c"), cust("")}, Failed: []BatchItemError{{Index: 1, Message: "bad"}}}
 		cs, errs := matchBatch(items, res)
 		assert.Equal(t, "cus_a", cs[0].ID)
 		assert.Nil(t, cs[1])
@@ -306,7 +310,7 @@ func TestMatchBatch(t *testing.T) {
 		assert.NoError(t, errors.Join(errs[0], errs[2], errs[3]))
 	})
 	t.Run("out of order is matched by ID", func(t *testing.T) {
-		res := &BatchResult{Successful: []Customer{cust("c"), cust("b"), cust("a")}, Failed: []BatchFailure{{Index: 3}}}
+		res := &CustomerBatchResult{Successful: []Customer{cust("c"), cust("b"), cust("a")}, Failed: []BatchItemError{{Index: 3}}}
 		cs, errs := matchBatch(items, res)
 		for i, id := range []string{"a", "b", "c"} {
 			require.NoError(t, errs[i])
@@ -314,7 +318,7 @@ func TestMatchBatch(t *testing.T) {
 		}
 	})
 	t.Run("items the answer forgot fail, never vanish", func(t *testing.T) {
-		res := &BatchResult{Successful: []Customer{cust("a")}, Failed: []BatchFailure{{Index: 7}, {Index: -1}}}
+		res := &CustomerBatchResult{Successful: []Customer{cust("a")}, Failed: []BatchItemError{{Index: 7}, {Index: -1}}}
 		cs, errs := matchBatch(items, res)
 		assert.NoError(t, errs[0])
 		assert.Equal(t, "a", cs[0].ExternalID)
@@ -326,7 +330,8 @@ func TestMatchBatch(t *testing.T) {
 }
 
 func TestImportOutcomeString(t *testing.T) {
-	assert.Equal(t, "created existed failed ImportOutcome(0)", fmt.Sprint(Created, Existed, Failed, ImportOutcome(0)))
+	assert.Equal(t, "created existed archived repeated failed Outcome(0)",
+		fmt.Sprint(OutcomeCreated, OutcomeExisted, OutcomeArchived, OutcomeRepeated, OutcomeFailed, Outcome(0)))
 	assert.Zero(t, ImportProgress{Done: 10}.Rate())
 	assert.Equal(t, 5.0, ImportProgress{Done: 10, Elapsed: 2 * time.Second}.Rate())
 }

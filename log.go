@@ -9,8 +9,9 @@ import (
 // log writes the Debug record of one attempt: method, path (never the
 // query, which may hold an email), attempt, status, request ID, duration,
 // and the error of an attempt that got no answer. Never headers or bodies.
-func (c *Client) log(ctx context.Context, cfg *config, r request, attempt, status int, reqID string, d time.Duration, err error) {
-	if cfg.logger == nil || !cfg.logger.Enabled(ctx, slog.LevelDebug) {
+func (c *Client) log(ctx context.Context, r request, attempt, status int, reqID string, d time.Duration, err error) {
+	logger := c.cfg.logger
+	if logger == nil || !logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
@@ -24,5 +25,5 @@ func (c *Client) log(ctx context.Context, cfg *config, r request, attempt, statu
 	if err != nil {
 		attrs = append(attrs, slog.String("error", printable(err.Error(), 200)))
 	}
-	cfg.logger.LogAttrs(ctx, slog.LevelDebug, "commet request", attrs...)
+	logger.LogAttrs(ctx, slog.LevelDebug, "commet request", attrs...)
 }

@@ -11,6 +11,51 @@ import (
 	"time"
 )
 
+// Options come in three kinds, so that an option cannot reach a place
+// where it makes no sense: the compiler refuses it.
+//
+//   - An Option (WithMaxRetries, WithRetryBackoff, WithTimeout, WithHeader)
+//     works everywhere: given to NewClient it sets the client's default;
+//     given to a method, including the multi-request All, Pages and
+//     Import, it overrides that default for the call.
+//   - A ClientOption is an Option or one that only a client can carry
+//     (WithEnvironment, WithBaseURL, WithInsecureHTTP, WithHTTPClient,
+//     WithAPIVersion, WithLogger, WithMiddleware). NewClient takes them.
+//   - A CallOption is an Option or one that only makes sense for a single
+//     request (WithIdempotencyKey, WithResponseInto). The methods that send
+//     one request (Create, Get, Update, Archive, List, CreateBatch) take
+//     them; All, Pages and Import, which send many, do not.
+//
+// An invalid option is an error matching ErrInvalidConfig, from NewClient
+// or from the call, and nothing is sent.
+
+// An Option sets something a client and a single call can both carry. It
+// is a ClientOption and a CallOption, and All, Pages and Import take it.
+type Option func(*settings)
+
+// A ClientOption configures a Client in NewClient.
+type ClientOption interface {
+	applyToClient(*clientConfig)
+}
+
+// A CallOption configures one call of a method that sends one request.
+type CallOption interface {
+	applyToCall(*callConfig)
+}
+
+func (o Option) applyToClient(c *clientConfig) { o(&c.settings) }
+func (o Option) applyToCall(c *callConfig)     { o(&c.settings) }
+
+// clientOption is a ClientOption that no call can carry.
+type clientOption func(*clientConfig)
+
+func (o clientOption) applyToClient(c *clientConfig) { o(c) }
+
+// callOption is a CallOption that no client can carry.
+type callOption func(*callConfig)
+
+func (o callOption) applyToCall(c *callConfig) { o(c) }
+
 // Environment selects which Commet deployment a client talks to.
 type Environment string
 
@@ -42,90 +87,139 @@ var environmentURLs = map[Environment]string{
 	Production: "https://commet.co",
 }
 
-// An Option configures a Client when passed to NewClient, or a single call
-// when passed to a method, where it overrides the client's setting for that
-// call only.
-type Option func(*config)
-
-// config is the resolved configuration of a client or of one call. It is
-// copied for every call, so options never change a client after NewClient.
-type config struct {
-	baseURL        string // scheme, host and optional path prefix, without a trailing slash
-	httpClient     *http.Client
-	apiVersion     string
+// settings is what an Option sets: what a client and a call share. It is
+// copied for every call, so a call's options never change the client.
+type settings struct {
 	maxRetries     int
 	initialBackoff time.Duration
 	maxBackoff     time.Duration
 	timeout        time.Duration
-	idempotencyKey string
 	header         http.Header
-	logger         *slog.Logger
-	responseInto   *Response
-	retryObserver  func(*APIError, time.Duration)
 
 	errs []error // invalid options, reported by NewClient or by the call
 }
 
-func defaultConfig() config {
-	return config{
-		baseURL:        environmentURLs[Sandbox],
-		apiVersion:     DefaultAPIVersion,
-		maxRetries:     DefaultMaxRetries,
-		initialBackoff: DefaultInitialBackoff,
-		maxBackoff:     DefaultMaxBackoff,
-		timeout:        DefaultTimeout,
+func (s *settings) fail(format string, args ...any) {
+	s.errs = append(s.errs, fmt.Errorf(format, args...))
+}
+
+// err returns an error matching ErrInvalidConfig if an option was invalid.
+func (s *settings) err() error {
+	if len(s.errs) == 0 {
+		return nil
 	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(s.errs...))
 }
 
-func (c *config) fail(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf(format, args...))
+// clientConfig is a client's resolved configuration.
+type clientConfig struct {
+	settings
+	baseURL      string // scheme, host and optional path prefix, without a trailing slash
+	rawBaseURL   string // as given to WithBaseURL, checked once every option is known
+	insecureHTTP bool
+	httpClient   *http.Client
+	apiVersion   string
+	logger       *slog.Logger
+	middleware   []Middleware
 }
 
-// apply returns a copy of c with opts applied, and an error wrapping
-// ErrInvalidConfig if any option was invalid.
-func (c config) apply(opts []Option) (config, error) {
+// callConfig is one call's resolved configuration.
+type callConfig struct {
+	settings
+	idempotencyKey string
+	responseInto   *Response
+	middleware     []Middleware // the SDK's own (Import's pacing), around the client's
+}
+
+func newClientConfig(opts []ClientOption) (clientConfig, error) {
+	c := clientConfig{
+		settings: settings{
+			maxRetries:     DefaultMaxRetries,
+			initialBackoff: DefaultInitialBackoff,
+			maxBackoff:     DefaultMaxBackoff,
+			timeout:        DefaultTimeout,
+		},
+		baseURL:    environmentURLs[Sandbox],
+		apiVersion: DefaultAPIVersion,
+	}
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&c)
+			opt.applyToClient(&c)
 		}
 	}
-	if len(c.errs) > 0 {
-		err := fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(c.errs...))
-		c.errs = nil
-		return c, err
+	if c.rawBaseURL != "" {
+		u, err := parseBaseURL(c.rawBaseURL, c.insecureHTTP)
+		if err != nil {
+			c.fail("WithBaseURL: %w", err)
+		}
+		c.baseURL = u
 	}
-	return c, nil
+	if c.httpClient == nil {
+		c.httpClient = protectRedirects(&http.Client{Transport: defaultTransport()})
+	}
+	return c, c.err()
+}
+
+// newCallConfig resolves the options of one call over the client's.
+func (c *Client) newCallConfig(opts []CallOption) (callConfig, error) {
+	cc := callConfig{settings: c.cfg.settings}
+	cc.errs = nil
+	for _, opt := range opts {
+		if opt != nil {
+			opt.applyToCall(&cc)
+		}
+	}
+	return cc, cc.err()
+}
+
+// callOptions widens the options of a multi-request call, for the calls it
+// makes.
+func callOptions(opts []Option) []CallOption {
+	out := make([]CallOption, len(opts))
+	for i, o := range opts {
+		if o != nil {
+			out[i] = o
+		}
+	}
+	return out
 }
 
 // WithEnvironment selects Sandbox (the default) or Production. It replaces
 // any base URL set before it.
-func WithEnvironment(env Environment) Option {
-	return func(c *config) {
+func WithEnvironment(env Environment) ClientOption {
+	return clientOption(func(c *clientConfig) {
 		base, ok := environmentURLs[env]
 		if !ok {
-			c.fail("unknown environment %q (want commet.Sandbox or commet.Production)", env)
+			c.fail("WithEnvironment: unknown environment %q (want commet.Sandbox or commet.Production)", printable(string(env), 40))
 			return
 		}
-		c.baseURL = base
-	}
+		c.baseURL, c.rawBaseURL = base, ""
+	})
 }
 
 // WithBaseURL sends requests to base instead of Commet's hosts, for a proxy
-// or a local fake such as commettest. The scheme must be https; plain http is
-// accepted only for loopback hosts (localhost, 127.0.0.0/8, ::1). A path in
-// base is kept as a prefix and /api/v1 is appended to it.
-func WithBaseURL(base string) Option {
-	return func(c *config) {
-		u, err := parseBaseURL(base)
-		if err != nil {
-			c.fail("base URL: %w", err)
-			return
+// or a local fake such as commettest. The scheme must be https; plain http
+// is accepted for loopback hosts (localhost, 127.0.0.0/8, ::1), and for any
+// other host only with WithInsecureHTTP, since the API key would travel in
+// clear. A path in base is kept as a prefix and /api/v1 is appended to it.
+func WithBaseURL(base string) ClientOption {
+	return clientOption(func(c *clientConfig) {
+		c.rawBaseURL = base
+		if strings.TrimSpace(base) == "" {
+			c.fail("WithBaseURL: empty URL")
 		}
-		c.baseURL = u
-	}
+	})
 }
 
-func parseBaseURL(raw string) (string, error) {
+// WithInsecureHTTP lets WithBaseURL name a plain-http URL on a host that is
+// not loopback, such as a commet-fake container in docker-compose
+// (http://commet-fake:12111). The API key then travels in clear: use it for
+// test setups only, never with a live key.
+func WithInsecureHTTP() ClientOption {
+	return clientOption(func(c *clientConfig) { c.insecureHTTP = true })
+}
+
+func parseBaseURL(raw string, insecureHTTP bool) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return "", errors.New("not a valid URL")
@@ -138,11 +232,11 @@ func parseBaseURL(raw string) (string, error) {
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return "", errors.New("must not have a query or a fragment")
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && (isLoopback(u.Hostname()) || insecureHTTP):
 	case u.Scheme == "http":
-		return "", fmt.Errorf("plain http is only allowed for loopback hosts, not %q", u.Hostname())
+		return "", fmt.Errorf("plain http is only allowed for loopback hosts, not %q, unless WithInsecureHTTP is given", printable(u.Hostname(), 64))
 	default:
-		return "", fmt.Errorf("scheme %q is not https", u.Scheme)
+		return "", fmt.Errorf("scheme %q is not https", printable(u.Scheme, 20))
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -157,38 +251,45 @@ func isLoopback(host string) bool {
 
 // WithHTTPClient sends requests through hc, so its transport, proxy, TLS
 // settings and timeout apply. The SDK never modifies hc; it sends through a
-// shallow copy whose redirect policy strips the API key from any redirect
-// to another host.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) {
+// shallow copy with the SDK's redirect policy (no redirects for writes, and
+// the key never forwarded to another host).
+func WithHTTPClient(hc *http.Client) ClientOption {
+	return clientOption(func(c *clientConfig) {
 		if hc == nil {
 			c.fail("WithHTTPClient: nil *http.Client")
 			return
 		}
 		c.httpClient = protectRedirects(hc)
-	}
+	})
 }
 
 // WithAPIVersion pins the Commet-Version header (default DefaultAPIVersion).
-func WithAPIVersion(version string) Option {
-	return func(c *config) {
+func WithAPIVersion(version string) ClientOption {
+	return clientOption(func(c *clientConfig) {
 		if !isToken(version, 64) {
 			c.fail("WithAPIVersion: want a version such as %q, got %q", DefaultAPIVersion, printable(version, 64))
 			return
 		}
 		c.apiVersion = version
-	}
+	})
+}
+
+// WithLogger logs one Debug record per attempt (method, path, status,
+// attempt, request ID, duration) to l. Records never hold headers, bodies,
+// query strings or the API key. A nil l disables logging, the default.
+func WithLogger(l *slog.Logger) ClientOption {
+	return clientOption(func(c *clientConfig) { c.logger = l })
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
 // DefaultMaxRetries); 0 disables retries.
 func WithMaxRetries(n int) Option {
-	return func(c *config) {
+	return func(s *settings) {
 		if n < 0 {
-			c.fail("WithMaxRetries: %d is negative", n)
+			s.fail("WithMaxRetries: %d is negative", n)
 			return
 		}
-		c.maxRetries = n
+		s.maxRetries = n
 	}
 }
 
@@ -196,12 +297,12 @@ func WithMaxRetries(n int) Option {
 // wait is about initial, each next one doubles, and none exceeds max. Each
 // wait is jittered down by up to half, so concurrent clients spread out.
 func WithRetryBackoff(initial, max time.Duration) Option {
-	return func(c *config) {
+	return func(s *settings) {
 		if initial <= 0 || max < initial {
-			c.fail("WithRetryBackoff: want 0 < initial <= max, got %v and %v", initial, max)
+			s.fail("WithRetryBackoff: want 0 < initial <= max, got %v and %v", initial, max)
 			return
 		}
-		c.initialBackoff, c.maxBackoff = initial, max
+		s.initialBackoff, s.maxBackoff = initial, max
 	}
 }
 
@@ -210,25 +311,12 @@ func WithRetryBackoff(initial, max time.Duration) Option {
 // retried. Zero lifts the bound. The deadline of the call's context bounds
 // the whole call, retries and waits included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) {
+	return func(s *settings) {
 		if d < 0 {
-			c.fail("WithTimeout: %v is negative", d)
+			s.fail("WithTimeout: %v is negative", d)
 			return
 		}
-		c.timeout = d
-	}
-}
-
-// WithIdempotencyKey sets the Idempotency-Key of one POST call; without it,
-// the SDK generates a random key per call. The same key is sent on every
-// retry of the call. It is a per-call option: NewClient rejects it.
-func WithIdempotencyKey(key string) Option {
-	return func(c *config) {
-		if !isToken(key, 255) {
-			c.fail("WithIdempotencyKey: the key must be 1 to 255 printable ASCII characters, without spaces")
-			return
-		}
-		c.idempotencyKey = key
+		s.timeout = d
 	}
 }
 
@@ -253,53 +341,54 @@ var reservedHeaders = map[string]string{
 // Connection) are refused, and so are a name that is not a token and a
 // value with control characters (CR, LF, NUL), which no request can carry.
 func WithHeader(key, value string) Option {
-	return func(c *config) {
+	return func(s *settings) {
 		canonical := http.CanonicalHeaderKey(strings.TrimSpace(key))
 		if owner, ok := reservedHeaders[canonical]; ok {
-			c.fail("WithHeader: %s is set by %s", canonical, owner)
+			s.fail("WithHeader: %s is set by %s", canonical, owner)
 			return
 		}
 		if !isToken(canonical, 256) || strings.ContainsAny(canonical, "()<>@,;:\\\"/[]?={}") {
-			c.fail("WithHeader: %q is not a valid header name", printable(key, 64))
+			s.fail("WithHeader: %q is not a valid header name", printable(key, 64))
 			return
 		}
 		for _, r := range value {
 			if r < ' ' && r != '\t' || r == 0x7f {
-				c.fail("WithHeader: the value of %s holds a control character", canonical)
+				s.fail("WithHeader: the value of %s holds a control character", canonical)
 				return
 			}
 		}
-		c.header = c.header.Clone() // never write to a map another call shares
-		if c.header == nil {
-			c.header = make(http.Header)
+		s.header = s.header.Clone() // never write to a map another call shares
+		if s.header == nil {
+			s.header = make(http.Header)
 		}
-		c.header.Set(canonical, value)
+		s.header.Set(canonical, value)
 	}
 }
 
-// WithLogger logs one Debug record per attempt (method, path, status,
-// attempt, request ID, duration) to l. Records never hold headers, bodies,
-// query strings or the API key. A nil l disables logging, the default.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
+// WithIdempotencyKey sets the Idempotency-Key of one POST call; without it,
+// the SDK generates a random key per call. The same key is sent on every
+// retry of the call. Commet keeps keys for 24 hours, for every client of
+// the organization: derive yours from what makes the request unique (the
+// user's ID and the data, say), never from input a browser chose.
+func WithIdempotencyKey(key string) CallOption {
+	return callOption(func(c *callConfig) {
+		if !isToken(key, 255) {
+			c.fail("WithIdempotencyKey: the key must be 1 to 255 printable ASCII characters, without spaces")
+			return
+		}
+		c.idempotencyKey = key
+	})
 }
 
 // WithResponseInto fills *r when the call ends, whether it succeeded or
 // not: the status, headers and request ID of its final answer, the number
-// of requests it sent, and the raw JSON of a success. It is a per-call
-// option: NewClient rejects it.
-func WithResponseInto(r *Response) Option {
-	return func(c *config) {
+// of requests it sent, and the raw JSON of a success.
+func WithResponseInto(r *Response) CallOption {
+	return callOption(func(c *callConfig) {
 		if r == nil {
 			c.fail("WithResponseInto: nil *Response")
 			return
 		}
 		c.responseInto = r
-	}
-}
-
-// withRetryObserver has f called before each wait caused by a retryable
-// API error; Import uses it to pause all its workers on a 429.
-func withRetryObserver(f func(*APIError, time.Duration)) Option {
-	return func(c *config) { c.retryObserver = f }
+	})
 }

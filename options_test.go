@@ -21,7 +21,7 @@ func TestBaseURL(t *testing.T) {
 		" https://commet.co ":               "https://commet.co",
 	}
 	for raw, want := range good {
-		got, err := parseBaseURL(raw)
+		got, err := parseBaseURL(raw, false)
 		assert.NoError(t, err, raw)
 		assert.Equal(t, want, got, raw)
 	}
@@ -31,7 +31,7 @@ func TestBaseURL(t *testing.T) {
 		"https://commet.co#frag", "://", "",
 	}
 	for _, raw := range bad {
-		_, err := parseBaseURL(raw)
+		_, err := parseBaseURL(raw, false)
 		assert.Error(t, err, raw)
 		_, err = NewClient(testKey, WithBaseURL(raw))
 		assert.ErrorIs(t, err, ErrInvalidConfig, raw)
@@ -66,16 +66,36 @@ func TestEnvironments(t *testing.T) {
 }
 
 func TestWithHeaderDoesNotShareMaps(t *testing.T) {
-	base, err := defaultConfig().apply([]Option{WithHeader("X-A", "1")})
+	c, err := NewClient(testKey, WithHeader("X-A", "1"))
 	require.NoError(t, err)
-	call, err := base.apply([]Option{WithHeader("X-B", "2")})
+	call, err := c.newCallConfig([]CallOption{WithHeader("X-B", "2")})
 	require.NoError(t, err)
 	assert.Equal(t, "2", call.header.Get("X-B"))
-	assert.Empty(t, base.header.Get("X-B"), "a call's header reached the client's map")
+	assert.Equal(t, "1", call.header.Get("X-A"))
+	assert.Empty(t, c.cfg.header.Get("X-B"), "a call's header reached the client's map")
 }
 
 func TestWithLoggerNilDisablesLogging(t *testing.T) {
-	cfg, err := defaultConfig().apply([]Option{WithLogger(nil)})
+	c, err := NewClient(testKey, WithLogger(nil))
 	require.NoError(t, err)
-	assert.Nil(t, cfg.logger)
+	assert.Nil(t, c.cfg.logger)
+}
+
+// TestInsecureHTTPIsAnExplicitOptIn: plain http to a host that is not
+// loopback (a commet-fake container) needs WithInsecureHTTP, given before
+// or after the base URL.
+func TestInsecureHTTPIsAnExplicitOptIn(t *testing.T) {
+	_, err := NewClient(testKey, WithBaseURL("http://commet-fake:12111"))
+	assert.ErrorIs(t, err, ErrInvalidConfig)
+	assert.ErrorContains(t, err, "WithInsecureHTTP")
+	for _, opts := range [][]ClientOption{
+		{WithBaseURL("http://commet-fake:12111"), WithInsecureHTTP()},
+		{WithInsecureHTTP(), WithBaseURL("http://commet-fake:12111/")},
+	} {
+		c, err := NewClient(testKey, opts...)
+		require.NoError(t, err)
+		assert.Equal(t, "http://commet-fake:12111", c.cfg.baseURL)
+	}
+	_, err = NewClient(testKey, WithInsecureHTTP(), WithBaseURL("ftp://commet-fake"))
+	assert.ErrorIs(t, err, ErrInvalidConfig, "only http is let through")
 }

@@ -29,15 +29,15 @@ type request struct {
 	path   string     // under /api/v1, already escaped
 	query  url.Values // may be nil
 	body   any        // JSON-encoded once, re-sent on every attempt; nil for none
-	// decode reads the body of a 2xx answer through its checked envelope;
-	// a badAnswer error makes the answer unusable.
-	decode func(body []byte) error
+	// decode reads a 2xx answer (its status and body) through its checked
+	// envelope; a badAnswer error makes the answer unusable.
+	decode func(status int, body []byte) error
 }
 
 // do runs one API call: it encodes the body once, sends it with retries as
 // the contract says, and decodes a success with r.decode.
-func (c *Client) do(ctx context.Context, r request, opts []Option) error {
-	cfg, err := c.cfg.apply(opts)
+func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
+	cfg, err := c.newCallConfig(opts)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (c *Client) do(ctx context.Context, r request, opts []Option) error {
 			idemKey = newIdempotencyKey()
 		}
 	}
-	target := cfg.baseURL + "/api/v1" + r.path
+	target := c.cfg.baseURL + "/api/v1" + r.path
 	if len(r.query) > 0 {
 		target += "?" + r.query.Encode()
 	}
@@ -85,10 +85,6 @@ func (c *Client) do(ctx context.Context, r request, opts []Option) error {
 		if !retry || attempt > cfg.maxRetries || ctx.Err() != nil {
 			return err
 		}
-		var apiErr *APIError
-		if cfg.retryObserver != nil && errors.As(err, &apiErr) {
-			cfg.retryObserver(apiErr, wait)
-		}
 		if ctxErr := sleep(ctx, wait); ctxErr != nil {
 			return fmt.Errorf("commet: %s %s: %w while waiting to retry; last attempt: %w", r.method, r.path, ctxErr, err)
 		}
@@ -107,7 +103,7 @@ func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) er
 		if keepRaw {
 			resp.RawJSON = bytes.Clone(ans.body.Bytes())
 		}
-		err := r.decode(ans.body.Bytes())
+		err := r.decode(s, ans.body.Bytes())
 		var bad badAnswer
 		if errors.As(err, &bad) {
 			return unusableAnswer(s, ans.header, redact, "%s", bad)
@@ -155,7 +151,7 @@ func (e errAttemptTimeout) Error() string {
 // attempt sends one HTTP request and reads its answer with a size limit.
 // An error is a failure to get an answer, wrapped in ErrNetwork, without
 // the request URL (whose query may hold an email).
-func (c *Client) attempt(ctx context.Context, cfg *config, r request, target string, body []byte, idemKey string, n int) (*answer, error) {
+func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (*answer, error) {
 	attemptCtx := ctx
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
@@ -174,7 +170,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, r request, target str
 		req.Header[k] = v
 	}
 	req.Header.Set("X-Api-Key", c.key.value())
-	req.Header.Set("Commet-Version", cfg.apiVersion)
+	req.Header.Set("Commet-Version", c.cfg.apiVersion)
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -185,23 +181,23 @@ func (c *Client) attempt(ctx context.Context, cfg *config, r request, target str
 	}
 
 	start := time.Now()
-	ans, err := c.roundTrip(cfg, req)
+	ans, err := c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n})
 	if err != nil && ctx.Err() == nil && attemptCtx.Err() != nil {
 		err = context.Cause(attemptCtx)
 	}
 	if err != nil {
 		err = redactedError{err, c.key.redact}
-		c.log(ctx, cfg, r, n, 0, "", time.Since(start), err)
+		c.log(ctx, r, n, 0, "", time.Since(start), err)
 		return nil, fmt.Errorf("%w: %s %s: %w", ErrNetwork, r.method, r.path, err)
 	}
-	c.log(ctx, cfg, r, n, ans.status, c.key.redact(ans.header.Get("X-Request-Id")), time.Since(start), nil)
+	c.log(ctx, r, n, ans.status, c.key.redact(ans.header.Get("X-Request-Id")), time.Since(start), nil)
 	return ans, nil
 }
 
 // roundTrip sends req and reads the answer's body, bounded; the answer
 // comes back with its status even when its body could not be read.
-func (c *Client) roundTrip(cfg *config, req *http.Request) (*answer, error) {
-	resp, err := cfg.httpClient.Do(req)
+func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt) (*answer, error) {
+	resp, err := c.send(cfg, req, a)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err // the URL may hold an email in its query

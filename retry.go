@@ -23,7 +23,7 @@ const maxRetryAfter = 30 * time.Second
 // Retry-After), 500, 502, 503, 504, a 409 idempotency_in_progress, and
 // failures to get an answer are retried; an answer the SDK could not use
 // is not, since the next one would be the same.
-func (c *config) retryWait(err error, n int) (time.Duration, bool) {
+func (c *settings) retryWait(err error, n int) (time.Duration, bool) {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
 		if !errors.Is(err, ErrNetwork) || isPermanentTransportError(err) {
@@ -65,7 +65,7 @@ func isPermanentTransportError(err error) bool {
 // backoff is the wait before retry n: initial·2^(n-1) capped at max, minus a
 // random jitter of up to half, so that clients retrying together spread out.
 // It never overflows, whatever initial, max and n are.
-func (c *config) backoff(n int) time.Duration {
+func (c *settings) backoff(n int) time.Duration {
 	d := c.maxBackoff
 	if shift := n - 1; shift < 63 && c.initialBackoff <= c.maxBackoff>>shift {
 		d = c.initialBackoff << shift

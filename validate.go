@@ -1,7 +1,10 @@
 package commet
 
 import (
+	"encoding/json"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,6 +37,14 @@ func (a *Address) check(errs *fieldErrors, prefix string) {
 // maxMetadataDepth bounds how deeply metadata may nest.
 const maxMetadataDepth = 32
 
+// maxExactInteger is 2^53: Commet, a JavaScript server, stores numbers as
+// 64-bit floats, which hold every integer up to it and not all beyond. A
+// larger integer would reach Commet as a neighbour, silently; it is
+// refused instead, and can be sent as a string.
+const maxExactInteger = 1 << 53
+
+var jsonNumberType = reflect.TypeFor[json.Number]()
+
 // checkMetadata checks every key and value of metadata, however nested and
 // whatever Go types hold them, as encoding/json will encode them.
 func checkMetadata(errs *fieldErrors, prefix string, metadata map[string]any) {
@@ -58,8 +69,22 @@ func checkValue(errs *fieldErrors, field string, v reflect.Value, depth int) {
 			checkValue(errs, field, v.Elem(), depth+1)
 		}
 	case reflect.String:
-		if !utf8.ValidString(v.String()) {
+		if v.Type() == jsonNumberType {
+			checkNumber(errs, field, v.String())
+		} else if !utf8.ValidString(v.String()) {
 			errs.add(field, "is not valid UTF-8")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if n := v.Int(); n > maxExactInteger || n < -maxExactInteger {
+			errs.add(field, "is an integer beyond ±2^53, which Commet cannot store exactly: send it as a string")
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if v.Uint() > maxExactInteger {
+			errs.add(field, "is an integer beyond ±2^53, which Commet cannot store exactly: send it as a string")
+		}
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			errs.add(field, "is not a finite number, which JSON cannot carry")
 		}
 	case reflect.Map:
 		iter := v.MapRange()
@@ -94,4 +119,19 @@ func fmtKey(k reflect.Value) string {
 		return k.String()
 	}
 	return "?"
+}
+
+// checkNumber checks a json.Number as Commet will read it: a 64-bit float,
+// which must hold it exactly when it is an integer.
+func checkNumber(errs *fieldErrors, field, n string) {
+	if !json.Valid([]byte(n)) || strings.ContainsAny(n, "{[\"tfn") {
+		errs.add(field, "is not a JSON number")
+		return
+	}
+	if strings.ContainsAny(n, ".eE") {
+		return // a fraction or an exponent: a float by intent, read as such
+	}
+	if i, err := strconv.ParseInt(n, 10, 64); err != nil || i > maxExactInteger || i < -maxExactInteger {
+		errs.add(field, "is an integer beyond ±2^53, which Commet cannot store exactly: send it as a string")
+	}
 }

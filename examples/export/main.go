@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if key == "" {
 			key = "ck_test_export" // a local server such as commet-fake takes any ck_ key
 		}
-		var opts []commet.Option
+		var opts []commet.ClientOption
 		if baseURL != "" {
 			opts = append(opts, commet.WithBaseURL(baseURL))
 		}

@@ -45,7 +45,7 @@ func main() {
 type options struct {
 	in, failures, baseURL string
 	generate              int
-	params                commet.ImportParams
+	params                commet.ImportCustomersParams
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.generate, "generate", 0, "import N generated users instead of reading -in")
 	fs.StringVar(&o.baseURL, "base-url", "", "Commet base URL (default: Commet's sandbox, or commettest without a key)")
 	fs.IntVar(&o.params.Concurrency, "concurrency", 4, "batch requests in flight at once")
-	fs.IntVar(&o.params.BatchSize, "batch-size", commet.MaxBatchSize, "customers per request")
+	fs.IntVar(&o.params.BatchSize, "batch-size", commet.MaxCustomerBatchSize, "customers per request")
 	fs.Float64Var(&o.params.RequestsPerSecond, "rate", 0, "cap on batch requests per second (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,8 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	progress := newProgressLine(stderr)
-	o.params.OnResult = func(r commet.ImportResult) {
-		if r.Outcome == commet.Failed {
+	o.params.OnResult = func(r commet.CustomerImportResult) {
+		if r.Outcome == commet.OutcomeFailed {
 			failures.write("", r.Item.ID, r.Item.Email, r.Err.Error())
 		}
 	}
@@ -144,7 +144,7 @@ func newClient(baseURL string, stderr io.Writer) (*commet.Client, func(), error)
 		fmt.Fprintln(stderr, "COMMET_API_KEY is not set: importing into an in-process commettest server (no network)")
 		return srv.Client(), srv.Close, nil
 	}
-	var opts []commet.Option
+	var opts []commet.ClientOption
 	if baseURL != "" {
 		opts = append(opts, commet.WithBaseURL(baseURL))
 	}

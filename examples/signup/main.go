@@ -5,11 +5,14 @@
 //	go run ./examples/signup -addr 127.0.0.1:8080
 //	curl -X POST localhost:8080/signup -d '{"userId":"u_1","email":"ada@example.com","name":"Ada"}'
 //
-// Create is idempotent on the user's ID, and an Idempotency-Key sent by the
-// caller is passed on, so retries never make two customers. Validation
-// errors are answered with 400 and the rejected fields, a reused
-// Idempotency-Key with 409, and any other failure with 502. Emails are never
-// logged. Without COMMET_API_KEY it uses an in-process commettest server.
+// Create is idempotent on the user's ID, so a retried sign-up finds the
+// customer the first one made; its Idempotency-Key is derived from the
+// user's ID and data, so a retry of the same sign-up replays Commet's first
+// answer. The handler answers 201 for a new customer, 200 for an existing
+// one, 409 for an account that was closed (archived), 400 with the
+// rejected fields for invalid data, and 502 when Commet cannot be reached.
+// Emails are never logged. Without COMMET_API_KEY it uses an in-process
+// commettest server.
 package main
 
 import (
@@ -60,6 +63,7 @@ type signupRequest struct {
 
 type signupResponse struct {
 	CustomerID string              `json:"customerId,omitempty"`
+	Status     string              `json:"status,omitempty"` // "created" or "existing"
 	Error      string              `json:"error,omitempty"`
 	Fields     map[string][]string `json:"fields,omitempty"`
 }
@@ -73,43 +77,38 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 			reply(w, http.StatusBadRequest, signupResponse{Error: "the body must be JSON with userId, email and name"})
 			return
 		}
-		missing := map[string][]string{}
-		if req.UserID == "" {
-			missing["userId"] = []string{"required"}
-		}
-		if req.Email == "" {
-			missing["email"] = []string{"required"}
-		}
-		if len(missing) > 0 {
-			reply(w, http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: missing})
+		if req.UserID == "" { // the customer's ID is what makes the sign-up idempotent
+			reply(w, http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: map[string][]string{"userId": {"required"}}})
 			return
 		}
-		var opts []commet.Option
-		if key := r.Header.Get("Idempotency-Key"); key != "" {
-			opts = append(opts, commet.WithIdempotencyKey(idempotencyKey(req.UserID, key)))
-		}
-		// The user's ID makes Create idempotent: a retried sign-up gets the
-		// customer the first attempt created.
-		cust, err := customers.Create(r.Context(), &commet.CreateCustomerParams{
-			ID: req.UserID, Email: req.Email, FullName: req.Name,
-		}, opts...)
+		params := &commet.CreateCustomerParams{ID: req.UserID, Email: req.Email, FullName: req.Name}
+		res, err := customers.Create(r.Context(), params, commet.WithIdempotencyKey(idempotencyKey(params)))
 		if err != nil {
 			status, resp := describe(err)
 			logFailure(req.UserID, err)
 			reply(w, status, resp)
 			return
 		}
-		reply(w, http.StatusOK, signupResponse{CustomerID: cust.ID})
+		switch res.Outcome {
+		case commet.OutcomeCreated:
+			reply(w, http.StatusCreated, signupResponse{CustomerID: res.ID, Status: "created"})
+		case commet.OutcomeExisted: // a retried sign-up: the first one made the customer
+			reply(w, http.StatusOK, signupResponse{CustomerID: res.ID, Status: "existing"})
+		default: // OutcomeArchived: the account was closed, and Create left it so
+			slog.Warn("signup: the customer is archived", "user_id", req.UserID, "customer_id", res.ID)
+			reply(w, http.StatusConflict, signupResponse{Error: "this account was closed; contact support to reopen it"})
+		}
 	})
 	return mux
 }
 
-// idempotencyKey scopes the Idempotency-Key a caller sent to its user.
-// Commet keeps keys per API key, that is for all our users at once: two
-// callers that both chose "1" must not collide, and a hash keeps the key
-// short and printable whatever the caller sent.
-func idempotencyKey(userID, callerKey string) string {
-	sum := sha256.Sum256([]byte(userID + "\x00" + callerKey))
+// idempotencyKey derives the Idempotency-Key of a sign-up from the user's
+// ID and data, so that a retry of the same sign-up sends the same key and
+// gets Commet's first answer back, while a sign-up with corrected data is a
+// new request. Commet keeps keys for the whole organization, so the key
+// never comes from the browser: one browser's key must not meet another's.
+func idempotencyKey(p *commet.CreateCustomerParams) string {
+	sum := sha256.Sum256([]byte(p.ID + "\x00" + p.Email + "\x00" + p.FullName))
 	return "signup-" + hex.EncodeToString(sum[:16])
 }
 
@@ -118,22 +117,19 @@ var fieldNames = map[string]string{"billingEmail": "email", "fullName": "name", 
 
 // describe maps an SDK error to an answer for the person signing up.
 func describe(err error) (int, signupResponse) {
+	var invalid *commet.ValidationError
 	var apiErr *commet.APIError
 	switch {
-	case errors.As(err, &apiErr) && errors.Is(err, commet.ErrValidation):
-		fields := make(map[string][]string, len(apiErr.FieldErrors))
-		for name, msgs := range apiErr.FieldErrors {
+	case errors.As(err, &invalid): // checked by the SDK or by Commet: the same shape
+		fields := make(map[string][]string, len(invalid.Fields))
+		for name, msgs := range invalid.Fields {
 			if form, ok := fieldNames[name]; ok {
 				name = form
 			}
 			fields[name] = append(fields[name], msgs...)
 		}
 		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}
-	case errors.Is(err, commet.ErrValidation): // refused before sending
-		return http.StatusBadRequest, signupResponse{Error: err.Error()}
-	case errors.Is(err, commet.ErrConflict): // the Idempotency-Key came with another body
-		return http.StatusConflict, signupResponse{Error: "this Idempotency-Key was used for another sign-up"}
-	case apiErr != nil:
+	case errors.As(err, &apiErr):
 		return http.StatusBadGateway, signupResponse{Error: fmt.Sprintf("billing is unavailable (request %s)", apiErr.RequestID)}
 	}
 	return http.StatusBadGateway, signupResponse{Error: "billing is unavailable"}
@@ -147,6 +143,10 @@ func logFailure(userID string, err error) {
 	if errors.As(err, &apiErr) {
 		slog.Warn("signup: creating the customer failed", "user_id", userID,
 			"status", apiErr.StatusCode, "code", apiErr.Code, "request_id", apiErr.RequestID)
+		return
+	}
+	if errors.Is(err, commet.ErrValidation) {
+		slog.Info("signup: invalid sign-up", "user_id", userID)
 		return
 	}
 	slog.Warn("signup: creating the customer failed", "user_id", userID, "error", err)

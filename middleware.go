@@ -1,0 +1,86 @@
+package commet
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Middleware wraps every attempt of every call: each HTTP request the SDK
+// sends, retries included, for tracing, metrics or an auth proxy. It gets
+// the request ready to send and what it is, and calls next to send it; it
+// may change the request (add a header, say) or answer instead of next.
+// The status, headers (x-request-id) and duration are in what next returns
+// and how long it took. A Middleware that reads the response body must
+// replace it with an equal one.
+//
+// An error from next or from the middleware is a failed attempt, retried
+// as a network error is. The request carries the API key in its
+// x-api-key header: a middleware must not log it.
+type Middleware func(req *http.Request, attempt Attempt, next MiddlewareNext) (*http.Response, error)
+
+// MiddlewareNext sends a request on: to the next Middleware, or to the
+// network.
+type MiddlewareNext func(*http.Request) (*http.Response, error)
+
+// Attempt describes the request a Middleware wraps.
+type Attempt struct {
+	// Method is the HTTP method: GET, POST or PUT.
+	Method string
+	// Path is the path under /api/v1, escaped, without the query (which
+	// may hold an email): "/customers", "/customers/batch" or
+	// "/customers/user_1". Errors and log records name requests the same way.
+	Path string
+	// Number counts the requests of one call: 1 for the first, 2 for the
+	// first retry, and so on.
+	Number int
+}
+
+// WithMiddleware wraps every attempt of every call of the client in mw, the
+// first given outermost. Given several times, the lists add up.
+func WithMiddleware(mw ...Middleware) ClientOption {
+	return clientOption(func(c *clientConfig) {
+		for _, m := range mw {
+			if m == nil {
+				c.fail("WithMiddleware: nil Middleware")
+				return
+			}
+		}
+		c.middleware = append(c.middleware[:len(c.middleware):len(c.middleware)], mw...)
+	})
+}
+
+var errNoResponse = errors.New("a middleware returned neither a response nor an error")
+
+// send sends req through the call's middleware (the SDK's own, such as
+// Import's pacing), then the client's, then the HTTP client: a client's
+// middleware sees an attempt when it leaves, not while it waits its turn.
+func (c *Client) send(call *callConfig, req *http.Request, a Attempt) (*http.Response, error) {
+	next := MiddlewareNext(c.cfg.httpClient.Do)
+	for _, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
+		for i := len(chain) - 1; i >= 0; i-- {
+			mw, inner := chain[i], next
+			next = func(r *http.Request) (*http.Response, error) { return mw(r, a, inner) }
+		}
+	}
+	resp, err := next(req)
+	switch {
+	case err != nil:
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	case resp == nil:
+		return nil, errNoResponse
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
+// withCallMiddleware wraps the attempts of one call in mw, around the
+// client's middleware; Import paces its batches with it.
+func withCallMiddleware(mw Middleware) CallOption {
+	return callOption(func(c *callConfig) {
+		c.middleware = append(c.middleware[:len(c.middleware):len(c.middleware)], mw)
+	})
+}
