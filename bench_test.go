@@ -98,7 +98,7 @@ func BenchmarkExport(b *testing.B) {
 					HasMore    bool              `json:"hasMore"`
 					NextCursor string            `json:"nextCursor"`
 				}
-				rawGet(b, hc, srv.URL+"/api/v1/customers?"+q.Encode(), &page)
+				rawGet(b, hc, srv.URL()+"/api/v1/customers?"+q.Encode(), &page)
 				got += len(page.Data)
 				if !page.HasMore {
 					break
@@ -130,7 +130,7 @@ func BenchmarkGet(b *testing.B) {
 			var env struct {
 				Data *commet.Customer `json:"data"`
 			}
-			rawGet(b, hc, srv.URL+"/api/v1/customers/user_7", &env)
+			rawGet(b, hc, srv.URL()+"/api/v1/customers/user_7", &env)
 		}
 	})
 }

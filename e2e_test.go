@@ -178,7 +178,7 @@ func TestValidationErrorsNameTheirField(t *testing.T) {
 func TestWrongKeyIsUnauthorized(t *testing.T) {
 	srv := commettest.NewServer(commettest.WithAPIKey("ck_test_right"))
 	defer srv.Close()
-	client, err := commet.NewClient("ck_test_wrong", commet.WithBaseURL(srv.URL))
+	client, err := commet.NewClient("ck_test_wrong", commet.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
 	_, err = client.Customers.Get(context.Background(), "x")
 	assert.ErrorIs(t, err, commet.ErrUnauthorized)

@@ -2,6 +2,7 @@ package commettest
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/commet-go/commet"
 )
@@ -9,16 +10,31 @@ import (
 // TestAPIKey is the key Client uses unless WithAPIKey set another.
 const TestAPIKey = "ck_test_commettest"
 
-// Client returns a commet client pointed at the server. opts come after
-// the server's base URL, so they may add to it (retries, a logger) but
-// should not replace it. Like httptest, it panics if the options are
-// invalid: that is a bug in the calling test, not a condition to handle.
+// InMemoryBaseURL is the base URL of a client that reaches the fake
+// through Transport: the transport ignores the host, and the SDK accepts
+// plain http for loopback hosts. A client of your own is pointed at a
+// server in memory with two options:
+//
+//	commet.WithBaseURL(commettest.InMemoryBaseURL)
+//	commet.WithHTTPClient(&http.Client{Transport: srv.Transport()})
+const InMemoryBaseURL = "http://localhost"
+
+// Client returns a commet client that reaches the server in memory, with
+// commet.WithBaseURL(InMemoryBaseURL) and commet.WithHTTPClient over
+// Transport, so it works inside a testing/synctest bubble. opts come after
+// those two, so they may add to them (retries, a logger) but should not
+// replace them. Like httptest, it panics if the options are invalid: that
+// is a bug in the calling test, not a condition to handle.
 func (s *Server) Client(opts ...commet.ClientOption) *commet.Client {
 	key := s.h.apiKey
 	if key == "" {
 		key = TestAPIKey
 	}
-	c, err := commet.NewClient(key, append([]commet.ClientOption{commet.WithBaseURL(s.URL)}, opts...)...)
+	opts = append([]commet.ClientOption{
+		commet.WithBaseURL(InMemoryBaseURL),
+		commet.WithHTTPClient(&http.Client{Transport: s.Transport()}),
+	}, opts...)
+	c, err := commet.NewClient(key, opts...)
 	if err != nil {
 		panic(fmt.Sprintf("commettest: Server.Client: %v", err))
 	}

@@ -1,32 +1,109 @@
 package commettest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
+// Forever, as Fault.Times, applies a fault to every matching request until
+// ClearFaults (or Reset) removes it.
+const Forever = -1
+
 // Fault makes requests fail the way networks and servers do, so that a test
 // can prove its code survives a 503 storm, a rate limit, a slow answer or a
-// dropped connection. A fault is checked before anything else and leaves
-// the server's state untouched.
+// dropped connection. A fault is checked before authentication and the
+// rate limit, and leaves the server's state untouched.
 type Fault struct {
 	// Method, if set, limits the fault to requests with this method.
 	Method string
 	// Path, if set, limits the fault to requests for exactly this path,
-	// e.g. "/api/v1/customers/batch".
+	// given as the SDK prints it in errors ("/customers",
+	// "/customers/batch", "/customers/user_1") or in full
+	// ("/api/v1/customers"): both match the same requests. An escaped ID
+	// ("/customers/a%2Fb") matches the escaped path, an unescaped one the
+	// unescaped path.
 	Path string
-	// Times is how many matching requests the fault applies to (0 means 1).
+	// Times is how many matching requests the fault applies to: 0 means 1,
+	// and Forever means every one until the fault is cleared.
 	Times int
-	// Status, if set, answers with this status and a JSON error envelope.
+	// Status, if set, answers with this status (400 to 599) and a JSON
+	// error envelope: code rate_limited for 429, server_error for a 5xx,
+	// injected_fault otherwise.
 	Status int
 	// RetryAfter, if set, is sent as the Retry-After header with Status.
 	RetryAfter string
 	// Delay waits this long (or until the client gives up) before the
 	// request is answered; alone, the request is then handled normally.
 	Delay time.Duration
-	// Drop closes the connection without any answer.
+	// Drop closes the connection without any answer; the client sees a
+	// network error. It wins over Status.
 	Drop bool
+}
+
+// String describes the fault by its set fields, as a test failure names it.
+func (f Fault) String() string {
+	var parts []string
+	add := func(name string, v any) { parts = append(parts, fmt.Sprintf("%s: %v", name, v)) }
+	if f.Method != "" {
+		add("Method", f.Method)
+	}
+	if f.Path != "" {
+		add("Path", f.Path)
+	}
+	switch {
+	case f.Times == Forever:
+		add("Times", "Forever")
+	case f.Times != 0:
+		add("Times", f.Times)
+	}
+	if f.Status != 0 {
+		add("Status", f.Status)
+	}
+	if f.RetryAfter != "" {
+		add("RetryAfter", f.RetryAfter)
+	}
+	if f.Delay != 0 {
+		add("Delay", f.Delay)
+	}
+	if f.Drop {
+		add("Drop", true)
+	}
+	return "Fault{" + strings.Join(parts, ", ") + "}"
+}
+
+// validate reports a fault that could never do what it says.
+func (f Fault) validate() error {
+	var errs []error
+	if f.Times < Forever {
+		errs = append(errs, fmt.Errorf("times %d: want a count, or Forever (-1)", f.Times))
+	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+		errs = append(errs, fmt.Errorf("status %d: want an error status, 400 to 599", f.Status))
+	}
+	if f.RetryAfter != "" && f.Status == 0 {
+		errs = append(errs, errors.New("retryAfter without a status is never sent"))
+	}
+	if f.Delay < 0 {
+		errs = append(errs, fmt.Errorf("delay %v is negative", f.Delay))
+	}
+	if f.Path != "" && !strings.HasPrefix(f.Path, "/") {
+		errs = append(errs, fmt.Errorf("path %q: want a path starting with /", f.Path))
+	}
+	return errors.Join(errs...)
+}
+
+// apiPath returns the full path a fault's Path stands for.
+func apiPath(p string) string {
+	if p == "" || p == "/api/v1" || strings.HasPrefix(p, "/api/v1/") {
+		return p
+	}
+	return "/api/v1" + p
 }
 
 // faults is the FIFO queue of injected faults.
@@ -35,21 +112,33 @@ type faults struct {
 	queue []*pendingFault
 }
 
+// pendingFault is a fault in the queue.
 type pendingFault struct {
 	Fault
-	left int
+	path  string // Path in full
+	left  int    // Forever, or the times left
+	fired int
 }
 
-func (f *faults) add(fault Fault) {
+// add queues fault and returns how many requests it applies to.
+func (f *faults) add(fault Fault) (left int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.queue = append(f.queue, &pendingFault{Fault: fault, left: max(fault.Times, 1)})
+	left = fault.Times
+	if left == 0 {
+		left = 1
+	}
+	f.queue = append(f.queue, &pendingFault{Fault: fault, path: apiPath(fault.Path), left: left})
+	return left
 }
 
-func (f *faults) clear() {
+// clear drops every fault and returns how many there were.
+func (f *faults) clear() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	n := len(f.queue)
 	f.queue = nil
+	return n
 }
 
 // take returns the first fault matching r, using up one of its times.
@@ -57,9 +146,12 @@ func (f *faults) take(r *http.Request) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, p := range f.queue {
-		if (p.Method == "" || p.Method == r.Method) && (p.Path == "" || p.Path == r.URL.Path) {
-			if p.left--; p.left == 0 {
-				f.queue = append(f.queue[:i], f.queue[i+1:]...)
+		if (p.Method == "" || p.Method == r.Method) && (p.path == "" || p.path == r.URL.Path || p.path == r.URL.EscapedPath()) {
+			p.fired++
+			if p.left != Forever {
+				if p.left--; p.left == 0 {
+					f.queue = slices.Delete(f.queue, i, i+1)
+				}
 			}
 			return p.Fault, true
 		}
@@ -67,17 +159,76 @@ func (f *faults) take(r *http.Request) (Fault, bool) {
 	return Fault{}, false
 }
 
-// apply carries out fault on the request; handled is false when the
+// FaultStatus is a fault not yet used up, with how often it fired.
+type FaultStatus struct {
+	Fault
+	// Fired is how many requests the fault has applied to.
+	Fired int
+	// Left is how many more requests it applies to, or Forever.
+	Left int
+}
+
+// pending returns the faults not yet used up, in order.
+func (f *faults) pending() []FaultStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]FaultStatus, len(f.queue))
+	for i, p := range f.queue {
+		out[i] = FaultStatus{Fault: p.Fault, Fired: p.fired, Left: p.left}
+	}
+	return out
+}
+
+// InjectFault queues a fault; faults apply in the order they were queued,
+// each to the next requests that match it. It panics on a fault that could
+// never do what it says (Times below Forever, a Status outside 400 to 599,
+// RetryAfter without Status, a negative Delay, a Path not starting with /).
+func (h *Handler) InjectFault(f Fault) {
+	if err := f.validate(); err != nil {
+		panic(fmt.Sprintf("commettest: InjectFault(%v): %v", f, err))
+	}
+	h.faults.add(f)
+}
+
+// ClearFaults drops every fault not yet used up.
+func (h *Handler) ClearFaults() { h.faults.clear() }
+
+// Faults returns the faults not yet used up, in the order they apply,
+// with how many times each has fired.
+func (h *Handler) Faults() []FaultStatus { return h.faults.pending() }
+
+// UnfiredFaults returns the injected faults that have not fired even once,
+// in the order they were injected. A fault removed by ClearFaults or Reset
+// is not listed. A test whose fault never fires tests nothing: see
+// RequireFaultsFired.
+func (h *Handler) UnfiredFaults() []Fault {
+	var out []Fault
+	for _, p := range h.faults.pending() {
+		if p.Fired == 0 {
+			out = append(out, p.Fault)
+		}
+	}
+	return out
+}
+
+// RequireFaultsFired registers a cleanup that fails t, naming each fault
+// that never fired, when t ends: a fault whose Method or Path matches no
+// request proves nothing. Call it once, before or after injecting faults;
+// faults cleared before t ends are not checked.
+func (h *Handler) RequireFaultsFired(t testing.TB) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, f := range h.UnfiredFaults() {
+			t.Errorf("commettest: fault never fired: %v", f)
+		}
+	})
+}
+
+// applyFault carries out fault on the request; handled is false when the
 // request must still be handled normally (a Delay alone).
 func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault) (handled bool) {
-	if fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return true
-		}
+	if fault.Delay > 0 && !wait(r, fault.Delay) {
+		return true // the client went away
 	}
 	switch {
 	case fault.Drop:
@@ -85,8 +236,10 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 			conn.Close()
 			return true
 		}
-		// No hijacking (HTTP/2): this panic value is net/http's documented
-		// way to abort a response; it is recovered and not logged.
+		// No hijacking (HTTP/2, the in-memory transport): this panic value is
+		// net/http's documented way to abort a response; net/http recovers
+		// it without logging, and the in-memory transport turns it into a
+		// network error.
 		panic(http.ErrAbortHandler)
 	case fault.Status != 0:
 		if fault.RetryAfter != "" {
@@ -99,8 +252,24 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 		case fault.Status >= 500:
 			code = "server_error"
 		}
-		writeAnswer(w, errorAnswer(fault.Status, code, "Injected fault: "+http.StatusText(fault.Status), nil))
+		h.write(w, errorAnswer(fault.Status, code, "Injected fault: "+http.StatusText(fault.Status), nil))
 		return true
 	}
 	return false
+}
+
+// wait waits d, or until r's client goes away; it reports whether the
+// client is still there.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return r.Context().Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }

@@ -2,7 +2,9 @@ package commettest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -46,7 +48,7 @@ func TestFaultsComeBeforeAuth(t *testing.T) {
 func TestFaultDrop(t *testing.T) {
 	srv := newServer(t)
 	srv.InjectFault(Fault{Drop: true})
-	_, err := http.Get(srv.URL + "/api/v1/customers")
+	_, err := http.Get(srv.URL() + "/api/v1/customers")
 	require.Error(t, err, "the connection closes without an answer")
 	assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers", nil).Status)
 }
@@ -95,4 +97,125 @@ func serve(h http.Handler, method, path string, ctx context.Context) *recorder {
 	rec := &recorder{header: http.Header{}, code: 200}
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+func TestFaultPathAsTheSDKPrintsIt(t *testing.T) {
+	srv := newServer(t)
+	call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "a/b/c"})
+	for _, tc := range []struct {
+		fault, method, path string
+	}{
+		{"/customers", "POST", "/api/v1/customers"},
+		{"/api/v1/customers", "POST", "/api/v1/customers"},
+		{"/customers/batch", "POST", "/api/v1/customers/batch"},
+		{"/customers/user_1", "GET", "/api/v1/customers/user_1"},
+		{"/api/v1/customers/user_1", "PUT", "/api/v1/customers/user_1"},
+		{"/customers/a%2Fb", "GET", "/api/v1/customers/a%2Fb"}, // escaped, as the SDK prints it
+	} {
+		srv.InjectFault(Fault{Path: tc.fault, Status: 502})
+		assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers/"+url.PathEscape("a/b/c"), nil).Status, "%s matches another path", tc.fault)
+		assert.Equal(t, 502, call(t, srv, tc.method, tc.path, `{}`).Status, "%s matches %s %s", tc.fault, tc.method, tc.path)
+		assert.Empty(t, srv.Faults())
+	}
+}
+
+func TestFaultForever(t *testing.T) {
+	srv := newServer(t)
+	srv.InjectFault(Fault{Method: "GET", Path: "/customers", Status: 503, Times: Forever})
+	for range 5 {
+		assert.Equal(t, 503, call(t, srv, "GET", "/api/v1/customers", nil).Status)
+	}
+	assert.Equal(t, []FaultStatus{{Fault: Fault{Method: "GET", Path: "/customers", Status: 503, Times: Forever}, Fired: 5, Left: Forever}}, srv.Faults())
+	assert.Equal(t, 201, call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"}).Status)
+	srv.ClearFaults()
+	assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers", nil).Status)
+
+	srv.InjectFault(Fault{Status: 500, Times: 0}) // 0 means 1
+	assert.Equal(t, 500, call(t, srv, "GET", "/api/v1/customers", nil).Status)
+	assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers", nil).Status)
+}
+
+func TestUnfiredFaults(t *testing.T) {
+	srv := newServer(t)
+	typo := Fault{Path: "/customer", Status: 503}
+	srv.InjectFault(typo)
+	srv.InjectFault(Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})
+	srv.InjectFault(Fault{Method: "GET", Status: 500, Times: Forever})
+	assert.Len(t, srv.UnfiredFaults(), 3)
+
+	call(t, srv, "POST", "/api/v1/customers", `{}`) // fires the second once: not used up, but fired
+	call(t, srv, "GET", "/api/v1/customers", nil)   // fires the forever fault
+	assert.Equal(t, []Fault{typo}, srv.UnfiredFaults())
+	srv.ClearFaults()
+	assert.Empty(t, srv.UnfiredFaults(), "cleared faults are not listed")
+}
+
+// recordingTB is a testing.TB that records failures and cleanups.
+type recordingTB struct {
+	testing.TB
+	errors   []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Helper()          {}
+func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+func (r *recordingTB) Errorf(format string, a ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, a...))
+}
+
+func (r *recordingTB) end() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+func TestRequireFaultsFired(t *testing.T) {
+	srv := newServer(t)
+	tb := &recordingTB{}
+	srv.RequireFaultsFired(tb)
+	srv.InjectFault(Fault{Method: "POST", Path: "/customers/batch", Status: 429, RetryAfter: "1", Times: 2})
+	srv.InjectFault(Fault{Method: "PUT", Path: "/customers", Delay: time.Millisecond, Drop: true})
+	srv.InjectFault(Fault{Method: "GET", Status: 503, Times: Forever})
+	call(t, srv, "GET", "/api/v1/customers", nil)
+	tb.end()
+	assert.Equal(t, []string{
+		"commettest: fault never fired: Fault{Method: POST, Path: /customers/batch, Times: 2, Status: 429, RetryAfter: 1}",
+		"commettest: fault never fired: Fault{Method: PUT, Path: /customers, Delay: 1ms, Drop: true}",
+	}, tb.errors)
+
+	ok := &recordingTB{}
+	srv.Handler().RequireFaultsFired(ok)
+	srv.ClearFaults()
+	srv.InjectFault(Fault{Status: 500})
+	call(t, srv, "GET", "/api/v1/customers", nil)
+	ok.end()
+	assert.Empty(t, ok.errors)
+}
+
+func TestInjectFaultRefusesNonsense(t *testing.T) {
+	h := NewHandler()
+	for _, f := range []Fault{{Times: -2}, {Status: 200}, {Status: 600}, {RetryAfter: "1"}, {Delay: -time.Second}, {Path: "customers"}} {
+		assert.Panics(t, func() { h.InjectFault(f) }, "%v", f)
+	}
+	assert.Empty(t, h.Faults())
+}
+
+func TestDelayEndsWhenAPOSTClientGoesAway(t *testing.T) {
+	srv := NewServer()
+	srv.InjectFault(Fault{Method: "POST", Delay: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL()+"/api/v1/customers", strings.NewReader(`{"billingEmail":"a@x.com"}`))
+	req.Header.Set("x-api-key", "ck_test")
+	_, err := http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close still waits for the hour-long delay of a client that left")
+	}
+	assert.Zero(t, srv.Len())
 }

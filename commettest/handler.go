@@ -1,51 +1,43 @@
 package commettest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
-// DefaultMaxBodyBytes bounds a request body unless WithMaxBodyBytes says
-// otherwise; a larger body is answered with 413.
-const DefaultMaxBodyBytes = 4 << 20
-
-// An Option configures a Handler or a Server.
-type Option func(*Handler)
-
-// WithAPIKey accepts only key; by default any key starting with "ck_" is
-// accepted.
-func WithAPIKey(key string) Option { return func(h *Handler) { h.apiKey = key } }
-
-// WithClock sets the clock of createdAt, updatedAt and idempotency expiry.
-func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
-
-// WithMaxBodyBytes bounds request bodies to n bytes.
-func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n } }
-
 // Handler is the fake Commet API as an http.Handler, for mounting on a
-// server of your own. It is safe for concurrent use.
+// server of your own or for calling in memory through Transport. It is safe
+// for concurrent use. It serves the API only: its control plane is
+// ControlHandler.
 type Handler struct {
 	apiKey  string
 	now     func() time.Time
 	maxBody int64
+	strict  bool
+	latency time.Duration
+	limiter *rateLimiter // nil: no rate limit
 	orgID   string
 	idBase  uint64 // random, mixed into customer IDs
-	idCount uint64 // customers created; guarded by the store's lock
+	idCount uint64 // customers ever created; guarded by the store's lock
 
 	store    *store
 	idem     *idempotency
 	faults   faults
 	requests atomic.Int64
+
+	// beforeOperation, if set, runs just before an operation: tests use it
+	// to hold a request in flight.
+	beforeOperation func()
 }
 
 // NewHandler returns an empty fake Commet API.
@@ -64,153 +56,195 @@ func NewHandler(opts ...Option) *Handler {
 	return h
 }
 
-// InjectFault queues a fault; faults apply in the order they were queued,
-// each to the next requests that match it.
-func (h *Handler) InjectFault(f Fault) { h.faults.add(f) }
-
-// ClearFaults drops every fault not yet used.
-func (h *Handler) ClearFaults() { h.faults.clear() }
-
 // Len returns the number of customers stored, archived ones included.
 func (h *Handler) Len() int { return h.store.len() }
 
-// Requests returns the number of requests received, faulty ones included.
+// Requests returns the number of API requests received, faulty ones
+// included; requests to the control plane are not counted.
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
+
+// Reset forgets every customer, idempotency key, rate-limit bucket and
+// fault, as if the handler were new. Customer IDs are never reused, so an
+// ID from before the reset finds nothing. Requests keeps counting.
+func (h *Handler) Reset() {
+	h.faults.clear()
+	h.store.reset()
+	h.idem.reset()
+	if h.limiter != nil {
+		h.limiter.reset()
+	}
+}
 
 const apiPrefix = "/api/v1/customers"
 
-// ServeHTTP answers one request of the customers API.
+// ServeHTTP answers one request of the customers API. In order: the body
+// is read (up to the size limit, so that a client that goes away is
+// noticed), WithLatency waits, an injected fault applies, the API key is
+// checked, the rate limit takes its token, the request is routed, its body
+// checked (size, UTF-8) and, in strict mode, its headers and fields; then a
+// POST's Idempotency-Key is looked up, and the operation runs.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
 	w.Header().Set("X-Request-Id", "req_"+randomHex(12))
+	raw, readErr := h.readBody(w, r)
+	if h.latency > 0 && !wait(r, h.latency) {
+		return // the client went away
+	}
 	if fault, ok := h.faults.take(r); ok && h.applyFault(w, r, fault) {
 		return
 	}
-	if ans, ok := h.authenticate(r); !ok {
-		writeAnswer(w, ans)
+	key, ans, ok := h.authenticate(r)
+	if !ok {
+		h.write(w, ans)
 		return
 	}
-	op, id, ans := route(r)
-	if op == nil {
-		writeAnswer(w, ans)
-		return
-	}
-	var raw []byte
-	if r.Method == http.MethodPost || r.Method == http.MethodPut {
-		var err error
-		raw, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			writeAnswer(w, errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
-			return
-		case err != nil:
-			writeAnswer(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
+	if h.limiter != nil {
+		d := h.limiter.take(key, h.now())
+		d.setHeaders(w.Header())
+		if !d.allowed {
+			h.write(w, errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
 			return
 		}
 	}
-	handle := func() answer { return op(h, id, r.URL.Query(), raw) }
-	key := r.Header.Get("Idempotency-Key")
-	if r.Method != http.MethodPost || key == "" {
-		writeAnswer(w, handle())
+	op, id, ans := route(r)
+	if op == opNone {
+		h.write(w, ans)
 		return
 	}
-	ans, replayed, conflict := h.idem.do(r.Context(), key, requestHash(r.Method, r.URL.Path, raw), h.now(), handle)
+	hasBody := r.Method == http.MethodPost || r.Method == http.MethodPut
+	var tooLarge *http.MaxBytesError
 	switch {
-	case conflict:
-		ans = errorAnswer(http.StatusConflict, "idempotency_key_reused",
-			"This Idempotency-Key was used with another request", nil)
-	case replayed:
-		w.Header().Set("Idempotent-Replayed", "true")
-	case ans.status == 0: // the client left while waiting for the first request
+	case !hasBody:
+		raw = nil
+	case errors.As(readErr, &tooLarge):
+		h.write(w, errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
+		return
+	case readErr != nil:
+		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
+		return
+	case !utf8.Valid(raw):
+		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body is not valid UTF-8", nil))
 		return
 	}
-	writeAnswer(w, ans)
+	if h.strict {
+		vs := checkHeaders(r, raw)
+		vs = append(vs, strictViolations(op, r.URL.Query(), raw)...)
+		if len(vs) > 0 {
+			h.write(w, contractViolation(vs))
+			return
+		}
+	}
+	handle := func() answer {
+		if h.beforeOperation != nil {
+			h.beforeOperation()
+		}
+		return operations[op](h, id, r.URL.Query(), raw)
+	}
+	idemKey := r.Header.Get("Idempotency-Key")
+	if r.Method != http.MethodPost || idemKey == "" {
+		h.write(w, handle())
+		return
+	}
+	ans, outcome := h.idem.do(idemKey, requestHash(r.Method, r.URL.EscapedPath(), raw), h.now(), handle)
+	switch outcome {
+	case idemMismatch:
+		ans = errorAnswer(http.StatusConflict, "idempotency_key_mismatch",
+			"This Idempotency-Key was already used with another request: never retry with it", nil)
+	case idemInProgress:
+		ans = errorAnswer(http.StatusConflict, "idempotency_in_progress",
+			"A request with this Idempotency-Key is still being processed: retry it with the same key after a short delay", nil)
+	case idemReplayed:
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	h.write(w, ans)
 }
 
-func (h *Handler) authenticate(r *http.Request) (answer, bool) {
+// readBody reads the whole body, up to the size limit. Reading it before
+// anything else lets net/http notice a client that goes away while a
+// fault or latency holds the request: it watches the connection only once
+// the body has been read.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= h.maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
+	return buf.Bytes(), err
+}
+
+// authenticate returns the request's API key, or the 401 to answer.
+func (h *Handler) authenticate(r *http.Request) (string, answer, bool) {
 	key := r.Header.Get("X-Api-Key")
 	switch {
 	case key == "":
-		return errorAnswer(http.StatusUnauthorized, "unauthorized", "Missing API key (x-api-key header)", nil), false
+		return "", errorAnswer(http.StatusUnauthorized, "unauthorized", "Missing API key (x-api-key header)", nil), false
 	case !strings.HasPrefix(key, "ck_"):
-		return errorAnswer(http.StatusUnauthorized, "unauthorized", "Invalid API key", nil), false
+		return "", errorAnswer(http.StatusUnauthorized, "unauthorized", "Invalid API key", nil), false
 	case h.apiKey != "" && key != h.apiKey:
-		return errorAnswer(http.StatusUnauthorized, "unauthorized", "Invalid API key", nil), false
+		return "", errorAnswer(http.StatusUnauthorized, "unauthorized", "Invalid API key", nil), false
 	}
-	return answer{}, true
+	return key, answer{}, true
 }
 
 // operation answers one API operation; id is the unescaped path ID.
 type operation func(h *Handler, id string, query url.Values, body []byte) answer
 
+// opKind names an operation.
+type opKind int
+
+const (
+	opNone opKind = iota
+	opList
+	opCreate
+	opBatch
+	opGet
+	opUpdate
+)
+
+var operations = [...]operation{
+	opList: (*Handler).list, opCreate: (*Handler).create, opBatch: (*Handler).createBatch,
+	opGet: (*Handler).get, opUpdate: (*Handler).update,
+}
+
 // route picks the operation of a request from its escaped path, so that an
 // escaped "/" in an ID never makes another path.
-func route(r *http.Request) (operation, string, answer) {
+func route(r *http.Request) (opKind, string, answer) {
 	path := r.URL.EscapedPath()
-	var methods map[string]operation
-	id := ""
+	var get, post, put opKind
+	id, allow := "", ""
 	switch {
 	case path == apiPrefix:
-		methods = map[string]operation{http.MethodGet: (*Handler).list, http.MethodPost: (*Handler).create}
+		get, post, allow = opList, opCreate, "GET, POST"
 	case path == apiPrefix+"/batch" && r.Method == http.MethodPost:
-		methods = map[string]operation{http.MethodPost: (*Handler).createBatch}
+		post = opBatch
 	case strings.HasPrefix(path, apiPrefix+"/") && !strings.Contains(path[len(apiPrefix)+1:], "/"):
 		var err error
-		if id, err = url.PathUnescape(path[len(apiPrefix)+1:]); err != nil || id == "" {
-			return nil, "", errorAnswer(http.StatusNotFound, "not_found", "Customer not found", nil)
+		id, err = url.PathUnescape(path[len(apiPrefix)+1:])
+		if err != nil || id == "" || !utf8.ValidString(id) { // no customer has such an ID
+			return opNone, "", notFound()
 		}
-		methods = map[string]operation{http.MethodGet: (*Handler).get, http.MethodPut: (*Handler).update}
+		get, put, allow = opGet, opUpdate, "GET, PUT"
 	default:
-		return nil, "", errorAnswer(http.StatusNotFound, "not_found", "No such endpoint", nil)
+		return opNone, "", errorAnswer(http.StatusNotFound, "not_found", "No such endpoint", nil)
 	}
-	op, ok := methods[r.Method]
-	if !ok {
-		return nil, "", errorAnswer(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here", nil)
+	var op opKind
+	switch r.Method {
+	case http.MethodGet:
+		op = get
+	case http.MethodPost:
+		op = post
+	case http.MethodPut:
+		op = put
+	}
+	if op == opNone {
+		ans := errorAnswer(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here (allowed: "+allow+")", nil)
+		ans.allow = allow
+		return opNone, "", ans
 	}
 	return op, id, answer{}
-}
-
-// success is the envelope of a 2xx answer.
-type success struct {
-	Success    bool   `json:"success"`
-	Data       any    `json:"data"`
-	HasMore    *bool  `json:"hasMore,omitempty"`
-	NextCursor string `json:"nextCursor,omitempty"`
-}
-
-// failure is the envelope of an error answer.
-type failure struct {
-	Success bool   `json:"success"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Details any    `json:"details,omitempty"`
-}
-
-func dataAnswer(status int, data any) answer {
-	return encodeAnswer(status, success{Success: true, Data: data})
-}
-
-func errorAnswer(status int, code, message string, details any) answer {
-	return encodeAnswer(status, failure{Code: code, Message: message, Details: details})
-}
-
-func validationAnswer(errs fields) answer {
-	return errorAnswer(http.StatusBadRequest, "validation_error", "Validation failed", errs)
-}
-
-func encodeAnswer(status int, v any) answer {
-	b, err := json.Marshal(v)
-	if err != nil { // only metadata could fail, and it came from JSON
-		return answer{http.StatusInternalServerError, []byte(`{"success":false,"code":"server_error","message":"encoding failed"}`)}
-	}
-	return answer{status, b}
-}
-
-func writeAnswer(w http.ResponseWriter, a answer) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	w.Write(a.body)
 }
 
 // newCustomerID returns "cus_" and 24 hex digits: a random per-server

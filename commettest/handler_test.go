@@ -2,10 +2,12 @@ package commettest
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,7 +209,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	other := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "b@x.com"}, "Idempotency-Key", "k1")
 	assert.Equal(t, 409, other.Status)
-	assert.Equal(t, "idempotency_key_reused", other.Body["code"])
+	assert.Equal(t, "idempotency_key_mismatch", other.Body["code"])
 	assert.Equal(t, 1, srv.Len())
 
 	// A validation failure is kept and replayed too.
@@ -218,17 +220,64 @@ func TestIdempotencyKey(t *testing.T) {
 func TestIdempotencyKeyUnderConcurrency(t *testing.T) {
 	srv := newServer(t)
 	var wg sync.WaitGroup
-	bodies := make([][]byte, 16)
-	for i := range bodies {
+	replies := make([]reply, 16)
+	for i := range replies {
 		wg.Go(func() {
-			bodies[i] = call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"}, "Idempotency-Key", "same").Raw
+			replies[i] = call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com"}, "Idempotency-Key", "same")
 		})
 	}
 	wg.Wait()
 	assert.Equal(t, 1, srv.Len(), "concurrent requests with one key run once")
-	for _, b := range bodies {
-		assert.Equal(t, bodies[0], b)
+	var created []byte
+	for _, r := range replies {
+		switch r.Status {
+		case 201: // the first, or a replay of it
+			if created == nil {
+				created = r.Raw
+			}
+			assert.Equal(t, created, r.Raw)
+		default:
+			assert.Equal(t, 409, r.Status)
+			assert.Equal(t, "idempotency_in_progress", r.Body["code"])
+		}
 	}
+	assert.NotNil(t, created)
+}
+
+func TestIdempotencyKeyInProgress(t *testing.T) {
+	srv := newServer(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv.h.beforeOperation = func() { once.Do(func() { close(entered); <-release }) }
+
+	body := map[string]any{"billingEmail": "a@x.com"}
+	first := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", srv.URL()+"/api/v1/customers", strings.NewReader(`{"billingEmail":"a@x.com"}`))
+		req.Header.Set("x-api-key", "ck_test_key")
+		req.Header.Set("Idempotency-Key", "k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	<-entered // the first request holds the key
+
+	r := call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	assert.Equal(t, 409, r.Status)
+	assert.Equal(t, "idempotency_in_progress", r.Body["code"], "answered at once, not after the first")
+	r = call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "b@x.com"}, "Idempotency-Key", "k")
+	assert.Equal(t, "idempotency_key_mismatch", r.Body["code"], "another body is a mismatch, even in progress")
+
+	close(release)
+	assert.Equal(t, 201, <-first)
+	r = call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	assert.Equal(t, 201, r.Status)
+	assert.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 1, srv.Len())
 }
 
 func TestInjectedServerErrorsAreNotKeptForReplay(t *testing.T) {
@@ -238,4 +287,30 @@ func TestInjectedServerErrorsAreNotKeptForReplay(t *testing.T) {
 	assert.Equal(t, 503, call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k").Status)
 	assert.Equal(t, 201, call(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k").Status)
 	assert.Equal(t, 1, srv.Len())
+}
+
+func TestIdempotencyKeepsNoServerError(t *testing.T) {
+	s := newIdempotency()
+	hash := requestHash("POST", "/api/v1/customers", []byte(`{}`))
+	now := time.Now()
+	runs := 0
+	handle := func(status int) func() answer {
+		return func() answer { runs++; return answer{status: status} }
+	}
+	ans, outcome := s.do("k", hash, now, handle(500))
+	assert.Equal(t, idemFresh, outcome)
+	assert.Equal(t, 500, ans.status)
+	ans, outcome = s.do("k", hash, now, handle(201))
+	assert.Equal(t, idemFresh, outcome, "a 5xx is not kept: the retry runs")
+	assert.Equal(t, 201, ans.status)
+	ans, outcome = s.do("k", hash, now, handle(202))
+	assert.Equal(t, idemReplayed, outcome)
+	assert.Equal(t, 201, ans.status)
+	assert.Equal(t, 2, runs)
+
+	// A key is kept for 24 hours.
+	_, outcome = s.do("k", hash, now.Add(idempotencyTTL), handle(202))
+	assert.Equal(t, idemReplayed, outcome)
+	_, outcome = s.do("k", hash, now.Add(idempotencyTTL+time.Second), handle(202))
+	assert.Equal(t, idemFresh, outcome)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,9 +20,22 @@ type reply struct {
 	Raw    []byte
 }
 
-// call sends one request over HTTP with a valid key unless header says
-// otherwise, and decodes the JSON answer.
+// call sends one request over a loopback socket with a valid key unless
+// header says otherwise, and decodes the JSON answer.
 func call(t *testing.T, srv *Server, method, path string, body any, header ...string) reply {
+	t.Helper()
+	return send(t, http.DefaultClient, srv.URL(), method, path, body, header...)
+}
+
+// callMem is call through the in-memory transport: it works inside a
+// synctest bubble.
+func callMem(t *testing.T, srv *Server, method, path string, body any, header ...string) reply {
+	t.Helper()
+	return send(t, &http.Client{Transport: srv.Transport()}, InMemoryBaseURL, method, path, body, header...)
+}
+
+// send sends one request through hc to base+path.
+func send(t *testing.T, hc *http.Client, base, method, path string, body any, header ...string) reply {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -32,7 +47,7 @@ func call(t *testing.T, srv *Server, method, path string, body any, header ...st
 		require.NoError(t, err)
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	require.NoError(t, err)
 	req.Header.Set("x-api-key", "ck_test_key")
 	req.Header.Set("Content-Type", "application/json")
@@ -43,7 +58,7 @@ func call(t *testing.T, srv *Server, method, path string, body any, header ...st
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -52,6 +67,9 @@ func call(t *testing.T, srv *Server, method, path string, body any, header ...st
 	require.NoError(t, json.Unmarshal(raw, &r.Body), "every answer is JSON: %s", raw)
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	require.Regexp(t, `^req_[0-9a-f]{24}$`, resp.Header.Get("X-Request-Id"))
+	_, err = http.ParseTime(resp.Header.Get("Date"))
+	require.NoError(t, err, "every answer is dated")
+	require.Equal(t, int64(len(raw)), resp.ContentLength)
 	return r
 }
 
@@ -76,4 +94,13 @@ func fieldsOf(r reply) []string {
 		}
 	}
 	return out
+}
+
+// pathEscape escapes an ID as the SDK does.
+func pathEscape(id string) string {
+	e := url.PathEscape(id)
+	if e == "." || e == ".." {
+		e = strings.ReplaceAll(e, ".", "%2E")
+	}
+	return e
 }

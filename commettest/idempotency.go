@@ -1,7 +1,6 @@
 package commettest
 
 import (
-	"context"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -10,19 +9,23 @@ import (
 // idempotencyTTL is how long an answer is kept for replay.
 const idempotencyTTL = 24 * time.Hour
 
-// answer is a finished response: what is stored for a replay.
-type answer struct {
-	status int
-	body   []byte
-}
-
-// idemEntry is the stored answer of one Idempotency-Key.
+// idemEntry is the record of one Idempotency-Key.
 type idemEntry struct {
-	hash    [32]byte      // of the method, path and body that first used the key
-	done    chan struct{} // closed once the first request has its answer
-	ans     answer        // valid after done; status 0 when it was not kept
+	hash    [32]byte // of the method, path and body that first used the key
+	done    bool     // the first request has its answer in ans
+	ans     answer
 	expires time.Time
 }
+
+// idemOutcome says what became of a request with an Idempotency-Key.
+type idemOutcome int
+
+const (
+	idemFresh      idemOutcome = iota // the key was new: the request ran
+	idemReplayed                      // the first answer, replayed
+	idemMismatch                      // the key was used with another request
+	idemInProgress                    // the first request is still running
+)
 
 // idempotency replays the first answer given to each Idempotency-Key.
 type idempotency struct {
@@ -35,6 +38,12 @@ func newIdempotency() *idempotency {
 	return &idempotency{entries: map[string]*idemEntry{}}
 }
 
+func (s *idempotency) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entries = map[string]*idemEntry{}
+}
+
 func requestHash(method, path string, body []byte) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(method + " " + path + "\n"))
@@ -44,52 +53,46 @@ func requestHash(method, path string, body []byte) [32]byte {
 	return sum
 }
 
-// do runs handle once per key: a replay with the same request gets the
-// first answer (replayed true); the same key on another request gets a 409.
-// Two concurrent requests with one key never both run: the second waits
-// for the first. Answers of 5xx are not kept, so a retry runs again.
-func (s *idempotency) do(ctx context.Context, key string, hash [32]byte, now time.Time, handle func() answer) (ans answer, replayed, conflict bool) {
-	for {
-		s.mu.Lock()
-		e, ok := s.entries[key]
-		if ok && now.After(e.expires) {
-			delete(s.entries, key)
-			ok = false
-		}
-		if !ok {
-			e = &idemEntry{hash: hash, done: make(chan struct{}), expires: now.Add(idempotencyTTL)}
-			s.entries[key] = e
-			s.sweep(now)
-			s.mu.Unlock()
-			return s.run(key, e, handle), false, false
-		}
-		s.mu.Unlock()
-		if e.hash != hash {
-			return answer{}, false, true
-		}
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return answer{}, false, false
-		}
-		if e.ans.status != 0 {
-			return e.ans, true, false
-		}
-		// The first try was not kept (a 5xx): this one runs afresh.
+// do runs handle once per key, as Commet's error reference says: a replay
+// of the same request gets the first answer; the key on another request
+// (method, path or body) is a mismatch, never retried; the key arriving
+// while its first request still runs is in progress, to retry shortly.
+// Answers of 5xx are not kept, so a retry runs afresh.
+func (s *idempotency) do(key string, hash [32]byte, now time.Time, handle func() answer) (answer, idemOutcome) {
+	s.mu.Lock()
+	e, ok := s.entries[key]
+	if ok && e.done && now.After(e.expires) {
+		delete(s.entries, key)
+		ok = false
 	}
-}
+	switch {
+	case ok && e.hash != hash:
+		s.mu.Unlock()
+		return answer{}, idemMismatch
+	case ok && !e.done:
+		s.mu.Unlock()
+		return answer{}, idemInProgress
+	case ok:
+		ans := e.ans
+		s.mu.Unlock()
+		return ans, idemReplayed
+	}
+	e = &idemEntry{hash: hash}
+	s.entries[key] = e
+	s.sweep(now)
+	s.mu.Unlock()
 
-func (s *idempotency) run(key string, e *idemEntry, handle func() answer) answer {
 	ans := handle()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if ans.status >= 500 {
-		delete(s.entries, key)
+		if s.entries[key] == e {
+			delete(s.entries, key)
+		}
 	} else {
-		e.ans = ans
+		e.ans, e.done, e.expires = ans, true, now.Add(idempotencyTTL)
 	}
-	s.mu.Unlock()
-	close(e.done)
-	return ans
+	return ans, idemFresh
 }
 
 // sweep drops expired entries now and then, so memory stays bounded by
@@ -99,12 +102,8 @@ func (s *idempotency) sweep(now time.Time) {
 		return
 	}
 	for k, e := range s.entries {
-		select {
-		case <-e.done:
-			if now.After(e.expires) {
-				delete(s.entries, k)
-			}
-		default:
+		if e.done && now.After(e.expires) {
+			delete(s.entries, k)
 		}
 	}
 }

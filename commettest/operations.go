@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // DefaultListLimit is the page size of a list without limit.
@@ -13,14 +14,6 @@ const DefaultListLimit = 20
 
 // MaxBatch is the most customers one batch create may carry.
 const MaxBatch = 100
-
-func invalidJSON() answer {
-	return errorAnswer(http.StatusBadRequest, "invalid_json", "The request body must be a JSON object", nil)
-}
-
-func notFound() answer {
-	return errorAnswer(http.StatusNotFound, "not_found", "Customer not found", nil)
-}
 
 // createOne validates and stores one create body: 201 for a new customer,
 // 200 with the existing one when its externalId is taken.
@@ -50,36 +43,83 @@ func (h *Handler) create(_ string, _ url.Values, raw []byte) answer {
 	return dataAnswer(status, c)
 }
 
-// batchFailure is one refused item of a batch.
+// batchFailure is one refused item of a batch. Error is a string, as the
+// contract and Commet's Node SDK types say: every field error as "field:
+// message", joined by "; ". Code and Details carry the same errors
+// structured, for clients that know them; others ignore them.
 type batchFailure struct {
-	Index int             `json:"index"`
-	Error string          `json:"error"`
-	Data  json.RawMessage `json:"data"`
+	Index   int             `json:"index"`
+	Error   string          `json:"error"`
+	Code    string          `json:"code"`
+	Details fields          `json:"details"`
+	Data    json.RawMessage `json:"data"`
+}
+
+func itemFailure(i int, item []byte, errs fields) batchFailure {
+	msgs := make([]string, len(errs))
+	for j, e := range errs {
+		msgs[j] = e.Field + ": " + e.Message
+	}
+	return batchFailure{Index: i, Error: strings.Join(msgs, "; "), Code: "validation_error", Details: errs, Data: item}
+}
+
+// batchRequest is a parsed batch body.
+type batchRequest struct {
+	items   [][]byte // the items as sent
+	bodies  []body   // each item decoded
+	objects []bool   // whether each item is an object
+	unknown []string // keys other than customers
+}
+
+// parseBatch decodes {"customers": [...]}; ok is false unless raw is such
+// an object.
+func parseBatch(raw []byte) (req batchRequest, ok bool) {
+	if !checkJSON(raw) {
+		return req, false
+	}
+	var list []byte
+	ok = eachMember(raw, func(key, v []byte) {
+		if string(key) == "customers" {
+			list = v
+		} else {
+			req.unknown = append(req.unknown, string(key))
+		}
+	})
+	if !ok || list == nil || !eachElement(list, func(v []byte) { req.items = append(req.items, v) }) {
+		return req, false
+	}
+	if len(req.items) > MaxBatch {
+		return req, true // refused before decoding
+	}
+	req.bodies, req.objects = make([]body, len(req.items)), make([]bool, len(req.items))
+	for i, item := range req.items {
+		req.bodies[i], req.objects[i] = parseItem(item)
+	}
+	return req, true
 }
 
 func (h *Handler) createBatch(_ string, _ url.Values, raw []byte) answer {
-	var req struct {
-		Customers []json.RawMessage `json:"customers"`
-	}
-	if json.Unmarshal(raw, &req) != nil || req.Customers == nil {
+	req, ok := parseBatch(raw)
+	if !ok {
 		return invalidJSON()
 	}
-	if n := len(req.Customers); n == 0 || n > MaxBatch {
+	items := req.items
+	if n := len(items); n == 0 || n > MaxBatch {
 		return validationAnswer(fields{{"customers", fmt.Sprintf("Must hold 1 to %d customers, not %d", MaxBatch, n)}})
 	}
 	out := struct {
 		Successful []customer     `json:"successful"`
 		Failed     []batchFailure `json:"failed"`
-	}{Successful: make([]customer, 0, len(req.Customers)), Failed: []batchFailure{}}
-	for i, item := range req.Customers {
-		b, ok := parseBody(item)
-		if !ok {
-			out.Failed = append(out.Failed, batchFailure{i, "The item must be a JSON object", item})
+	}{Successful: make([]customer, 0, len(items)), Failed: []batchFailure{}}
+	for i, item := range items {
+		if !req.objects[i] {
+			out.Failed = append(out.Failed, batchFailure{Index: i, Error: "The item must be a JSON object",
+				Code: "invalid_json", Details: fields{}, Data: item})
 			continue
 		}
-		c, _, errs := h.createOne(&b)
+		c, _, errs := h.createOne(&req.bodies[i])
 		if errs != nil {
-			out.Failed = append(out.Failed, batchFailure{i, errs[0].Field + ": " + errs[0].Message, item})
+			out.Failed = append(out.Failed, itemFailure(i, item, errs))
 			continue
 		}
 		out.Successful = append(out.Successful, c)
@@ -137,7 +177,8 @@ func (h *Handler) list(_ string, query url.Values, _ []byte) answer {
 		}
 	}
 	if v := query.Get("cursor"); v != "" {
-		seq, ok := decodeCursor(v, h.store.len())
+		first, last := h.store.positions()
+		seq, ok := decodeCursor(v, first, last)
 		if !ok {
 			errs.add("cursor", "Invalid cursor")
 		}

@@ -165,8 +165,31 @@ func TestBatch(t *testing.T) {
 
 	// An item that is not an object fails alone.
 	r = call(t, srv, "POST", "/api/v1/customers/batch", `{"customers":[5,{"billingEmail":"ok@example.com"}]}`)
-	assert.Len(t, data(r)["failed"].([]any), 1)
+	require.Len(t, data(r)["failed"].([]any), 1)
+	assert.Equal(t, map[string]any{"index": 0.0, "error": "The item must be a JSON object", "code": "invalid_json",
+		"details": []any{}, "data": 5.0}, data(r)["failed"].([]any)[0])
 	assert.Len(t, data(r)["successful"].([]any), 1)
+}
+
+func TestBatchFailureNamesEveryFieldError(t *testing.T) {
+	srv := newServer(t)
+	item := map[string]any{"billingEmail": "nope", "timezone": "Mars/Base",
+		"address": map[string]any{"line1": "1 Rd", "city": "Austin", "postalCode": "78701", "country": "USA"}}
+	r := call(t, srv, "POST", "/api/v1/customers/batch", map[string]any{"customers": []any{item}})
+	require.Equal(t, 200, r.Status)
+	failed := data(r)["failed"].([]any)
+	require.Len(t, failed, 1)
+	assert.Equal(t, map[string]any{
+		"index": 0.0,
+		"error": "billingEmail: Invalid email format; timezone: Unknown IANA timezone; address.country: Must be an ISO 3166-1 alpha-2 code",
+		"code":  "validation_error",
+		"details": []any{
+			map[string]any{"field": "billingEmail", "message": "Invalid email format"},
+			map[string]any{"field": "timezone", "message": "Unknown IANA timezone"},
+			map[string]any{"field": "address.country", "message": "Must be an ISO 3166-1 alpha-2 code"},
+		},
+		"data": item,
+	}, failed[0])
 }
 
 func TestBatchSizeAndShape(t *testing.T) {

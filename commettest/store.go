@@ -37,13 +37,23 @@ type customer struct {
 // the lock can be encoded after it is released.
 type store struct {
 	mu    sync.Mutex
-	all   []*customer // in creation order: all[i].seq == i+1
+	all   []*customer // in creation order: all[i].seq == base+i+1
+	base  int         // customers created before the last reset
 	byID  map[string]*customer
 	byExt map[string]*customer
 }
 
 func newStore() *store {
 	return &store{byID: map[string]*customer{}, byExt: map[string]*customer{}}
+}
+
+// reset forgets every customer. Positions go on from where they were, so
+// a cursor issued before the reset is invalid after it.
+func (s *store) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.base += len(s.all)
+	s.all, s.byID, s.byExt = nil, map[string]*customer{}, map[string]*customer{}
 }
 
 // create stores c unless a customer has its external ID; it returns the
@@ -57,7 +67,7 @@ func (s *store) create(c customer, newID func() string) (customer, bool) {
 		}
 	}
 	c.ID = newID()
-	c.seq = len(s.all) + 1
+	c.seq = s.base + len(s.all) + 1
 	stored := &c
 	s.all = append(s.all, stored)
 	s.byID[c.ID] = stored
@@ -131,7 +141,7 @@ func (s *store) list(q listQuery) (page []customer, hasMore bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	page = make([]customer, 0, q.limit)
-	for i := q.after; i < len(s.all); i++ {
+	for i := max(q.after-s.base, 0); i < len(s.all); i++ {
 		c := s.all[i]
 		if !q.matches(c) {
 			continue
@@ -150,6 +160,13 @@ func (s *store) len() int {
 	return len(s.all)
 }
 
+// positions returns the range of valid positions, base+1 to base+len.
+func (s *store) positions() (first, last int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base + 1, s.base + len(s.all)
+}
+
 const cursorPrefix = "pos:"
 
 // encodeCursor makes the opaque cursor that resumes after seq.
@@ -158,14 +175,14 @@ func encodeCursor(seq int) string {
 }
 
 // decodeCursor reads a cursor; ok is false for anything this server did
-// not issue.
-func decodeCursor(cursor string, size int) (seq int, ok bool) {
+// not issue, or issued before a reset: positions outside first to last.
+func decodeCursor(cursor string, first, last int) (seq int, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) {
 		return 0, false
 	}
 	seq, err = strconv.Atoi(strings.TrimPrefix(string(raw), cursorPrefix))
-	if err != nil || seq < 1 || seq > size {
+	if err != nil || seq < first || seq > last {
 		return 0, false
 	}
 	return seq, true

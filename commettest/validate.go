@@ -35,29 +35,67 @@ type address struct {
 }
 
 // body is a customer in a request, each field kept raw so that its type is
-// checked on its own, unknown fields are ignored, and an absent field (nil)
-// can be told from a null one.
+// checked on its own, and an absent field (nil) can be told from a null one.
+// Keys match case-sensitively, as in Commet's JavaScript server; any other
+// key, "BillingEmail" included, is kept in unknown and otherwise ignored
+// (strict mode refuses it).
 type body struct {
-	BillingEmail json.RawMessage `json:"billingEmail"`
-	ExternalID   json.RawMessage `json:"externalId"`
-	FullName     json.RawMessage `json:"fullName"`
-	Domain       json.RawMessage `json:"domain"`
-	Website      json.RawMessage `json:"website"`
-	Timezone     json.RawMessage `json:"timezone"`
-	Language     json.RawMessage `json:"language"`
-	Industry     json.RawMessage `json:"industry"`
-	Metadata     json.RawMessage `json:"metadata"`
-	Address      json.RawMessage `json:"address"`
-	IsActive     json.RawMessage `json:"isActive"`
+	BillingEmail json.RawMessage
+	ExternalID   json.RawMessage
+	FullName     json.RawMessage
+	Domain       json.RawMessage
+	Website      json.RawMessage
+	Timezone     json.RawMessage
+	Language     json.RawMessage
+	Industry     json.RawMessage
+	Metadata     json.RawMessage
+	Address      json.RawMessage
+	IsActive     json.RawMessage
+
+	unknown []string // keys no operation knows, as sent
 }
 
-// parseBody decodes a JSON object; ok is false for anything else.
+// parseBody decodes a request body that must be a JSON object; ok is false
+// for malformed JSON or anything else.
 func parseBody(raw []byte) (b body, ok bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
+	if !checkJSON(raw) {
 		return b, false
 	}
-	return b, json.Unmarshal(raw, &b) == nil
+	return parseItem(raw)
+}
+
+// parseItem decodes a JSON object taken from a body already checked by
+// checkJSON (a batch item); ok is false if it is not an object.
+func parseItem(raw []byte) (b body, ok bool) {
+	ok = eachMember(raw, func(key, v []byte) {
+		switch string(key) {
+		case "billingEmail":
+			b.BillingEmail = v
+		case "externalId":
+			b.ExternalID = v
+		case "fullName":
+			b.FullName = v
+		case "domain":
+			b.Domain = v
+		case "website":
+			b.Website = v
+		case "timezone":
+			b.Timezone = v
+		case "language":
+			b.Language = v
+		case "industry":
+			b.Industry = v
+		case "metadata":
+			b.Metadata = v
+		case "address":
+			b.Address = v
+		case "isActive":
+			b.IsActive = v
+		default:
+			b.unknown = append(b.unknown, string(key))
+		}
+	})
+	return b, ok
 }
 
 // str reads an optional string field: present is false when it is absent
@@ -149,14 +187,38 @@ func parseMetadata(raw json.RawMessage, errs *fields) map[string]any {
 	return m
 }
 
-// addressBody is an address in a request.
+// addressBody is an address in a request, read like body.
 type addressBody struct {
-	Line1      json.RawMessage `json:"line1"`
-	Line2      json.RawMessage `json:"line2"`
-	City       json.RawMessage `json:"city"`
-	State      json.RawMessage `json:"state"`
-	PostalCode json.RawMessage `json:"postalCode"`
-	Country    json.RawMessage `json:"country"`
+	Line1      json.RawMessage
+	Line2      json.RawMessage
+	City       json.RawMessage
+	State      json.RawMessage
+	PostalCode json.RawMessage
+	Country    json.RawMessage
+
+	unknown []string
+}
+
+func parseAddressBody(raw []byte) (b addressBody, ok bool) {
+	ok = eachMember(raw, func(key, v []byte) {
+		switch string(key) {
+		case "line1":
+			b.Line1 = v
+		case "line2":
+			b.Line2 = v
+		case "city":
+			b.City = v
+		case "state":
+			b.State = v
+		case "postalCode":
+			b.PostalCode = v
+		case "country":
+			b.Country = v
+		default:
+			b.unknown = append(b.unknown, string(key))
+		}
+	})
+	return b, ok
 }
 
 // parseAddress checks an address: line1, city, postalCode and country
@@ -166,8 +228,8 @@ func parseAddress(raw json.RawMessage, errs *fields) *address {
 	if isNull(raw) {
 		return nil
 	}
-	var b addressBody
-	if raw[0] != '{' || json.Unmarshal(raw, &b) != nil {
+	b, ok := parseAddressBody(raw)
+	if !ok {
 		errs.add("address", "Must be an object")
 		return nil
 	}

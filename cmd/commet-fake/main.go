@@ -1,11 +1,64 @@
 // Command commet-fake serves the commettest fake Commet API on an address
-// of your choice, for SDKs in other languages and docker-compose setups:
+// of your choice, for SDKs in any language, CI jobs and containers:
 //
 //	go run ./cmd/commet-fake -addr 127.0.0.1:12111
 //
-// It logs one line per request: method, path (never the query, which may
-// hold an email), status, duration and request ID. It never logs headers
-// or bodies.
+// Point a client at http://127.0.0.1:12111 (the API is under /api/v1, as on
+// Commet) with any API key starting with "ck_", or only the one given with
+// -api-key. The fake follows the contract of API version 2026-05-01:
+// create, batch create, get, update, list and archive, with Commet's
+// envelopes, validation errors and idempotency.
+//
+// Flags:
+//
+//	-addr host:port    where to listen (default 127.0.0.1:12111)
+//	-api-key key       accept only this key
+//	-strict            refuse, with a 400 contract_violation, what Commet
+//	                   accepts but a production client should never send:
+//	                   no Commet-Version header, a POST without an
+//	                   Idempotency-Key, a body without Content-Type
+//	                   application/json, a field the contract does not know
+//	                   (a wrong letter case included)
+//	-rate-limit N      allow N requests a second per API key, N at once
+//	                   (at least 1), answering 429 rate_limited with
+//	                   Retry-After beyond; every answer carries
+//	                   RateLimit-Limit, RateLimit-Remaining and
+//	                   RateLimit-Reset
+//	-latency d         delay every answer by d (such as 50ms)
+//	-quiet             do not log requests
+//
+// A control plane, which needs no API key and is never faulted,
+// rate-limited or counted, lets a test in any language inject faults and
+// start afresh:
+//
+//	curl -X POST localhost:12111/_commettest/faults -d '{"path":"/customers","status":503,"times":2}'
+//	curl localhost:12111/_commettest/faults          # the faults not used up, with how often each fired
+//	curl -X DELETE localhost:12111/_commettest/faults
+//	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits and faults
+//
+// A fault takes "method", "path" ("/customers" or "/api/v1/customers"),
+// "times" (-1 for ever), "status", "retryAfter", "delayMs" and "drop", each
+// optional; keys are case-sensitive and an unknown one is a 400.
+//
+// In a container, listen on every interface so that other containers can
+// reach it, e.g. in docker-compose:
+//
+//	commet-fake:
+//	  image: golang:1.26
+//	  working_dir: /src
+//	  volumes: ["./:/src"] # a clone of this repository
+//	  command: go run ./cmd/commet-fake -addr 0.0.0.0:12111
+//	  ports: ["12111:12111"]
+//
+// The fake speaks plain HTTP, never TLS. The Go SDK accepts plain http only
+// for loopback hosts; to reach http://commet-fake:12111 from another
+// container it needs the explicit opt-in commet.WithInsecureHTTP() beside
+// commet.WithBaseURL. Never use that option against Commet itself.
+//
+// It logs one line per request to stderr: method, escaped path (never the
+// query, which may hold an email), status, duration and request ID. It
+// never logs headers or bodies. It stops on SIGINT or SIGTERM, letting
+// requests in flight finish for up to 5 seconds.
 package main
 
 import (
@@ -15,10 +68,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,17 +93,38 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("commet-fake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on")
+	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on; 0.0.0.0:12111 in a container")
 	apiKey := fs.String("api-key", "", "accept only this API key (default: any key starting with ck_)")
+	strict := fs.Bool("strict", false, "refuse requests a production client should never send (400 contract_violation)")
+	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
+	latency := fs.Duration("latency", 0, "delay every answer by this long")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	var opts []commettest.Option
 	if *apiKey != "" {
 		opts = append(opts, commettest.WithAPIKey(*apiKey))
 	}
-	var handler http.Handler = commettest.NewHandler(opts...)
+	if *strict {
+		opts = append(opts, commettest.WithStrict())
+	}
+	switch {
+	case *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0):
+		return fmt.Errorf("-rate-limit %v: want a number of requests a second, or 0 for no limit", *rate)
+	case *rate > 0:
+		opts = append(opts, commettest.WithRateLimit(*rate, max(1, int(min(*rate, math.MaxInt32)))))
+	}
+	if *latency < 0 {
+		return fmt.Errorf("-latency %v is negative", *latency)
+	}
+	if *latency > 0 {
+		opts = append(opts, commettest.WithLatency(*latency))
+	}
+	handler := withControl(commettest.NewHandler(opts...))
 	if !*quiet {
 		handler = logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), handler)
 	}
@@ -67,7 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+		srv.Close() // requests still in flight (a long Delay fault): cut them
+		<-done
+		return fmt.Errorf("shutting down: %w", err)
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -75,27 +154,58 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// statusRecorder remembers the status a handler wrote.
+// withControl serves the control plane under commettest.ControlPrefix and
+// the API everywhere else. It is not an http.ServeMux, which would clean
+// and redirect paths the API must see as they are ("/customers/%2E%2E").
+func withControl(h *commettest.Handler) http.Handler {
+	control := h.ControlHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, commettest.ControlPrefix) {
+			control.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote, 0 for none.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
-	r.status = status
+	if r.status == 0 {
+		r.status = status
+	}
 	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the connection (for dropped
 // connections injected as faults).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs one line per request, without query, headers or body.
+// logRequests logs one line per request, without query, headers or body:
+// method, path, status ("-" when there was no answer: a dropped
+// connection, a client that went away), duration and request ID. The path
+// is logged escaped, so that no request can write a line of its own into
+// the log.
 func logRequests(l *log.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		l.Printf("%s %s %d %v %s", r.Method, r.URL.Path, rec.status, time.Since(start).Round(time.Microsecond), w.Header().Get("X-Request-Id"))
+		status := "-"
+		if rec.status != 0 {
+			status = strconv.Itoa(rec.status)
+		}
+		l.Printf("%s %s %s %v %s", r.Method, r.URL.EscapedPath(), status, time.Since(start).Round(time.Microsecond), w.Header().Get("X-Request-Id"))
 	})
 }

@@ -19,7 +19,9 @@ import (
 
 func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
 	var logs bytes.Buffer
-	srv := httptest.NewServer(logRequests(log.New(&logs, "", 0), commettest.NewHandler()))
+	h := commettest.NewHandler()
+	h.InjectFault(commettest.Fault{Method: "PUT", Drop: true})
+	srv := httptest.NewServer(logRequests(log.New(&logs, "", 0), withControl(h)))
 	defer srv.Close()
 
 	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/customers", strings.NewReader(`{"billingEmail":"secret@example.com"}`))
@@ -31,11 +33,19 @@ func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
 	resp, err = http.DefaultClient.Do(req) // no key: 401
 	require.NoError(t, err)
 	resp.Body.Close()
+	req, _ = http.NewRequest("PUT", srv.URL+"/api/v1/customers/a%0Afake%20line", strings.NewReader(`{}`))
+	_, err = http.DefaultClient.Do(req) // dropped
+	require.Error(t, err)
+	resp, err = http.Get(srv.URL + "/_commettest/faults")
+	require.NoError(t, err)
+	resp.Body.Close()
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	require.Len(t, lines, 2)
+	require.Len(t, lines, 4, logs.String())
 	assert.Regexp(t, `^POST /api/v1/customers 201 \S+ req_[0-9a-f]{24}$`, lines[0])
 	assert.Regexp(t, `^GET /api/v1/customers 401 \S+ req_[0-9a-f]{24}$`, lines[1])
+	assert.Regexp(t, `^PUT /api/v1/customers/a%0Afake%20line - \S+ req_[0-9a-f]{24}$`, lines[2], "no answer; the path cannot forge a line")
+	assert.Regexp(t, `^GET /_commettest/faults 200 \S+ req_[0-9a-f]{24}$`, lines[3])
 	assert.NotContains(t, logs.String(), "secret")
 	assert.NotContains(t, logs.String(), "ck_test_hidden")
 }
@@ -61,6 +71,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -80,5 +96,13 @@ func TestRunServesUntilCancelled(t *testing.T) {
 
 	cancel()
 	assert.NoError(t, <-done)
-	assert.Error(t, run(context.Background(), []string{"-no-such-flag"}, io.Discard, io.Discard))
+}
+
+func TestRunRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-no-such-flag"}, {"-rate-limit", "-1"}, {"-rate-limit", "NaN"}, {"-rate-limit", "ten"},
+		{"-latency", "-1s"}, {"-latency", "5"}, {"extra"}, {"-addr", "256.0.0.1:0"},
+	} {
+		assert.Error(t, run(context.Background(), args, io.Discard, io.Discard), "%q", args)
+	}
 }

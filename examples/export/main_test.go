@@ -71,7 +71,7 @@ func TestExportResumesAfterACrash(t *testing.T) {
 
 	// As the shell would run it: -resume-cursor "$(cat export.cursor)".
 	var stdout, stderr bytes.Buffer
-	err = run(context.Background(), []string{"-base-url", srv.URL, "-out", out, "-cursor-file", cursorFile,
+	err = run(context.Background(), []string{"-base-url", srv.URL(), "-out", out, "-cursor-file", cursorFile,
 		"-resume-cursor", strings.TrimRight(string(checkpoint), "\n")}, &stdout, &stderr)
 	require.NoError(t, err)
 	_, err = os.Stat(cursorFile)

@@ -1,0 +1,87 @@
+package commettest
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// DefaultMaxBodyBytes bounds a request body unless WithMaxBodyBytes says
+// otherwise; a larger body is answered with 413.
+const DefaultMaxBodyBytes = 4 << 20
+
+// An Option configures a Handler or a Server.
+type Option func(*Handler)
+
+// WithAPIKey accepts only key; by default any key starting with "ck_" is
+// accepted.
+func WithAPIKey(key string) Option { return func(h *Handler) { h.apiKey = key } }
+
+// WithClock sets the handler's clock (default time.Now): it stamps
+// createdAt and updatedAt, the Date header of every answer, the expiry of
+// idempotency keys and the refill of rate limits. A test can give the fake
+// a clock an hour ahead of its own, and its client sees the server's time.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// WithMaxBodyBytes bounds request bodies to n bytes.
+func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n } }
+
+// WithStrict turns the fake into a conformance checker for any SDK. A
+// request that Commet would accept, but that a production client should
+// never send, is answered 400 with code contract_violation, a message
+// naming every rule broken, and details listing them as {"rule", "field",
+// "message"}. The rules:
+//
+//   - commet_version: every request pins the API version with a
+//     Commet-Version header;
+//   - idempotency_key: every POST carries an Idempotency-Key header;
+//   - content_type: a request with a body sends Content-Type
+//     application/json (a charset=utf-8 parameter is fine);
+//   - unknown_field: create bodies, batch items, update bodies and
+//     addresses hold only fields the contract knows, spelled with the
+//     contract's letter case ("BillingEmail" is a typo, not billingEmail);
+//     create does not know isActive and update does not know externalId;
+//   - unknown_query_parameter: a list asks only for limit, cursor, isActive
+//     and search.
+//
+// The rules are checked once the request is authenticated, counted by the
+// rate limit and routed, and its body found to be UTF-8; before its
+// Idempotency-Key is looked up and before any validation, so a refused
+// request uses up no key and stores nothing. Without WithStrict, all of these are accepted: unknown fields and query
+// parameters are ignored, as Commet does.
+func WithStrict() Option { return func(h *Handler) { h.strict = true } }
+
+// WithRateLimit limits each API key with a token bucket that holds burst
+// tokens, starts full, and refills continuously at perSecond tokens a
+// second, on the handler's clock (WithClock).
+//
+// The limit applies after faults and authentication (an unauthenticated
+// request is not counted) and before anything else, routing included.
+// Every request that is not refused takes one token. A request that arrives
+// with less than one token in its key's bucket is refused: it takes no
+// token, changes no state, and is answered 429 with code rate_limited and a
+// Retry-After header holding the seconds until one token is available,
+// rounded up to a whole number, at least 1.
+//
+// Every answer under the limit (2xx, 4xx and 429 alike; not the answers of
+// injected faults, nor 401s) carries:
+//
+//   - RateLimit-Limit: burst;
+//   - RateLimit-Remaining: the whole tokens left after this request (rounded
+//     down);
+//   - RateLimit-Reset: the seconds until the bucket is full again, rounded
+//     up; 0 when it is full.
+//
+// It panics unless perSecond > 0 and burst >= 1.
+func WithRateLimit(perSecond float64, burst int) Option {
+	if !(perSecond > 0) || math.IsInf(perSecond, 0) || burst < 1 {
+		panic(fmt.Sprintf("commettest: WithRateLimit(%v, %d): want perSecond > 0 and burst >= 1", perSecond, burst))
+	}
+	return func(h *Handler) { h.limiter = newRateLimiter(perSecond, burst) }
+}
+
+// WithLatency delays every answer by d, injected faults included: each
+// request waits d before it is handled, or until its client goes away,
+// which ends the request without an answer. It suits benchmarks and
+// synctest tests, where the wait takes no real time.
+func WithLatency(d time.Duration) Option { return func(h *Handler) { h.latency = d } }
