@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/commettest"
@@ -16,12 +17,13 @@ import (
 var benchN = flag.Int("bench-customers", 100_000, "customers per op in BenchmarkImport and BenchmarkExport")
 
 // BenchmarkImport compares, side by side, importing the same customers into
-// commettest over loopback with Import and with a loop of single Creates.
+// commettest over loopback with Import (default params) and with a loop of
+// single Creates.
 func BenchmarkImport(b *testing.B) {
 	n := *benchN
 	b.Run("importer", func(b *testing.B) {
 		eachOnFreshServer(b, n, func(client *commet.Client) {
-			sum, err := client.Customers.Import(context.Background(), people(n), &commet.ImportCustomersParams{Concurrency: 4})
+			sum, err := client.Customers.Import(context.Background(), people(n), nil)
 			if err != nil || sum.Created != n {
 				b.Fatalf("import: %+v, %v", sum, err)
 			}
@@ -44,7 +46,10 @@ func eachOnFreshServer(b *testing.B, n int, importN func(*commet.Client)) {
 	for b.Loop() {
 		b.StopTimer()
 		srv := commettest.NewServer()
-		client := srv.Client()
+		client, err := loopbackClient(srv)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		importN(client)
 		b.StopTimer()
@@ -54,14 +59,23 @@ func eachOnFreshServer(b *testing.B, n int, importN func(*commet.Client)) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "customers/s")
 }
 
-// seeded returns a commettest server holding n customers.
+// seeded returns a commettest server holding n customers, and a client
+// that reaches it over loopback, as the raw net/http baselines do.
 func seeded(b *testing.B, n int) (*commettest.Server, *commet.Client) {
 	srv := commettest.NewServer()
-	client := srv.Client()
+	client, err := loopbackClient(srv)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if _, err := client.Customers.Import(context.Background(), people(n), nil); err != nil {
 		b.Fatal(err)
 	}
 	return srv, client
+}
+
+// loopbackClient returns a client of srv over a real loopback socket.
+func loopbackClient(srv *commettest.Server) (*commet.Client, error) {
+	return commet.NewClient(commettest.TestAPIKey, commet.WithBaseURL(srv.URL()))
 }
 
 // BenchmarkExport walks every customer with All, against the same walk done
@@ -154,3 +168,32 @@ func rawGet(b *testing.B, hc *http.Client, target string, out any) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkImportPacing imports against fakes rate-limited to 5, 20, 50 and
+// 200 requests per second (burst: one second's worth), 40 to 200 ms away,
+// with and without RateLimit-* headers, with default params, on the real
+// clock. It reports the share of the limit reached (the ideal time,
+// batches / limit, over the time taken) and the share of requests answered
+// 429. Each cell takes about -pacing-seconds.
+func BenchmarkImportPacing(b *testing.B) {
+	for _, headers := range []bool{true, false} {
+		for _, limit := range []float64{5, 20, 50, 200} {
+			for _, latency := range []time.Duration{40 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
+				name := fmt.Sprintf("headers=%t/limit=%g/latency=%v", headers, limit, latency)
+				b.Run(name, func(b *testing.B) {
+					var share, limited float64
+					for b.Loop() {
+						cell := pacingCell{limit: limit, latency: latency, headers: headers,
+							batches: int(limit * float64(*pacingSeconds))}
+						cell.run(b)
+						share, limited = cell.share(), cell.share429()
+					}
+					b.ReportMetric(100*share, "%limit")
+					b.ReportMetric(100*limited, "%429")
+				})
+			}
+		}
+	}
+}
+
+var pacingSeconds = flag.Int("pacing-seconds", 10, "ideal seconds of each BenchmarkImportPacing cell")

@@ -343,8 +343,7 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 	if err != nil {
 		return nil, invalid("query", "cannot be encoded: %v", err)
 	}
-	// encoding/json appends into the capacity it finds: size it once.
-	page := &Page[Customer]{Data: make([]Customer, 0, cmp.Or(p.Limit, 20))}
+	page := new(Page[Customer])
 	err = s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q,
 		decode: func(_ int, body []byte) error { return decodePage(body, page) }}, opts)
 	if err != nil {

@@ -163,16 +163,21 @@
 //
 // # Testing
 //
-// Package commettest is an in-memory Commet server, in the spirit of
-// net/http/httptest; its Client method returns a client pointed at it.
+// Package commettest is a fake Commet server, in the spirit of
+// net/http/httptest; its Client method returns a client that reaches it in
+// memory, so that it works inside a testing/synctest bubble, where retries
+// and timeouts take no real time.
 //
 //	srv := commettest.NewServer()
 //	defer srv.Close()
 //	client := srv.Client()
 //	srv.InjectFault(commettest.Fault{Status: 503}) // the next request fails once
 //
-// The cmd/commet-fake binary serves the same fake for other languages and
-// containers.
+// It also rate-limits (WithRateLimit), adds latency, and checks requests
+// against the contract (WithStrict). The cmd/commet-fake binary serves the
+// same fake for other languages and containers, with a control plane for
+// faults; a client reaches a commet-fake container over plain http only
+// with WithInsecureHTTP.
 //
 // # Logging and secrets
 //

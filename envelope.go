@@ -9,14 +9,15 @@ import (
 	"time"
 )
 
-// successEnvelope is Commet's success envelope, {"success": true, "data": ...,
-// "hasMore", "nextCursor"}, read with every part optional so that what is
-// missing can be told from what is empty.
-type successEnvelope struct {
-	Success    *bool           `json:"success"`
-	Data       json.RawMessage `json:"data"`
-	HasMore    *bool           `json:"hasMore"`
-	NextCursor *string         `json:"nextCursor"`
+// answerEnvelope is Commet's success envelope, {"success": true, "data": ...,
+// "hasMore", "nextCursor"}, with data of the type T an operation expects.
+// Every part is a pointer, so that what is missing can be told from what
+// is empty, and the answer is read in one pass.
+type answerEnvelope[T any] struct {
+	Success    *bool   `json:"success"`
+	Data       *T      `json:"data"`
+	HasMore    *bool   `json:"hasMore"`
+	NextCursor *string `json:"nextCursor"`
 }
 
 // badAnswer says, in the contract's words, why an answer cannot be used.
@@ -27,54 +28,47 @@ func (b badAnswer) Error() string { return string(b) }
 func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf(format, args...)) }
 
 // decodeData is the one checked path every success answer goes through: it
-// reads the envelope, insists on success: true and on data of the kind the
-// operation expects ('{' for an object, '[' for a list), and decodes data
-// into dst. Anything else is a badAnswer, never an empty result.
-func decodeData(body []byte, kind byte, dst any) (successEnvelope, error) {
-	var env successEnvelope
+// reads the envelope, insists on success: true and on data of the type the
+// operation expects. Anything else is a badAnswer, never an empty result.
+func decodeData[T any](body []byte) (*answerEnvelope[T], error) {
+	var env answerEnvelope[T]
 	if err := json.Unmarshal(body, &env); err != nil {
-		return env, describeJSONError("the answer", err)
+		return nil, describeJSONError("the answer", err)
 	}
 	switch {
 	case env.Success == nil:
-		return env, badAnswer(`the answer has no "success" field`)
+		return nil, badAnswer(`the answer has no "success" field`)
 	case !*env.Success:
-		return env, badAnswer(`the answer says "success": false`)
-	case len(env.Data) == 0:
-		return env, badAnswer(`the answer has no "data"`)
+		return nil, badAnswer(`the answer says "success": false`)
+	case env.Data == nil:
+		return nil, badAnswer(`the answer has no "data" (or it is null)`)
 	}
-	if got := env.Data[0]; got != kind {
-		return env, badAnswerf(`"data" is %s, not %s`, jsonKind(got), jsonKind(kind))
-	}
-	if err := json.Unmarshal(env.Data, dst); err != nil {
-		return env, describeJSONError(`"data"`, err)
-	}
-	return env, nil
+	return &env, nil
 }
 
 // decodeCustomer reads an answer whose data is one customer.
 func decodeCustomer(body []byte) (*Customer, error) {
-	c := new(Customer)
-	if _, err := decodeData(body, '{', c); err != nil {
+	env, err := decodeData[Customer](body)
+	if err != nil {
 		return nil, err
 	}
-	if c.ID == "" {
+	if env.Data.ID == "" {
 		return nil, badAnswer(`the customer in "data" has no "id"`)
 	}
-	return c, nil
+	return env.Data, nil
 }
 
 // decodePage reads an answer whose data is one page of customers; hasMore
 // must be there, so that a page is never taken for the last by mistake.
 func decodePage(body []byte, page *Page[Customer]) error {
-	env, err := decodeData(body, '[', &page.Data)
+	env, err := decodeData[[]Customer](body)
 	if err != nil {
 		return err
 	}
 	if env.HasMore == nil {
 		return badAnswer(`the page has no "hasMore"`)
 	}
-	page.HasMore = *env.HasMore
+	page.Data, page.HasMore = *env.Data, *env.HasMore
 	if env.NextCursor != nil {
 		page.NextCursor = *env.NextCursor
 	}
@@ -86,29 +80,26 @@ func decodePage(body []byte, page *Page[Customer]) error {
 	return nil
 }
 
+// batchData is the data of a batch answer.
+type batchData struct {
+	Successful *[]Customer       `json:"successful"`
+	Failed     *[]BatchItemError `json:"failed"`
+}
+
 // decodeBatch reads the answer of a batch of n items: it must account for
 // each item exactly once, as a customer or as a failure with its index.
 func decodeBatch(body []byte, n int, redact func(string) string) (*CustomerBatchResult, error) {
-	var raw struct {
-		Successful json.RawMessage `json:"successful"`
-		Failed     json.RawMessage `json:"failed"`
-	}
-	if _, err := decodeData(body, '{', &raw); err != nil {
+	env, err := decodeData[batchData](body)
+	if err != nil {
 		return nil, err
 	}
-	res := &CustomerBatchResult{Successful: make([]Customer, 0, n)} // encoding/json appends into it
-	for _, list := range []struct {
-		name string
-		raw  json.RawMessage
-		dst  any
-	}{{"successful", raw.Successful, &res.Successful}, {"failed", raw.Failed, &res.Failed}} {
-		if len(list.raw) == 0 || list.raw[0] != '[' {
-			return nil, badAnswerf("the batch answer has no %q list", list.name)
-		}
-		if err := json.Unmarshal(list.raw, list.dst); err != nil {
-			return nil, describeJSONError(fmt.Sprintf("the %q list", list.name), err)
-		}
+	switch {
+	case env.Data.Successful == nil:
+		return nil, badAnswer(`the batch answer has no "successful" list`)
+	case env.Data.Failed == nil:
+		return nil, badAnswer(`the batch answer has no "failed" list`)
 	}
+	res := &CustomerBatchResult{Successful: *env.Data.Successful, Failed: *env.Data.Failed}
 	if got := len(res.Successful) + len(res.Failed); got != n {
 		return nil, badAnswerf("the batch answer accounts for %d items, not the %d sent", got, n)
 	}
@@ -153,23 +144,6 @@ func describeJSONError(what string, err error) error {
 		return badAnswerf("in %s, a timestamp is not an RFC 3339 time", what)
 	}
 	return badAnswerf("%s is not in the form the contract gives", what)
-}
-
-// jsonKind names the JSON kind of a value from its first byte.
-func jsonKind(first byte) string {
-	switch first {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // goKind names, in JSON's words, what a Go type reads.

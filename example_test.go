@@ -277,7 +277,8 @@ func ExampleCustomersService_CreateBatch() {
 }
 
 func ExampleCustomersService_Import() {
-	srv := commettest.NewServer()
+	day := 0 // the fake's clock runs this many days ahead
+	srv := commettest.NewServer(commettest.WithClock(func() time.Time { return time.Now().AddDate(0, 0, day) }))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
@@ -291,7 +292,6 @@ func ExampleCustomersService_Import() {
 		}
 	}
 	sum, err := client.Customers.Import(ctx, users, &commet.ImportCustomersParams{
-		Concurrency: 4,
 		OnResult: func(r commet.CustomerImportResult) {
 			if r.Outcome == commet.OutcomeFailed {
 				log.Printf("item %d (%s): %v", r.Index, r.Item.ID, r.Err)
@@ -303,7 +303,8 @@ func ExampleCustomersService_Import() {
 	}
 	fmt.Println(sum.Created, sum.Existed, sum.Failed)
 
-	// Safe to run again: nothing is created twice.
+	// The next day, the migration runs again: nothing is created twice.
+	day = 1
 	sum, err = client.Customers.Import(ctx, users, nil)
 	if err != nil {
 		log.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -278,7 +279,7 @@ func TestImportRetriesWholeBatchFailuresThenReportsThem(t *testing.T) {
 	s.before = func(int) *http.Response { return jsonResponse(500, nil) }
 	var got collect
 	sum, err = c.Customers.Import(context.Background(), people(250, 0), &ImportCustomersParams{OnResult: got.add}, WithMaxRetries(2))
-	require.NoError(t, err, "failed items are reported, not returned")
+	assert.ErrorIs(t, err, ErrServer, "an import in which every item failed says so")
 	assert.Equal(t, 250, sum.Failed)
 	assert.Equal(t, 9, s.requests, "3 batches of 3 attempts: WithMaxRetries applies to each")
 	assert.ErrorIs(t, got.results[0].Err, ErrServer)
@@ -286,7 +287,9 @@ func TestImportRetriesWholeBatchFailuresThenReportsThem(t *testing.T) {
 
 func TestImportParamsAreChecked(t *testing.T) {
 	c, s := newBatchServer(t)
-	for _, p := range []ImportCustomersParams{{BatchSize: 101}, {BatchSize: -1}, {Concurrency: -1}, {RequestsPerSecond: -1}} {
+	for _, p := range []ImportCustomersParams{{BatchSize: 101}, {BatchSize: -1}, {Concurrency: -1}, {RequestsPerSecond: -1},
+		{Concurrency: math.MaxInt}, {BatchSize: math.MinInt}, {RequestsPerSecond: math.NaN()}, {RequestsPerSecond: math.Inf(1)},
+		{FailureBudget: -1}} {
 		_, err := c.Customers.Import(context.Background(), people(10, 0), &p)
 		assert.ErrorIs(t, err, ErrInvalidConfig, "%+v", p)
 	}
@@ -334,4 +337,37 @@ func TestImportOutcomeString(t *testing.T) {
 		fmt.Sprint(OutcomeCreated, OutcomeExisted, OutcomeArchived, OutcomeRepeated, OutcomeFailed, Outcome(0)))
 	assert.Zero(t, ImportProgress{Done: 10}.Rate())
 	assert.Equal(t, 5.0, ImportProgress{Done: 10, Elapsed: 2 * time.Second}.Rate())
+}
+
+// TestImport429PausesEveryWorker: a 429 with Retry-After pauses every
+// request of the import, not only the one that got it: the others would
+// only spend the allowance that is not there.
+func TestImport429PausesEveryWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		s := &batchServer{byID: map[string]map[string]any{}}
+		var mu sync.Mutex
+		var sent []time.Time
+		mock.RegisterResponder("POST", custURL+"/batch", func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			sent = append(sent, time.Now())
+			n := len(sent)
+			mu.Unlock()
+			time.Sleep(100 * time.Millisecond) // the answer takes a while (no lock held: synctest)
+			if n == 1 {
+				return withRetryAfter429(5), nil
+			}
+			return s.respond(r)
+		})
+		start := time.Now()
+		_, err := c.Customers.Import(context.Background(), people(2000, 0), &ImportCustomersParams{Concurrency: 4, BatchSize: 100})
+		require.NoError(t, err)
+		require.Len(t, sent, 21, "20 batches and one retry")
+		for i, at := range sent {
+			if at.Sub(start) < 100*time.Millisecond {
+				continue // in flight before the 429 came back
+			}
+			assert.GreaterOrEqual(t, at.Sub(start), 5100*time.Millisecond, "request %d left during the pause", i)
+		}
+	})
 }

@@ -1,8 +1,11 @@
 package commet
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
+	"time"
 )
 
 // Middleware wraps every attempt of every call: each HTTP request the SDK
@@ -51,11 +54,37 @@ func WithMiddleware(mw ...Middleware) ClientOption {
 
 var errNoResponse = errors.New("a middleware returned neither a response nor an error")
 
+// cancelOnClose ends an attempt's context once its body is read and closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
 // send sends req through the call's middleware (the SDK's own, such as
 // Import's pacing), then the client's, then the HTTP client: a client's
 // middleware sees an attempt when it leaves, not while it waits its turn.
+// The attempt's timeout starts when the request leaves the middleware, and
+// ends when its body is closed.
 func (c *Client) send(call *callConfig, req *http.Request, a Attempt) (*http.Response, error) {
-	next := MiddlewareNext(c.cfg.httpClient.Do)
+	next := MiddlewareNext(func(r *http.Request) (*http.Response, error) {
+		if call.timeout <= 0 {
+			return c.cfg.httpClient.Do(r)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), call.timeout)
+		resp, err := c.cfg.httpClient.Do(r.WithContext(ctx))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		resp.Body = cancelOnClose{resp.Body, cancel}
+		return resp, nil
+	})
 	for _, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
 		for i := len(chain) - 1; i >= 0; i-- {
 			mw, inner := chain[i], next
@@ -83,4 +112,17 @@ func withCallMiddleware(mw Middleware) CallOption {
 	return callOption(func(c *callConfig) {
 		c.middleware = append(c.middleware[:len(c.middleware):len(c.middleware)], mw)
 	})
+}
+
+// withRateLimitPatience lets a call wait out 429s, apart from its other
+// retries, each after a Retry-After of up to maxWait, for up to patience in
+// all; Import uses it.
+func withRateLimitPatience(patience, maxWait time.Duration) CallOption {
+	return callOption(func(c *callConfig) { c.rateLimitPatience, c.maxRetryAfter = patience, maxWait })
+}
+
+// withAnswerInto fills *r as WithResponseInto does, without the raw JSON,
+// which Import has no use for.
+func withAnswerInto(r *Response) CallOption {
+	return callOption(func(c *callConfig) { c.responseInto = r })
 }

@@ -128,7 +128,14 @@ type callConfig struct {
 	settings
 	idempotencyKey string
 	responseInto   *Response
+	rawJSON        bool         // responseInto gets the raw answer too
 	middleware     []Middleware // the SDK's own (Import's pacing), around the client's
+
+	// Set by Import only: 429s are not charged to maxRetries but waited out,
+	// each after a Retry-After of up to maxRetryAfter, until the waits add
+	// up to rateLimitPatience.
+	rateLimitPatience time.Duration
+	maxRetryAfter     time.Duration
 }
 
 func newClientConfig(opts []ClientOption) (clientConfig, error) {
@@ -389,6 +396,6 @@ func WithResponseInto(r *Response) CallOption {
 			c.fail("WithResponseInto: nil *Response")
 			return
 		}
-		c.responseInto = r
+		c.responseInto, c.rawJSON = r, true
 	})
 }

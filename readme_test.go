@@ -11,13 +11,13 @@ import (
 )
 
 // exampleFiles hold the Example functions that README.md quotes.
-var exampleFiles = []string{"example_test.go"}
+var exampleFiles = []string{"example_test.go", "commettest/example_test.go"}
 
 // TestREADMESnippetsAreCompiled keeps README.md honest: every Go snippet in
-// it must be an excerpt of one Example function, its lines in the same
-// order (blank lines and indentation aside). Examples compile and check
+// it must be an excerpt of one Example (or Test) function, its lines in the
+// same order (blank lines, indentation and "// ..." elisions aside). They compile and check
 // their output, so a snippet edited in one place only, or stitched from two
-// examples, fails here.
+// of them, fails here.
 func TestREADMESnippetsAreCompiled(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -34,7 +34,12 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 		t.Fatal("README.md has no Go snippets")
 	}
 	for _, snippet := range snippets {
-		lines := trimmedLines(snippet[1])
+		var lines []string
+		for _, line := range trimmedLines(snippet[1]) {
+			if line != "// ..." { // an elision, the one line a snippet may add
+				lines = append(lines, line)
+			}
+		}
 		found := false
 		for _, body := range examples {
 			if isSubsequence(lines, body) {
@@ -48,7 +53,7 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 	}
 }
 
-// exampleBodies returns the trimmed lines of each Example function in file.
+// exampleBodies returns the trimmed lines of each Example and Test function in file.
 func exampleBodies(t *testing.T, file string) map[string][]string {
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -61,7 +66,7 @@ func exampleBodies(t *testing.T, file string) map[string][]string {
 	bodies := make(map[string][]string)
 	for _, decl := range f.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
-		if !ok || !strings.HasPrefix(fn.Name.Name, "Example") || fn.Body == nil {
+		if !ok || fn.Body == nil || !strings.HasPrefix(fn.Name.Name, "Example") && !strings.HasPrefix(fn.Name.Name, "Test") {
 			continue
 		}
 		bodies[fn.Name.Name] = trimmedLines(string(src[fn.Body.Lbrace:fn.Body.Rbrace]))

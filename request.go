@@ -2,6 +2,7 @@ package commet
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -63,6 +64,8 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	if cfg.responseInto != nil {
 		defer func() { *cfg.responseInto = resp }()
 	}
+	failures := 0                  // retries charged to maxRetries
+	var waitedOut429 time.Duration // waits for 429s, when the call has patience for them (Import)
 	for attempt := 1; ; attempt++ {
 		if ctxErr := ctx.Err(); ctxErr != nil { // never send once the caller gave up
 			return fmt.Errorf("commet: %s %s: %w", r.method, r.path, ctxErr)
@@ -73,7 +76,7 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 			resp.StatusCode, resp.Header, resp.RequestID = ans.status, ans.header, c.key.redact(ans.header.Get("X-Request-Id"))
 		}
 		if err == nil {
-			err = c.settle(ans, r, cfg.responseInto != nil, &resp)
+			err = c.settle(ans, r, cfg.rawJSON, &resp)
 			if err == nil {
 				return nil
 			}
@@ -81,8 +84,19 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 		if ctx.Err() != nil && !errors.As(err, new(*APIError)) {
 			return fmt.Errorf("commet: %s %s: %w", r.method, r.path, ctx.Err())
 		}
-		wait, retry := cfg.retryWait(err, attempt)
-		if !retry || attempt > cfg.maxRetries || ctx.Err() != nil {
+		var apiErr *APIError
+		rateLimited := cfg.rateLimitPatience > 0 && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
+		if !rateLimited {
+			failures++
+		}
+		wait, retry := cfg.retryWait(err, failures, cmp.Or(cfg.maxRetryAfter, maxRetryAfter))
+		if rateLimited {
+			waitedOut429 += wait
+			retry = retry && waitedOut429 <= cfg.rateLimitPatience
+		} else {
+			retry = retry && failures <= cfg.maxRetries
+		}
+		if !retry || ctx.Err() != nil {
 			return err
 		}
 		if ctxErr := sleep(ctx, wait); ctxErr != nil {
@@ -152,17 +166,11 @@ func (e errAttemptTimeout) Error() string {
 // An error is a failure to get an answer, wrapped in ErrNetwork, without
 // the request URL (whose query may hold an email).
 func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (*answer, error) {
-	attemptCtx := ctx
-	if cfg.timeout > 0 {
-		var cancel context.CancelFunc
-		attemptCtx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, errAttemptTimeout(cfg.timeout))
-		defer cancel()
-	}
 	var reqBody io.Reader
 	if body != nil {
 		reqBody = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(attemptCtx, r.method, target, reqBody)
+	req, err := http.NewRequestWithContext(ctx, r.method, target, reqBody)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s: %v", ErrInvalidConfig, r.method, r.path, err) // a URL the options let through
 	}
@@ -182,8 +190,8 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 
 	start := time.Now()
 	ans, err := c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n})
-	if err != nil && ctx.Err() == nil && attemptCtx.Err() != nil {
-		err = context.Cause(attemptCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = errAttemptTimeout(cfg.timeout)
 	}
 	if err != nil {
 		err = redactedError{err, c.key.redact}

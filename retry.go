@@ -18,12 +18,13 @@ import (
 // time, and a caller such as a sign-up handler can pass the wait on.
 const maxRetryAfter = 30 * time.Second
 
-// retryWait decides whether the failure err of attempt n is retried, and
-// after how long, as Commet's contract says: 408, 429 (only with
-// Retry-After), 500, 502, 503, 504, a 409 idempotency_in_progress, and
-// failures to get an answer are retried; an answer the SDK could not use
-// is not, since the next one would be the same.
-func (c *settings) retryWait(err error, n int) (time.Duration, bool) {
+// retryWait decides whether failure err is retried, and after how long, as
+// Commet's contract says: 408, 429 (only with Retry-After), 500, 502, 503,
+// 504, a 409 idempotency_in_progress, and failures to get an answer are
+// retried; an answer the SDK could not use is not, since the next one would
+// be the same. n counts the failures so far, for the backoff. A Retry-After
+// longer than limit is not waited for: the call ends with it.
+func (c *settings) retryWait(err error, n int, limit time.Duration) (time.Duration, bool) {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
 		if !errors.Is(err, ErrNetwork) || isPermanentTransportError(err) {
@@ -50,9 +51,9 @@ func (c *settings) retryWait(err error, n int) (time.Duration, bool) {
 		return 0, false
 	}
 	if !apiErr.hasRetryAfter {
-		return c.backoff(n), true
+		return c.backoff(max(n, 1)), true
 	}
-	return apiErr.RetryAfter, apiErr.RetryAfter <= maxRetryAfter
+	return apiErr.RetryAfter, apiErr.RetryAfter <= limit
 }
 
 func isPermanentTransportError(err error) bool {

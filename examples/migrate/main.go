@@ -1,8 +1,12 @@
 // Command migrate imports users from a CSV file into Commet, the way a
-// one-off migration script would: in concurrent batches, with a progress
-// line, writing the rows that failed to a CSV of their own. It is safe to
-// run again after a crash: every row carries the user's ID, and Commet
-// creates each ID once.
+// one-off migration script would: in batches paced to Commet's rate limit,
+// with a progress line, writing the rows that failed to a CSV of their own
+// (line, id, email, the rejected fields, the reason, and the request ID to
+// quote to Commet's support). It is safe to run again after a crash: every
+// row carries the user's ID, and Commet creates each ID once. With
+// -differences, it also lists the rows whose customer existed (or was
+// repeated earlier in the file) with other data than the row's, for a
+// follow-up update.
 //
 //	go run ./examples/migrate -in users.csv -failures failed.csv
 //	go run ./examples/migrate -generate 100000
@@ -23,8 +27,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,9 +49,9 @@ func main() {
 }
 
 type options struct {
-	in, failures, baseURL string
-	generate              int
-	params                commet.ImportCustomersParams
+	in, failures, differences, baseURL string
+	generate                           int
+	params                             commet.ImportCustomersParams
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,7 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.failures, "failures", "failures.csv", "CSV file to write the rows that failed to")
 	fs.IntVar(&o.generate, "generate", 0, "import N generated users instead of reading -in")
 	fs.StringVar(&o.baseURL, "base-url", "", "Commet base URL (default: Commet's sandbox, or commettest without a key)")
-	fs.IntVar(&o.params.Concurrency, "concurrency", 4, "batch requests in flight at once")
+	fs.StringVar(&o.differences, "differences", "", "CSV file to list the rows whose customer exists with other data (default: none)")
+	fs.IntVar(&o.params.Concurrency, "concurrency", 0, "batch requests in flight at once (0: adapt to Commet's rate limit)")
 	fs.IntVar(&o.params.BatchSize, "batch-size", commet.MaxCustomerBatchSize, "customers per request")
 	fs.Float64Var(&o.params.RequestsPerSecond, "rate", 0, "cap on batch requests per second (0: none)")
 	if err := fs.Parse(args); err != nil {
@@ -78,10 +85,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer out.Close()
 	failures := &failureLog{w: csv.NewWriter(out)}
-	failures.write("line", "id", "email", "error")
+	failures.write("line", "id", "email", "fields", "reason", "request_id")
+	var differences *csv.Writer
+	closeDifferences := func() error { return nil }
+	if o.differences != "" {
+		f, err := os.Create(o.differences)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		differences = csv.NewWriter(f)
+		_ = differences.Write([]string{"line", "id", "outcome", "fields", "repeats_line"}) // errors surface at Flush
+		closeDifferences = func() error {
+			differences.Flush()
+			return errors.Join(differences.Error(), f.Close())
+		}
+	}
 
 	var items iter.Seq[commet.CreateCustomerParams]
 	readErr := func() error { return nil }
+	lines := &lineIndex{}
 	if o.generate > 0 {
 		items = generated(o.generate)
 	} else {
@@ -90,22 +113,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer f.Close()
-		items, readErr = readUsers(f, failures)
+		items, readErr = readUsers(f, failures, lines)
 	}
 
 	progress := newProgressLine(stderr)
-	o.params.OnResult = func(r commet.CustomerImportResult) {
-		if r.Outcome == commet.OutcomeFailed {
-			failures.write("", r.Item.ID, r.Item.Email, r.Err.Error())
+	o.params.OnResult = func(r commet.CustomerImportResult) { // called from one goroutine at a time
+		line := lines.of(r.Index)
+		switch {
+		case r.Outcome == commet.OutcomeFailed:
+			fields, reason := describe(r.Err)
+			failures.write(line, r.Item.ID, r.Item.Email, fields, reason, r.RequestID)
+		case differences != nil && len(r.Differs) > 0:
+			repeats := ""
+			if r.Outcome == commet.OutcomeRepeated {
+				repeats = lines.of(r.RepeatOf)
+			}
+			_ = differences.Write([]string{line, r.Item.ID, r.Outcome.String(), strings.Join(r.Differs, ";"), repeats})
 		}
 	}
 	o.params.OnProgress = progress.update
 	sum, importErr := client.Customers.Import(ctx, items, &o.params)
 	progress.done(sum)
-	fmt.Fprintf(stdout, "done: %d rows: %d created, %d already existed, %d failed, %d unreadable (see %s) in %v\n",
-		sum.Done+failures.unreadable, sum.Created, sum.Existed, sum.Failed, failures.unreadable, o.failures,
-		sum.Elapsed.Round(time.Millisecond))
-	return errors.Join(importErr, readErr(), failures.flush(), out.Close())
+	fmt.Fprintf(stdout, "done: %d rows: %d created, %d already existed, %d archived, %d repeated, %d failed (%d not sent), %d unreadable (see %s) in %v\n",
+		sum.Done+failures.unreadable, sum.Created, sum.Existed, sum.Archived, sum.Repeated, sum.Failed, sum.NotSent,
+		failures.unreadable, o.failures, sum.Elapsed.Round(time.Millisecond))
+	return errors.Join(importErr, readErr(), failures.flush(), out.Close(), closeDifferences())
 }
 
 // failureLog is the CSV of rows that failed, written by the reader (rows
@@ -116,14 +148,14 @@ type failureLog struct {
 	unreadable int
 }
 
-func (f *failureLog) write(line, id, email, reason string) {
+func (f *failureLog) write(row ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_ = f.w.Write([]string{line, id, email, reason}) // a write error is reported by flush
+	_ = f.w.Write(row) // a write error is reported by flush
 }
 
-func (f *failureLog) unparsable(line int, id, email string, err error) {
-	f.write(fmt.Sprint(line), id, email, err.Error())
+func (f *failureLog) unparsable(line int, id, email, field string, err error) {
+	f.write(fmt.Sprint(line), id, email, field, err.Error(), "")
 	f.mu.Lock()
 	f.unreadable++
 	f.mu.Unlock()
@@ -179,12 +211,50 @@ func generated(n int) iter.Seq[commet.CreateCustomerParams] {
 	}
 }
 
+// describe splits an item's error into the fields Commet (or the SDK)
+// rejected, by wire name, and a reason without the SDK's prefixes.
+func describe(err error) (fields, reason string) {
+	var invalid *commet.ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Fields) == 0 {
+		return "", err.Error()
+	}
+	names := slices.Sorted(maps.Keys(invalid.Fields))
+	reasons := make([]string, len(names))
+	for i, name := range names {
+		reasons[i] = name + ": " + strings.Join(invalid.Fields[name], ", ")
+	}
+	return strings.Join(names, ";"), strings.Join(reasons, "; ")
+}
+
+// lineIndex maps the index of each row yielded to the import to its line in
+// the input: 4 bytes a row. Generated rows have no line.
+type lineIndex struct {
+	mu    sync.Mutex
+	lines []int32
+}
+
+func (l *lineIndex) add(line int) {
+	l.mu.Lock()
+	l.lines = append(l.lines, int32(line))
+	l.mu.Unlock()
+}
+
+func (l *lineIndex) of(index int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if index < 0 || index >= len(l.lines) {
+		return ""
+	}
+	return fmt.Sprint(l.lines[index])
+}
+
 // readUsers streams the rows of a users CSV as customers, one row at a
-// time, so a million-row file takes no more memory than a small one. A row
-// that cannot become a customer goes to the failures log with its line, and
-// the import goes on. The returned func reports an error that stopped the
-// reading (an unreadable file or header).
-func readUsers(r io.Reader, failures *failureLog) (iter.Seq[commet.CreateCustomerParams], func() error) {
+// time, so a million-row file takes little more memory than a small one. A
+// row that cannot become a customer goes to the failures log with its
+// line, and the import goes on. The line of each row yielded goes to lines.
+// The returned func reports an error that stopped the reading (an
+// unreadable file or header).
+func readUsers(r io.Reader, failures *failureLog, lines *lineIndex) (iter.Seq[commet.CreateCustomerParams], func() error) {
 	var err error
 	seq := func(yield func(commet.CreateCustomerParams) bool) {
 		cr := csv.NewReader(r)
@@ -211,19 +281,20 @@ func readUsers(r io.Reader, failures *failureLog) (iter.Seq[commet.CreateCustome
 			}
 			var parseErr *csv.ParseError
 			if errors.As(e, &parseErr) {
-				failures.unparsable(parseErr.StartLine, "", "", e)
+				failures.unparsable(parseErr.StartLine, "", "", "", e)
 				continue
 			}
 			if e != nil {
 				err = e
 				return
 			}
-			p, e := parseRow(rec, col)
+			line, _ := cr.FieldPos(0)
+			p, field, e := parseRow(rec, col)
 			if e != nil {
-				line, _ := cr.FieldPos(0)
-				failures.unparsable(line, p.ID, p.Email, e)
+				failures.unparsable(line, p.ID, p.Email, field, e)
 				continue
 			}
+			lines.add(line)
 			if !yield(p) {
 				return
 			}
@@ -232,7 +303,8 @@ func readUsers(r io.Reader, failures *failureLog) (iter.Seq[commet.CreateCustome
 	return seq, func() error { return err }
 }
 
-func parseRow(rec []string, col map[string]int) (commet.CreateCustomerParams, error) {
+// parseRow reads one row; a row it cannot read names the field at fault.
+func parseRow(rec []string, col map[string]int) (commet.CreateCustomerParams, string, error) {
 	get := func(name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -241,7 +313,7 @@ func parseRow(rec []string, col map[string]int) (commet.CreateCustomerParams, er
 	}
 	p := commet.CreateCustomerParams{Email: get("email"), ID: get("id"), FullName: get("full_name")}
 	if p.ID == "" {
-		return p, errors.New("the id column is empty: without it a re-run would create duplicates")
+		return p, "externalId", errors.New("the id column is empty: without it a re-run would create duplicates")
 	}
 	addr := commet.Address{Line1: get("line1"), Line2: get("line2"), City: get("city"),
 		State: get("state"), PostalCode: get("postal_code"), Country: get("country")}
@@ -250,10 +322,10 @@ func parseRow(rec []string, col map[string]int) (commet.CreateCustomerParams, er
 	}
 	if m := get("metadata"); m != "" {
 		if err := json.Unmarshal([]byte(m), &p.Metadata); err != nil {
-			return p, fmt.Errorf("metadata is not a JSON object: %w", err)
+			return p, "metadata", fmt.Errorf("metadata is not a JSON object: %w", err)
 		}
 	}
-	return p, nil
+	return p, "", nil
 }
 
 // progressLine rewrites one line of progress on a terminal, at most a few
@@ -274,8 +346,8 @@ func (p *progressLine) update(pr commet.ImportProgress) {
 }
 
 func (p *progressLine) print(pr commet.ImportProgress) {
-	fmt.Fprintf(p.w, "\r%d done: %d created, %d existed, %d failed (%.0f/s)   ",
-		pr.Done, pr.Created, pr.Existed, pr.Failed, pr.Rate())
+	fmt.Fprintf(p.w, "\r%d done: %d created, %d existed, %d repeated, %d failed (%.0f/s)   ",
+		pr.Done, pr.Created, pr.Existed+pr.Archived, pr.Repeated, pr.Failed, pr.Rate())
 }
 
 func (p *progressLine) done(pr commet.ImportProgress) {
