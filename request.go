@@ -114,20 +114,20 @@ func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) er
 	case ans.tooLarge:
 		return unusableAnswer(s, ans.header, redact, "the answer is larger than %d MiB", maxResponseBytes>>20)
 	case s >= 200 && s < 300:
-		if keepRaw {
-			resp.RawJSON = bytes.Clone(ans.body.Bytes())
-		}
 		err := r.decode(s, ans.body.Bytes())
 		var bad badAnswer
 		if errors.As(err, &bad) {
 			return unusableAnswer(s, ans.header, redact, "%s", bad)
+		}
+		if err == nil && keepRaw {
+			resp.RawJSON = bytes.Clone(ans.body.Bytes())
 		}
 		return err
 	case s >= 300 && s < 400:
 		if r.method != http.MethodGet {
 			return unusableAnswer(s, ans.header, redact, "the %s was redirected; a write is never followed to another location (check the base URL)", r.method)
 		}
-		return unusableAnswer(s, ans.header, redact, "stopped after %d redirects", maxRedirects)
+		return unusableAnswer(s, ans.header, redact, "a redirect that was not followed (a read follows %d at most)", maxRedirects)
 	case s >= 400 && s < 600:
 		return newAPIError(s, ans.header, ans.body.Bytes(), redact)
 	}
@@ -190,7 +190,7 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 
 	start := time.Now()
 	ans, err := c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n})
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+	if err != nil && cfg.timeout > 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		err = errAttemptTimeout(cfg.timeout)
 	}
 	if err != nil {
