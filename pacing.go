@@ -32,7 +32,7 @@ const (
 //     first answered 429, and then creeps up, backing off on every 429;
 //   - RequestsPerSecond, if set, caps everything.
 type pacer struct {
-	fixed bool    // the caller fixed the requests in flight
+	fixed bool    // the caller fixed the batches in progress (Concurrency)
 	cap   float64 // RequestsPerSecond; 0 for none
 	start time.Time
 
@@ -248,7 +248,7 @@ func (p *pacer) followRemaining(now time.Time, limit, remaining, reset int, limi
 // under it, creeping up by 2% a second to find where the limit moved,
 // until the next 429. When too few answers were accepted to measure
 // anything (a storm of 429s, not a rate), the pace is lifted and the
-// requests in flight are halved instead, to grow again as answers come.
+// batches in progress are halved instead, to grow again as answers come.
 func (p *pacer) followLimits(now time.Time, limited bool) {
 	const enough = 4 // accepted answers that make a measure
 	switch {
@@ -274,7 +274,7 @@ func (p *pacer) followLimits(now time.Time, limited bool) {
 	}
 }
 
-// fitConcurrency keeps the requests in flight where the pace needs them,
+// fitConcurrency keeps the batches in progress where the pace needs them,
 // unless the caller fixed them: doubling while nothing limits the pace,
 // then rate × latency with room to spare.
 func (p *pacer) fitConcurrency(limited bool) {
