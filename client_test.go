@@ -55,7 +55,7 @@ func TestNewClientAPIKey(t *testing.T) {
 // request carries) cannot reach them.
 func TestOptionsReachOnlyWhereTheyMakeSense(t *testing.T) {
 	clientOnly := map[string]any{
-		"WithEnvironment": WithEnvironment(Production), "WithBaseURL": WithBaseURL("https://x.example"),
+		"WithBaseURL":      WithBaseURL("https://x.example"),
 		"WithInsecureHTTP": WithInsecureHTTP(), "WithHTTPClient": WithHTTPClient(http.DefaultClient),
 		"WithAPIVersion": WithAPIVersion("v"), "WithLogger": WithLogger(nil), "WithMiddleware": WithMiddleware(),
 	}
@@ -638,12 +638,11 @@ func TestInvalidOptionsSendNothing(t *testing.T) {
 		"nil response":          WithResponseInto(nil),
 	}
 	clients := map[string]ClientOption{
-		"nil http client":     WithHTTPClient(nil),
-		"empty version":       WithAPIVersion(""),
-		"unknown environment": WithEnvironment("staging"),
-		"http base URL":       WithBaseURL("http://commet.example.com"),
-		"empty base URL":      WithBaseURL(" "),
-		"nil middleware":      WithMiddleware(nil),
+		"nil http client": WithHTTPClient(nil),
+		"empty version":   WithAPIVersion(""),
+		"http base URL":   WithBaseURL("http://commet.example.com"),
+		"empty base URL":  WithBaseURL(" "),
+		"nil middleware":  WithMiddleware(nil),
 	}
 	for name, opt := range shared {
 		calls[name], clients[name] = opt, opt

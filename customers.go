@@ -241,6 +241,13 @@ func outcomeOf(c *Customer, created bool) Outcome {
 	return OutcomeExisted
 }
 
+// Validate checks p as Create, CreateBatch and Import do before sending
+// (see CreateCustomerParams), and returns a *ValidationError keyed by wire
+// names ("billingEmail", "address.country"), or nil. It refuses only what
+// Commet surely refuses, so a migration can list every bad row before
+// sending anything (a dry run).
+func (p *CreateCustomerParams) Validate() error { return p.validate("") }
+
 // validate checks p before it is sent; prefix names the item of a batch in
 // field names ("customers[3].").
 func (p *CreateCustomerParams) validate(prefix string) error {

@@ -13,8 +13,13 @@
 //		ID:    "user_123", // your own user ID
 //	})
 //
-// A new client talks to the Sandbox environment, where no real money moves;
-// pass WithEnvironment(Production) for live data. Keys start with "ck_"; an
+// A client sends every request to https://commet.co/api/v1 (DefaultBaseURL),
+// Commet's one host for live and sandbox data alike: the API key decides
+// where the data lives. A key belongs to one organization and one
+// environment, and a sandbox key ("ck_sandbox_...") only ever reaches
+// sandbox data. WithBaseURL names another host, such as a proxy or a
+// commettest server (the quick start runs on one when it has no key).
+// Keys start with "ck_"; an
 // empty key falls back to the COMMET_API_KEY environment variable, and a key
 // that is still empty, lacks the prefix or holds characters a header cannot
 // carry is refused by NewClient before any request. A *Client is safe for
@@ -138,9 +143,9 @@
 // it makes no sense. An Option (WithMaxRetries, WithRetryBackoff,
 // WithTimeout, WithHeader) works everywhere: given to NewClient it sets the
 // client's default, given to a method it overrides it for that call. A
-// ClientOption is an Option or one only a client carries (WithEnvironment,
-// WithBaseURL, WithInsecureHTTP, WithHTTPClient, WithAPIVersion,
-// WithLogger, WithMiddleware). A CallOption is an Option or one that only
+// ClientOption is an Option or one only a client carries (WithBaseURL,
+// WithInsecureHTTP, WithHTTPClient, WithAPIVersion, WithLogger,
+// WithMiddleware). A CallOption is an Option or one that only
 // makes sense for one request (WithIdempotencyKey, WithResponseInto): the
 // methods that send one request take them; All, Pages and Import, which
 // send many, do not, so the compiler refuses them there.

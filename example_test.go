@@ -22,7 +22,6 @@ import (
 
 func ExampleNewClient() {
 	client, err := commet.NewClient("ck_live_example", // or "" to read COMMET_API_KEY
-		commet.WithEnvironment(commet.Production), // the default is commet.Sandbox
 		commet.WithMaxRetries(5),
 		commet.WithTimeout(10*time.Second), // per attempt; ctx bounds the whole call
 	)

@@ -15,8 +15,8 @@ import (
 
 const (
 	testKey  = "ck_test_0123456789secret"
-	sandbox  = "https://sandbox.commet.co"
-	custURL  = sandbox + "/api/v1/customers"
+	commetCo = "https://commet.co"
+	custURL  = commetCo + "/api/v1/customers"
 	custPath = "/api/v1/customers"
 )
 

@@ -19,7 +19,7 @@ import (
 //     given to a method, including the multi-request All, Pages and
 //     Import, it overrides that default for the call.
 //   - A ClientOption is an Option or one that only a client can carry
-//     (WithEnvironment, WithBaseURL, WithInsecureHTTP, WithHTTPClient,
+//     (WithBaseURL, WithInsecureHTTP, WithHTTPClient,
 //     WithAPIVersion, WithLogger, WithMiddleware). NewClient takes them.
 //   - A CallOption is an Option or one that only makes sense for a single
 //     request (WithIdempotencyKey, WithResponseInto). The methods that send
@@ -56,16 +56,12 @@ type callOption func(*callConfig)
 
 func (o callOption) applyToCall(c *callConfig) { o(c) }
 
-// Environment selects which Commet deployment a client talks to.
-type Environment string
-
-const (
-	// Sandbox is Commet's test environment, where no real money moves.
-	// It is the default for a new client.
-	Sandbox Environment = "sandbox"
-	// Production is Commet's live environment.
-	Production Environment = "production"
-)
+// DefaultBaseURL is where a client sends its requests unless WithBaseURL
+// names another: Commet's one host, for live and sandbox data alike. The
+// API key decides which: a key belongs to one organization and one
+// environment, and a sandbox key ("ck_sandbox_...") only reaches sandbox
+// data.
+const DefaultBaseURL = "https://commet.co"
 
 // DefaultAPIVersion is the Commet-Version sent unless WithAPIVersion pins another.
 const DefaultAPIVersion = "2026-05-01"
@@ -81,11 +77,6 @@ const (
 	// cut, so never retried.
 	DefaultTimeout = 30 * time.Second
 )
-
-var environmentURLs = map[Environment]string{
-	Sandbox:    "https://sandbox.commet.co",
-	Production: "https://commet.co",
-}
 
 // settings is what an Option sets: what a client and a call share. It is
 // copied for every call, so a call's options never change the client.
@@ -146,7 +137,7 @@ func newClientConfig(opts []ClientOption) (clientConfig, error) {
 			maxBackoff:     DefaultMaxBackoff,
 			timeout:        DefaultTimeout,
 		},
-		baseURL:    environmentURLs[Sandbox],
+		baseURL:    DefaultBaseURL,
 		apiVersion: DefaultAPIVersion,
 	}
 	for _, opt := range opts {
@@ -191,20 +182,7 @@ func callOptions(opts []Option) []CallOption {
 	return out
 }
 
-// WithEnvironment selects Sandbox (the default) or Production. It replaces
-// any base URL set before it.
-func WithEnvironment(env Environment) ClientOption {
-	return clientOption(func(c *clientConfig) {
-		base, ok := environmentURLs[env]
-		if !ok {
-			c.fail("WithEnvironment: unknown environment %q (want commet.Sandbox or commet.Production)", printable(string(env), 40))
-			return
-		}
-		c.baseURL, c.rawBaseURL = base, ""
-	})
-}
-
-// WithBaseURL sends requests to base instead of Commet's hosts, for a proxy
+// WithBaseURL sends requests to base instead of DefaultBaseURL, for a proxy
 // or a local fake such as commettest. The scheme must be https; plain http
 // is accepted for loopback hosts (localhost, 127.0.0.0/8, ::1), and for any
 // other host only with WithInsecureHTTP, since the API key would travel in

@@ -12,7 +12,7 @@ import (
 
 func TestBaseURL(t *testing.T) {
 	good := map[string]string{
-		"https://sandbox.commet.co":         "https://sandbox.commet.co",
+		"https://commet.co":                 "https://commet.co",
 		"https://proxy.example.com/commet/": "https://proxy.example.com/commet",
 		"http://localhost:12111":            "http://localhost:12111",
 		"http://127.0.0.1:8080":             "http://127.0.0.1:8080",
@@ -49,20 +49,26 @@ func TestBaseURLKeepsPrefixAndAppendsAPIPath(t *testing.T) {
 	assert.Len(t, rec.requests(), 1)
 }
 
-func TestEnvironments(t *testing.T) {
-	for env, host := range map[Environment]string{Sandbox: "https://sandbox.commet.co", Production: "https://commet.co"} {
-		mock := httpmock.NewMockTransport()
-		rec := answers(okCustomer)
-		mock.RegisterResponder("GET", host+"/api/v1/customers/x", rec.responder)
-		c, err := NewClient(testKey, WithEnvironment(env), WithHTTPClient(&http.Client{Transport: mock}))
+// TestDefaultHostIsCommetForEveryKey: Commet serves live and sandbox data
+// from one host, and the key decides which; a recorder behind the client's
+// transport sees every request of a sandbox key and of a live key go to
+// https://commet.co/api/v1.
+func TestDefaultHostIsCommetForEveryKey(t *testing.T) {
+	for _, key := range []string{"ck_sandbox_abc123", "ck_live_abc123", testKey} {
+		var hosts []string
+		record := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			hosts = append(hosts, req.URL.Scheme+"://"+req.URL.Host+req.URL.Path)
+			return okCustomer(req)
+		})
+		c, err := NewClient(key, WithHTTPClient(&http.Client{Transport: record}))
 		require.NoError(t, err)
 		_, err = c.Customers.Get(context.Background(), "x")
-		require.NoError(t, err, env)
-		assert.Len(t, rec.requests(), 1)
+		require.NoError(t, err, key)
+		_, err = c.Customers.List(context.Background(), nil)
+		require.Error(t, err, "okCustomer is not a page") // sent all the same
+		assert.Equal(t, []string{"https://commet.co/api/v1/customers/x", "https://commet.co/api/v1/customers"}, hosts, key)
 	}
-	c, err := NewClient(testKey)
-	require.NoError(t, err)
-	assert.Equal(t, "https://sandbox.commet.co", c.cfg.baseURL, "Sandbox is the default")
+	assert.Equal(t, "https://commet.co", DefaultBaseURL)
 }
 
 func TestWithHeaderDoesNotShareMaps(t *testing.T) {

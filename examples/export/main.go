@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.resumeCursor, "resume-cursor", "", "continue an export from this cursor")
 	fs.StringVar(&o.cursorFile, "cursor-file", "", "after each page, save the cursor to resume from here")
 	fs.IntVar(&generate, "generate", 0, "first create N fake customers (commettest only)")
-	fs.StringVar(&baseURL, "base-url", "", "Commet base URL (default: Commet's sandbox, or commettest without a key)")
+	fs.StringVar(&baseURL, "base-url", "", "Commet base URL (default: https://commet.co, or commettest without a key)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.in, "in", "", "CSV file of users to import (- for standard input)")
 	fs.StringVar(&o.failures, "failures", "failures.csv", "CSV file to write the rows that failed to")
 	fs.IntVar(&o.generate, "generate", 0, "import N generated users instead of reading -in")
-	fs.StringVar(&o.baseURL, "base-url", "", "Commet base URL (default: Commet's sandbox, or commettest without a key)")
+	fs.StringVar(&o.baseURL, "base-url", "", "Commet base URL (default: https://commet.co, or commettest without a key)")
 	fs.StringVar(&o.differences, "differences", "", "CSV file to list the rows whose customer exists with other data (default: none)")
 	fs.IntVar(&o.params.Concurrency, "concurrency", 0, "batch requests in flight at once (0: adapt to Commet's rate limit)")
 	fs.IntVar(&o.params.BatchSize, "batch-size", commet.MaxCustomerBatchSize, "customers per request")

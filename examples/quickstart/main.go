@@ -1,16 +1,21 @@
 // Command quickstart walks through every customer operation: create, get,
-// update, list, iterate and archive. With COMMET_API_KEY set it talks to
-// Commet's sandbox; without it, it starts an in-process commettest server,
-// so it runs anywhere with no network and no account:
+// update, list, iterate and archive. With COMMET_API_KEY set to a sandbox
+// key ("ck_sandbox_...") it talks to Commet, whose one host serves live and
+// sandbox data alike (the key decides which), and it refuses any other key,
+// since it creates and archives a customer; without a key, it starts an
+// in-process commettest server, so it runs anywhere with no network and no
+// account:
 //
 //	go run ./examples/quickstart
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -34,11 +39,14 @@ func run(ctx context.Context, out io.Writer, apiKey string) error {
 		fmt.Fprintln(out, "COMMET_API_KEY is not set: using an in-process commettest server (no network)")
 		client = srv.Client()
 	} else {
+		if !strings.HasPrefix(apiKey, "ck_sandbox_") {
+			return errors.New("COMMET_API_KEY is not a sandbox key (ck_sandbox_...): the quick start creates and archives a customer, so it only runs on sandbox data")
+		}
 		var err error
-		if client, err = commet.NewClient(apiKey); err != nil { // Sandbox by default
+		if client, err = commet.NewClient(apiKey); err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "Using Commet's sandbox")
+		fmt.Fprintln(out, "Using Commet (https://commet.co) with a sandbox key: sandbox data only")
 	}
 	userID := fmt.Sprintf("quickstart_%d", time.Now().UnixNano()) // your own user ID
 
