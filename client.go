@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 )
 
 // Version is the version of this SDK, sent in the User-Agent header.
@@ -27,6 +28,8 @@ type Client struct {
 
 	key apiKey
 	cfg clientConfig
+
+	deprecationNoticed *atomic.Bool // a Deprecation or Sunset header was logged
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty
@@ -52,7 +55,7 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{key: newAPIKey(apiKey), cfg: cfg}
+	c := &Client{key: newAPIKey(apiKey), cfg: cfg, deprecationNoticed: new(atomic.Bool)}
 	c.Customers = &CustomersService{client: c}
 	return c, nil
 }

@@ -299,10 +299,10 @@ func TestRetryAfter(t *testing.T) {
 		want   time.Duration
 	}{
 		{"seconds", func() string { return "3" }, 3 * time.Second},
-		{"zero", func() string { return "0" }, 0},
+		{"zero still means not yet: the backoff", func() string { return "0" }, time.Millisecond},
 		{"up to 30 s", func() string { return "30" }, 30 * time.Second},
 		{"HTTP date", func() string { return date(5 * time.Second) }, 5 * time.Second},
-		{"HTTP date in the past", func() string { return date(-time.Hour) }, 0},
+		{"HTTP date in the past: the backoff", func() string { return date(-time.Hour) }, time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,7 +321,10 @@ func TestRetryAfter(t *testing.T) {
 				require.Len(t, at, 2)
 				// HTTP dates have whole seconds, so allow the sub-second truncation.
 				assert.InDelta(t, tc.want, at[1].Sub(at[0]), float64(time.Second))
-				if !strings.Contains(tc.name, "date") {
+				switch {
+				case strings.Contains(tc.name, "backoff"):
+					assert.Positive(t, at[1].Sub(at[0]), "a server asking for no wait is never asked again at once")
+				case !strings.Contains(tc.name, "date"):
 					assert.Equal(t, tc.want, at[1].Sub(at[0]))
 				}
 			})
@@ -359,9 +362,12 @@ func TestContextEndsTheWait(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := c.Customers.Get(ctx, "x")
-		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.Zero(t, time.Since(start), "a wait that cannot end before the deadline is not waited")
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.ErrorIs(t, err, ErrRateLimited, "the last answer is kept in the error")
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 30*time.Second, apiErr.RetryAfter, "the page can say: try again in 30 s")
 		assert.Len(t, rec.requests(), 1)
 	})
 }
@@ -460,7 +466,7 @@ func TestLogRecordPerAttempt(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(line), &rec))
 		assert.Equal(t, "DEBUG", rec["level"])
 		assert.Equal(t, "POST", rec["method"])
-		assert.Equal(t, custPath, rec["path"])
+		assert.Equal(t, "/customers", rec["path"], "a log record names the request as Attempt.Path and errors do")
 		assert.EqualValues(t, i+1, rec["attempt"])
 		assert.EqualValues(t, []int{503, 200}[i], rec["status"])
 		assert.Equal(t, "req_test", rec["request_id"])

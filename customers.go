@@ -207,38 +207,54 @@ type CreateCustomerResult struct {
 
 // Create creates a customer. When params.ID is set and a customer with that
 // ID exists, Create leaves it as it is and returns it, with Outcome telling
-// whether it is active or archived: it is safe to call on every sign-up.
-// Commet answers 201 for a new customer and 200 for an existing one.
+// what the answer proves:
 //
-// The POST carries an Idempotency-Key (WithIdempotencyKey, or a random
-// one), the same on every retry, so a retried request never creates two
-// customers.
+//   - OutcomeArchived when the customer is archived (isActive false),
+//     whatever the status: no create makes an archived customer.
+//   - OutcomeExisted when its CreatedAt lies before the request left, on
+//     Commet's clock, whatever the status. Create places the moment the
+//     request left on Commet's clock with the answer's Date header, which
+//     bounds the offset between the clocks from both sides (Date has whole
+//     seconds; see the contract's "Telling a new customer from an existing
+//     one").
+//   - Otherwise the status decides, since nothing else can: 201 is
+//     OutcomeCreated and any other success OutcomeExisted. Commet does not
+//     document the status of an idempotent create, so a customer created
+//     within the clocks' uncertainty before the request (about a second
+//     and a round trip) is taken at the status's word.
+//
+// Create is safe to call on every sign-up. The POST carries an
+// Idempotency-Key (WithIdempotencyKey, or a random one), the same on every
+// retry, so a retried request never creates two customers.
 func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerParams, opts ...CallOption) (*CreateCustomerResult, error) {
 	if err := params.validate(""); err != nil {
 		return nil, err
 	}
 	var res *CreateCustomerResult
+	clock := new(callClock)
 	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers", body: params,
 		decode: func(status int, body []byte) error {
 			c, err := decodeCustomer(body)
 			if err != nil {
 				return err
 			}
-			res = &CreateCustomerResult{Customer: *c, Outcome: outcomeOf(c, status == http.StatusCreated)}
+			res = &CreateCustomerResult{Customer: *c, Outcome: createOutcome(c, status, clock)}
 			return nil
-		}}, opts)
+		}}, append(opts[:len(opts):len(opts)], withCallMiddleware(clock.middleware)))
 	return res, err
 }
 
-// outcomeOf says what a create did with c.
-func outcomeOf(c *Customer, created bool) Outcome {
+// createOutcome says what a create did with c, by what its answer proves:
+// archived, then existed by Commet's clock, and only then the status.
+func createOutcome(c *Customer, status int, clock *callClock) Outcome {
+	existed, _ := clock.existedBefore(c)
 	switch {
-	case created:
-		return OutcomeCreated
 	case !c.IsActive:
 		return OutcomeArchived
+	case existed || status != http.StatusCreated:
+		return OutcomeExisted
 	}
-	return OutcomeExisted
+	return OutcomeCreated
 }
 
 // Validate checks p as Create, CreateBatch and Import do before sending

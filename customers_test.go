@@ -3,6 +3,7 @@ package commet
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -244,27 +246,59 @@ func TestMethodsUseTheirPaths(t *testing.T) {
 func TestCreateSaysWhatItDid(t *testing.T) {
 	archived := customerJSON("cus_1", "user_1", "a@example.com")
 	archived["isActive"] = false
+	// The answers run inside a synctest bubble whose clock starts at
+	// 2000-01-01 00:00:00 UTC; each answer's Date is the bubble's now.
+	at := func(createdAt time.Duration, v map[string]any) map[string]any {
+		v = maps.Clone(v)
+		v["createdAt"] = time.Now().Add(createdAt).UTC().Format(time.RFC3339Nano)
+		return v
+	}
+	fresh := customerJSON("cus_1", "user_1", "a@example.com")
 	for name, tc := range map[string]struct {
-		answer func(*http.Request) (*http.Response, error)
-		want   Outcome
+		status  int
+		data    func() map[string]any
+		date    func() string // the answer's Date; nil for none
+		latency time.Duration
+		want    Outcome
 	}{
-		"201 is new":                   {status(201, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeCreated},
-		"200 is an existing customer":  {status(200, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeExisted},
-		"200 inactive is archived":     {status(200, envelope(archived)), OutcomeArchived},
-		"201 inactive is still new":    {status(201, envelope(archived)), OutcomeCreated},
-		"another 2xx is not a new one": {status(202, envelope(customerJSON("cus_1", "user_1", "a@example.com"))), OutcomeExisted},
+		"201 is new":                      {201, func() map[string]any { return at(0, fresh) }, nowDate, 0, OutcomeCreated},
+		"200 is an existing customer":     {200, func() map[string]any { return at(0, fresh) }, nowDate, 0, OutcomeExisted},
+		"200 inactive is archived":        {200, func() map[string]any { return at(0, archived) }, nowDate, 0, OutcomeArchived},
+		"201 inactive is archived":        {201, func() map[string]any { return at(0, archived) }, nowDate, 0, OutcomeArchived},
+		"another 2xx is not a new one":    {202, func() map[string]any { return at(0, fresh) }, nowDate, 0, OutcomeExisted},
+		"201 for one made an hour ago":    {201, func() map[string]any { return at(-time.Hour, fresh) }, nowDate, 0, OutcomeExisted},
+		"201 replayed 2 s after":          {201, func() map[string]any { return at(-2*time.Second, fresh) }, nowDate, 0, OutcomeExisted},
+		"201 made 0.5 s before it left":   {201, func() map[string]any { return at(-500*time.Millisecond, fresh) }, nowDate, 0, OutcomeExisted},
+		"Commet 0.9 s ahead, same Date":   {201, func() map[string]any { return at(900*time.Millisecond, fresh) }, nowDate, 0, OutcomeCreated},
+		"201 with a slow answer":          {201, func() map[string]any { return at(-1500*time.Millisecond, fresh) }, nowDate, 2 * time.Second, OutcomeCreated},
+		"201 without a Date: the status":  {201, func() map[string]any { return at(-time.Hour, fresh) }, nil, 0, OutcomeCreated},
+		"Commet's clock an hour ahead":    {201, func() map[string]any { return at(time.Hour, fresh) }, func() string { return time.Now().Add(time.Hour).UTC().Format(http.TimeFormat) }, 0, OutcomeCreated},
+		"Commet's clock an hour behind":   {201, func() map[string]any { return at(-time.Hour-time.Minute, fresh) }, func() string { return time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat) }, 0, OutcomeExisted},
+		"behind, and new by its own Date": {201, func() map[string]any { return at(-time.Hour, fresh) }, func() string { return time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat) }, 0, OutcomeCreated},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterResponder("POST", custURL, tc.answer)
-			res, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", ID: "user_1"})
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, res.Outcome)
-			assert.Equal(t, "cus_1", res.ID)
-			assert.Equal(t, "user_1", res.ExternalID)
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				mock.RegisterResponder("POST", custURL, func(*http.Request) (*http.Response, error) {
+					time.Sleep(tc.latency)
+					resp := jsonResponse(tc.status, envelope(tc.data()))
+					if tc.date != nil {
+						resp.Header.Set("Date", tc.date())
+					}
+					return resp, nil
+				})
+				res, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", ID: "user_1"})
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, res.Outcome)
+				assert.Equal(t, "cus_1", res.ID)
+				assert.Equal(t, "user_1", res.ExternalID)
+			})
 		})
 	}
 }
+
+// nowDate is a Date header of the moment it is called.
+func nowDate() string { return time.Now().UTC().Format(http.TimeFormat) }
 
 // TestMetadataNumbersAreNeverRoundedSilently: Commet stores numbers as
 // 64-bit floats; an integer beyond 2^53 would change on the way, so it is

@@ -61,6 +61,10 @@ var (
 // except that API keys are redacted from it; Error() is one short line
 // with control characters escaped, safe to log.
 type APIError struct {
+	// Method and Path name the request, as Attempt.Path and log records
+	// do: "GET" and "/customers/user_1" (under /api/v1, escaped, without
+	// the query, which may hold an email).
+	Method, Path string
 	// StatusCode is the HTTP status.
 	StatusCode int
 	// Code is Commet's machine-readable error code, e.g. "not_found" or
@@ -90,11 +94,15 @@ type APIError struct {
 	fields        map[string][]string // of a validation failure, by wire name
 }
 
-// Error returns one short line: status, code, message and request ID, with
-// control characters escaped and the message cut to a few hundred bytes.
+// Error returns one short line: the request, status, code, message and
+// request ID, with control characters escaped and the message cut to a few
+// hundred bytes.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("commet: ")
+	if e.Path != "" {
+		b.WriteString(e.Method + " " + printable(e.Path, 120) + ": ")
+	}
 	if e.unusable {
 		b.WriteString("unusable answer: ")
 	}

@@ -17,10 +17,11 @@ type ImportCustomersParams struct {
 	// BatchSize is the number of customers per request, 1 to
 	// MaxCustomerBatchSize (default MaxCustomerBatchSize).
 	BatchSize int
-	// Concurrency fixes how many batch requests may be in flight at once,
-	// 1 to 256. Zero, the default, adapts it: Import starts with 4, raises
-	// it while latency rather than Commet's rate limit bounds throughput,
-	// and lowers it when Commet answers 429.
+	// Concurrency fixes how many batches may be in progress at once, 1 to
+	// 256, whatever Commet answers. Zero, the default, adapts it: Import
+	// starts with 2, raises it while latency rather than Commet's rate
+	// limit bounds throughput, keeps it near what the pace needs once
+	// Commet's limit shows, and halves it when Commet fails (5xx, timeouts).
 	Concurrency int
 	// RequestsPerSecond caps the rate of requests, retries included; 0
 	// means no cap of your own (Import still paces itself to Commet's).
@@ -28,24 +29,31 @@ type ImportCustomersParams struct {
 	// FailureBudget is how many batches in a row may fail as a whole
 	// (after their retries) before Import stops: nothing suggests the next
 	// one would fare better. 0 means 5. Items refused one by one are not
-	// batch failures, and a 429 is waited out, never counted.
+	// batch failures, and a 429 is waited out, never counted (until one
+	// batch has waited 15 minutes, or 500 times).
 	FailureBudget int
 	// OnResult, if set, is called once for every item read from the input,
 	// in no particular order, from one goroutine at a time (never while a
 	// worker waits on it, unless it falls a few thousand results behind).
 	OnResult func(CustomerImportResult)
 	// OnProgress, if set, is called after each batch, from the goroutine
-	// that calls OnResult.
+	// that calls OnResult; the counts it sees only ever grow.
 	OnProgress func(ImportProgress)
-	// Since, when set, is when the migration began, on Commet's clock:
-	// a customer whose CreatedAt is at or after it counts as
-	// OutcomeCreated, created by this migration, in whichever run. Record
-	// the start once, before the first run, and pass it on every run.
+	// Since, when set, is when the migration began: a customer whose
+	// CreatedAt is at or after it, on Commet's clock, counts as
+	// OutcomeCreated, created by this migration in whichever run, so that
+	// the last run's report is exact however many runs came before (a
+	// kill -9 leaves no process to remember what it created). Record
+	// time.Now() once, before the first run, keep it, and pass it on every
+	// run. Import places it on Commet's clock with each answer's Date, at
+	// the earliest it can have been there, so the migration's own
+	// customers always count; one made by someone else within about a
+	// second and a round trip before Since would count too.
 	Since time.Time
 	// Stop, when closed, stops the import gracefully: no more items are
-	// read, the batches already sent finish and report their outcomes,
-	// and the items read but not sent fail with ErrNotSent. Ending ctx
-	// still stops at once.
+	// read, the batches already sent finish and report their true
+	// outcomes, and the items read but not sent fail with ErrNotSent.
+	// Ending ctx still stops at once (a second Ctrl-C, say).
 	Stop <-chan struct{}
 }
 
@@ -57,22 +65,29 @@ const (
 	// maxImportRetryAfter is the longest Retry-After Import waits out: an
 	// import can wait longer than a sign-up handler.
 	maxImportRetryAfter = 10 * time.Minute
+	// maxImport429s is how many 429s one batch waits out before it fails.
+	maxImport429s = 500
 	// importPatience is how long one batch waits out 429s, in all,
 	// before it fails.
 	importPatience = 15 * time.Minute
 	callbackBuffer = 4096
 )
 
-// ErrNotSent matches the error of an item Import did not send, because it
-// stopped first (its context ended, or its failure budget ran out); the
+// ErrNotSent matches the error of a call, or of an import item, that sent
+// nothing: its context ended (or Import stopped) before its first request
+// left, or no connection could be opened. Nothing was done at Commet. The
 // error also matches the cause. Run the import again for such items.
 var ErrNotSent = errors.New("commet: not sent")
 
-// ErrOutcomeUnknown matches the error of an item whose request was sent but
-// whose answer never came (the context ended, the network failed after the
-// retries, an attempt timed out): the customer may exist at Commet. The
-// error also matches the cause. Run the import again to settle such items;
-// an item never both ErrNotSent and ErrOutcomeUnknown.
+// ErrOutcomeUnknown matches the error of a write (a create, a batch, an
+// update, an archive) whose request was sent but whose answer never came
+// (the context ended, the network failed after the retries, an attempt
+// timed out), or came as a success the SDK could not read (an answer of
+// another API version, say): the write may have been done at Commet all
+// the same. The error also matches the cause (ErrNetwork, the context's
+// error, ErrBadResponse). Run an import again to settle such items: a
+// create with an ID is idempotent. No error matches both ErrNotSent and
+// ErrOutcomeUnknown.
 var ErrOutcomeUnknown = errors.New("commet: outcome unknown")
 
 // CustomerImportResult is the outcome of one item of an import.
@@ -84,7 +99,7 @@ type CustomerImportResult struct {
 	// Outcome says what happened to the item.
 	Outcome Outcome
 	// Customer is the customer Commet holds for the item; nil when the
-	// item failed.
+	// item failed, and for a repeat (the result of RepeatOf holds it).
 	Customer *Customer
 	// RepeatOf is, for OutcomeRepeated, the index of the earlier item with
 	// the same ID, whose outcome settled the customer.
@@ -100,13 +115,17 @@ type CustomerImportResult struct {
 	// Err says why the item failed: a BatchItemError for an item Commet
 	// refused (errors.As finds its *ValidationError), a *ValidationError for
 	// one the SDK refused before sending, the error of its whole batch
-	// request (an *APIError, ErrNetwork, the context's error), or one
-	// matching ErrNotSent for an item not sent.
+	// request (an *APIError, ErrNetwork, the context's error), one
+	// matching ErrOutcomeUnknown for an item sent whose answer was lost
+	// (it may exist), or one matching ErrNotSent for an item never sent.
 	Err error
+
+	held *fingerprint // of the customer a repeat settled without a request repeats
 }
 
 // ImportProgress is a running count of an import. Done is the sum of the
-// outcomes: Created + Existed + Archived + Repeated + Failed.
+// outcomes: Created + Existed + Archived + Repeated + Failed; NotSent and
+// Unknown are parts of Failed.
 type ImportProgress struct {
 	// Done is the number of items with an outcome so far.
 	Done int
@@ -142,47 +161,64 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 		p.Repeated++
 	default:
 		p.Failed++
-		if errors.Is(r.Err, ErrNotSent) {
+		switch {
+		case errors.Is(r.Err, ErrNotSent):
 			p.NotSent++
+		case errors.Is(r.Err, ErrOutcomeUnknown):
+			p.Unknown++
 		}
 	}
 }
 
 // Import creates every customer that items yields, in batches, and returns
 // the final count. Every item read gets exactly one outcome, reported to
-// OnResult:
+// OnResult, and each outcome says only what Commet's answers prove:
 //
-//   - OutcomeCreated, OutcomeExisted or OutcomeArchived, as Commet says:
-//     an item created its customer when the customer's CreatedAt is not
-//     before the batch request reached Commet, which Import reads off the
-//     answer's Date header, both times by Commet's clock. (A server
-//     that sends no Date is compared with this machine's clock instead.)
-//   - OutcomeRepeated for an item whose ID an earlier item of the same input
-//     already settled; it is sent once that earlier item's outcome is
-//     known, and Differs says whether its data differs from what Commet
-//     holds. Import remembers each distinct ID as an 8-byte hash and an
-//     index: some 20 to 40 bytes per ID.
-//   - OutcomeFailed, with Err saying why.
+//   - OutcomeArchived for a customer that is archived: no create makes
+//     one, so it existed.
+//   - OutcomeExisted for a customer whose CreatedAt lies before its
+//     batch's first request left, on Commet's clock (or, with Since,
+//     before Since); OutcomeCreated otherwise. A batch answer has no
+//     status per item, so time decides: Import places the moment on
+//     Commet's clock with the answer's own Date header, at the earliest
+//     it can have been there (Date has whole seconds; each answer is
+//     judged by its own Date, so one server with a fast clock cannot sway
+//     the others' outcomes). A customer someone else created within about
+//     a second and a round trip before the batch counts as created. (A
+//     server that sends no Date is compared with this machine's clock.)
+//   - OutcomeRepeated for an item whose ID an earlier item of the same
+//     input carries: it waits while that item is in flight, and once that
+//     item settled the customer it is settled without a request, since a
+//     create never updates; Differs compares it with that customer. If the
+//     earlier item failed, the repeat is sent in its place.
+//   - OutcomeFailed, with Err saying why: among them, ErrNotSent for an
+//     item never sent, and ErrOutcomeUnknown for one whose request left
+//     and whose answer never came, which may exist at Commet.
 //
-// Import is safe to run again after a crash or a cancel: items with an ID
-// that were created by the earlier run come back as existed, never as
-// duplicates. (Items without an ID cannot be told apart from new ones:
-// give every item an ID in a migration.)
+// Import is safe to run again after a crash, a cancel or a kill -9: items
+// with an ID that an earlier run created come back as existed, never as
+// duplicates, and as created when Since is the migration's start. (Items
+// without an ID cannot be told apart from new ones: give every item an ID
+// in a migration.) The ID ledger keeps some 50 to 70 bytes per distinct
+// ID; everything else streams.
 //
 // Requests are paced to Commet's rate limit (see ImportCustomersParams):
 // every request, retries included, waits for its turn, and a 429 pauses
-// all of them for its Retry-After. A 429 is waited out however often it
-// comes (until one batch has waited 15 minutes in all); other failures are
-// retried as WithMaxRetries says, each batch with one Idempotency-Key, so
-// no retry creates anything twice.
+// all of them for the wait it asks for (Retry-After, or the reset of a
+// spent RateLimit-Remaining), up to 10 minutes at a time. A 429 is waited
+// out apart from the retries of WithMaxRetries, until one batch has waited
+// 15 minutes or 500 times; other failures are retried as WithMaxRetries
+// says, each batch with one Idempotency-Key, so no retry creates anything
+// twice.
 //
-// Import stops when ctx is done, when the API key is refused (401 or 403),
-// or when FailureBudget batches in a row have failed: the items it read but
-// did not send fail with ErrNotSent, and it returns an error matching the
-// cause. Items in flight when it stops may have been created all the same,
-// their answer lost: run the import again to settle them. An import in
-// which every item failed returns an error too. opts apply to every
-// request.
+// Import stops at once when ctx is done, when the API key is refused (401
+// or 403), or when FailureBudget batches in a row have failed; and
+// gracefully when Stop is closed. Items it read but did not send fail
+// with ErrNotSent, items in flight when ctx ended with ErrOutcomeUnknown,
+// and Import returns an error matching the cause (and the context's error,
+// when ctx ended). An import in which every item failed returns an error
+// too. If the items iterator panics, Import stops every worker and
+// callback before the panic goes on. opts apply to every request.
 func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()
 	if err != nil {
@@ -195,17 +231,30 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	if _, err := s.client.newCallConfig(callOpts); err != nil {
 		return ImportProgress{}, err
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	stopping, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if p.Stop != nil {
+		go func() {
+			select {
+			case <-p.Stop:
+				stop(errStopRequested)
+			case <-stopping.Done():
+			}
+		}()
+	}
 	run := &importRun{
 		customers: s,
 		params:    p,
 		opts:      callOpts,
 		start:     time.Now(),
 		cancel:    cancel,
+		stopping:  stopping,
 		pacer:     newPacer(p.Concurrency, p.RequestsPerSecond),
 		seed:      maphash.MakeSeed(),
-		ids:       make(map[uint64]idState),
+		ids:       make(map[uint64]idEntry),
 		waiting:   make(map[uint64][]importItem),
 		callbacks: make(chan func(), callbackBuffer),
 	}
@@ -215,6 +264,15 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 			f()
 		}
 	})
+	if on := p.OnProgress; on != nil { // reports queued out of order never make progress go back
+		last := -1
+		run.params.OnProgress = func(pr ImportProgress) {
+			if pr.Done > last {
+				last = pr.Done
+				on(pr)
+			}
+		}
+	}
 
 	workers := p.Concurrency
 	if workers == 0 {
@@ -232,7 +290,18 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 			}
 		})
 	}
-	run.read(ctx, items, batches)
+	read := false
+	defer func() {
+		if !read { // the items iterator panicked: end every goroutine before the panic goes on
+			cancel(errors.New("commet: the items iterator panicked"))
+			close(batches)
+			wg.Wait()
+			close(run.callbacks)
+			callbacksDone.Wait()
+		}
+	}()
+	run.read(items, batches)
+	read = true
 	close(batches)
 	wg.Wait()
 	close(run.callbacks)
@@ -240,14 +309,19 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	run.progress.Elapsed = time.Since(run.start)
-	if err := context.Cause(ctx); err != nil {
-		return run.progress, err
-	}
-	if pr := run.progress; pr.Done > 0 && pr.Failed == pr.Done {
+	pr := run.progress
+	pr.Elapsed = time.Since(run.start)
+	switch {
+	case parent.Err() != nil:
+		return pr, fmt.Errorf("commet: import stopped: %w", contextError(parent))
+	case ctx.Err() != nil:
+		return pr, context.Cause(ctx) // the key was refused, or the failure budget ran out
+	case stopping.Err() != nil && pr.NotSent > 0:
+		return pr, fmt.Errorf("commet: import stopped gracefully, %d items not sent: %w: %w", pr.NotSent, ErrNotSent, errStopRequested)
+	case pr.Done > 0 && pr.Failed == pr.Done:
 		return pr, fmt.Errorf("commet: all %d items failed; the first: %w", pr.Done, run.firstErr)
 	}
-	return run.progress, nil
+	return pr, nil
 }
 
 func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {

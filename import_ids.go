@@ -1,12 +1,28 @@
 package commet
 
 import (
+	"encoding/json"
 	"hash/maphash"
+	"strings"
 )
 
-// idState is what Import remembers of an ID: the index of the item that
-// holds it, and whether that item is in flight, settled the customer, or
-// failed.
+// The ID ledger: what Import remembers of each distinct ID of its input,
+// so that a repeated ID is never sent while its first item is in flight,
+// and never sent at all once that item settled the customer (a create
+// never updates, so the request could change nothing). Each ID costs an
+// 8-byte hash as the key and an idEntry of 40 bytes: some 50 to 70 bytes
+// per distinct ID once the map's slack is counted. Everything else
+// streams.
+
+// idEntry is what Import remembers of an ID: the index of the item that
+// holds it, whether that item is in flight, settled the customer, or
+// failed, and, once settled, a fingerprint of the customer Commet holds.
+type idEntry struct {
+	state idState
+	held  fingerprint
+}
+
+// idState packs an item's index and the state of its ID.
 type idState uint64
 
 const (
@@ -19,59 +35,129 @@ func newIDState(index, state int) idState { return idState(uint64(index)<<2 | ui
 func (s idState) index() int              { return int(s >> 2) }
 func (s idState) state() int              { return int(s & 3) }
 
-// admit reports whether item may go in a batch now; a repeat of an ID
-// whose item is in flight waits for it instead.
-func (r *importRun) admit(it importItem) bool {
+// compared are the fields Differs compares, by wire name, in the order of
+// a fingerprint. The address is not among them: Commet does not return it.
+var compared = [...]string{"billingEmail", "fullName", "domain", "website", "timezone", "language", "industry", "metadata"}
+
+// fingerprint holds a 32-bit hash of each compared field of a customer,
+// enough to tell later whether an item's data differs from it without
+// keeping the customer (a wrong "same" is a 1 in 4 billion chance).
+type fingerprint [len(compared)]uint32
+
+// sentFields and heldFields are the compared fields of an item and of a
+// customer, as text: emails are compared without case or surrounding
+// space, and metadata as the JSON Commet would read back.
+func sentFields(item *CreateCustomerParams) [len(compared)]string {
+	return [...]string{strings.ToLower(strings.TrimSpace(item.Email)), item.FullName, item.Domain, item.Website,
+		item.Timezone, item.Language, item.Industry, canonicalJSON(item.Metadata)}
+}
+
+func heldFields(c *Customer) [len(compared)]string {
+	return [...]string{strings.ToLower(c.Email), c.FullName, c.Domain, c.Website,
+		c.Timezone, c.Language, c.Industry, canonicalJSON(c.Metadata)}
+}
+
+// canonicalJSON is metadata as JSON with sorted keys, after a round trip
+// (so an int sent reads as the float Commet holds); empty for none.
+func canonicalJSON(m map[string]any) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "\x00unencodable"
+	}
+	var back map[string]any
+	if json.Unmarshal(b, &back) != nil {
+		return "\x00unreadable"
+	}
+	b, _ = json.Marshal(back)
+	return string(b)
+}
+
+func (r *importRun) fingerprintOf(c *Customer) fingerprint {
+	var fp fingerprint
+	for i, v := range heldFields(c) {
+		fp[i] = uint32(maphash.String(r.seed, v))
+	}
+	return fp
+}
+
+// differs names the fields of item whose value differs from the customer
+// fingerprinted in held. A field the item leaves empty is not compared,
+// except the email, which Commet always holds; nor is metadata the item
+// does not set.
+func (r *importRun) differs(item *CreateCustomerParams, held fingerprint) []string {
+	var out []string
+	for i, v := range sentFields(item) {
+		name := compared[i]
+		if v == "" && name != "billingEmail" || name == "metadata" && item.Metadata == nil {
+			continue
+		}
+		if uint32(maphash.String(r.seed, v)) != held[i] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// admit decides what becomes of an item with an ID as it is read: sent
+// (true), made to wait for the item of the same ID in flight, or settled
+// at once as a repeat of the item that settled its customer.
+func (r *importRun) admit(it importItem) (send bool) {
 	if it.item.ID == "" {
 		return true
 	}
 	h := maphash.String(r.seed, it.item.ID)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	st, seen := r.ids[h]
+	e, seen := r.ids[h]
 	switch {
-	case !seen || st.state() == idFailed:
-		r.ids[h] = newIDState(it.index, idInFlight)
-	case st.state() == idInFlight:
+	case !seen || e.state.state() == idFailed:
+		r.ids[h] = idEntry{state: newIDState(it.index, idInFlight)}
+		r.mu.Unlock()
+		return true
+	case e.state.state() == idInFlight:
 		r.waiting[h] = append(r.waiting[h], it)
+		r.mu.Unlock()
 		return false
 	}
-	return true
+	r.mu.Unlock()
+	r.report(importBatch{it}, func(int) CustomerImportResult { return r.repeatOf(e) })
+	return false
 }
 
-// settleID updates what is known of the item's ID with its outcome, turns a
-// repeat into OutcomeRepeated, and returns the repeats its outcome lets go.
-// Called with r.mu held.
-func (r *importRun) settleID(it importItem, res *CustomerImportResult) importBatch {
+// repeatOf is the outcome of a repeat of the ID settled as e.
+func (r *importRun) repeatOf(e idEntry) CustomerImportResult {
+	return CustomerImportResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &e.held}
+}
+
+// settleID records the outcome of the item that carries its ID, settles
+// the repeats that waited for it, and returns the next item to carry the
+// ID when this one failed. Called with r.mu held.
+func (r *importRun) settleID(it importItem, res *CustomerImportResult) (repeats []CustomerImportResult, waited, retry importBatch) {
 	h := maphash.String(r.seed, it.item.ID)
-	st, seen := r.ids[h]
-	if !seen {
-		return nil // never admitted: refused before sending
-	}
-	ok := res.Outcome != OutcomeFailed
-	switch {
-	case st.state() == idSettled && st.index() != it.index:
-		if ok {
-			res.Outcome, res.RepeatOf = OutcomeRepeated, st.index()
-		}
-		return nil
-	case st.state() != idInFlight || st.index() != it.index:
-		return nil
+	e, seen := r.ids[h]
+	if !seen || e.state.state() != idInFlight || e.state.index() != it.index {
+		return nil, nil, nil // never admitted (refused before sending), or not the carrier
 	}
 	waiting := r.waiting[h]
 	delete(r.waiting, h)
 	switch {
-	case ok:
-		r.ids[h] = newIDState(it.index, idSettled)
-		return waiting // now repeats of a settled ID
+	case res.Outcome != OutcomeFailed:
+		settled := idEntry{state: newIDState(it.index, idSettled), held: r.fingerprintOf(res.Customer)}
+		r.ids[h] = settled
+		for range waiting {
+			repeats = append(repeats, r.repeatOf(settled))
+		}
+		return repeats, waiting, nil
 	case len(waiting) > 0:
-		r.ids[h] = newIDState(waiting[0].index, idInFlight) // the next item carries the ID
+		r.ids[h] = idEntry{state: newIDState(waiting[0].index, idInFlight)} // the next item carries the ID
 		if len(waiting) > 1 {
 			r.waiting[h] = waiting[1:]
 		}
-		return waiting[:1]
+		return nil, nil, waiting[:1]
 	default:
-		r.ids[h] = newIDState(it.index, idFailed)
-		return nil
+		r.ids[h] = idEntry{state: newIDState(it.index, idFailed)}
+		return nil, nil, nil
 	}
 }

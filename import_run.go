@@ -2,15 +2,13 @@ package commet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"iter"
 	"net/http"
-	"reflect"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,28 +28,38 @@ type importRun struct {
 	opts      []CallOption
 	start     time.Time
 	cancel    context.CancelCauseFunc
+	stopping  context.Context // ends when ctx does or Stop is closed: no new batch may leave
 	pacer     *pacer
-	clock     serverClock
 	seed      maphash.Seed
 	callbacks chan func() // run in order by one goroutine
 
 	mu       sync.Mutex // guards what follows
 	progress ImportProgress
-	ids      map[uint64]idState      // by hash of the ID
+	ids      map[uint64]idEntry      // by hash of the ID
 	waiting  map[uint64][]importItem // repeats of an ID whose item is in flight
 	failures int                     // whole-batch failures in a row
 	firstErr error
 }
 
+// errStopRequested is why a graceful stop (ImportCustomersParams.Stop)
+// left items unsent.
+var errStopRequested = errors.New("the import was asked to stop (ImportCustomersParams.Stop)")
+
 // read groups items into batches and hands them to the workers, until the
-// input ends or ctx is done. A repeat of an ID whose item is in flight
-// waits for that item's outcome; an item that cannot be sent fails alone.
-func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
+// input ends or the import stops. A repeat of an ID whose item is in
+// flight waits for that item's outcome, and a repeat of an ID already
+// settled is settled without a request; an item that cannot be sent fails
+// alone.
+func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
 	b := make(importBatch, 0, r.params.BatchSize)
 	next := 0
 	for item := range items {
 		it := importItem{index: next, item: item}
 		next++
+		if r.stopping.Err() != nil {
+			b = append(b, it) // read, so it gets an outcome: not sent
+			break
+		}
 		switch err := item.validate(""); {
 		case err != nil: // refused alone, not with its batch
 			r.report(importBatch{it}, func(int) CustomerImportResult {
@@ -60,79 +68,138 @@ func (r *importRun) read(ctx context.Context, items iter.Seq[CreateCustomerParam
 		case r.admit(it):
 			b = append(b, it)
 		}
-		if len(b) == r.params.BatchSize || ctx.Err() != nil {
-			if !r.hand(ctx, b, batches) {
+		if len(b) == r.params.BatchSize {
+			if !r.hand(b, batches) {
 				return
 			}
 			b = make(importBatch, 0, r.params.BatchSize)
 		}
-		if ctx.Err() != nil {
-			return
-		}
 	}
-	r.hand(ctx, b, batches)
+	r.hand(b, batches)
 }
 
-// hand passes b to a worker, or fails it as not sent when ctx is done.
-func (r *importRun) hand(ctx context.Context, b importBatch, batches chan<- importBatch) bool {
+// hand passes b to a worker, or fails it as not sent when the import stops
+// first.
+func (r *importRun) hand(b importBatch, batches chan<- importBatch) bool {
 	if len(b) == 0 {
-		return ctx.Err() == nil
+		return r.stopping.Err() == nil
 	}
-	select {
-	case batches <- b:
-		return true
-	case <-ctx.Done():
-		r.notSent(ctx, b)
-		return false
+	if r.stopping.Err() == nil {
+		select {
+		case batches <- b:
+			return true
+		case <-r.stopping.Done():
+		}
 	}
+	r.notSent(b)
+	return false
 }
 
 // send creates one batch and reports the outcome of each item; it returns
-// the repeats its outcome let go.
+// the batches its outcome lets go (the next item of an ID that failed).
+// No batch leaves once the import is stopping; one that has left goes on
+// to its outcome, unless ctx ends.
 func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
-	if r.pacer.acquireSlot(ctx) != nil {
-		return r.notSent(ctx, b)
+	if r.pacer.acquireSlot(r.stopping) != nil {
+		return r.notSent(b)
 	}
 	defer r.pacer.releaseSlot()
 	items := make([]CreateCustomerParams, len(b))
 	for i := range b {
 		items[i] = b[i].item
 	}
-	var firstSent time.Time
+	ctx, departed, release := r.untilDeparted(ctx)
+	defer release()
 	var resp Response
+	clock := new(callClock)
 	opts := append(r.opts[:len(r.opts):len(r.opts)],
 		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
 		withAnswerInto(&resp),
 		withCallMiddleware(r.pacer.middleware),
-		withCallMiddleware(r.clock.middleware(&firstSent)),
-		withRateLimitPatience(importPatience, maxImportRetryAfter),
+		withCallMiddleware(clock.middleware),
+		withCallMiddleware(departed),
+		withRetryPolicy(importRetryPolicy),
 	)
 	res, err := r.customers.CreateBatch(ctx, items, opts...)
 	if err != nil {
-		r.batchFailed(ctx, err)
+		if !errors.Is(err, ErrNotSent) {
+			r.batchFailed(err)
+		}
 		return r.report(b, func(int) CustomerImportResult {
-			return CustomerImportResult{Outcome: OutcomeFailed, Err: err}
+			return CustomerImportResult{Outcome: OutcomeFailed, Err: err, RequestID: resp.RequestID}
 		})
 	}
 	r.mu.Lock()
 	r.failures = 0
 	r.mu.Unlock()
-	created := r.clock.commet(firstSent) // the batch reached Commet after this
 	customers, errs := matchBatch(items, res)
 	return r.report(b, func(i int) CustomerImportResult {
 		if errs[i] != nil {
 			return CustomerImportResult{Outcome: OutcomeFailed, Err: errs[i], RequestID: resp.RequestID}
 		}
 		c := customers[i]
-		return CustomerImportResult{Customer: c, RequestID: resp.RequestID, Outcome: outcomeOf(c, !c.CreatedAt.Before(created))}
+		return CustomerImportResult{Customer: c, RequestID: resp.RequestID, Outcome: r.outcome(c, clock)}
 	})
+}
+
+// outcome says what a batch did with customer c, by what its answer
+// proves (a batch answer has no status per item): archived when it is
+// archived; with Since, created when its CreatedAt is at or after Since;
+// without, existed when its CreatedAt lies before the batch's first
+// request left, and created otherwise. Both moments are placed on Commet's
+// clock by the answer's own Date, at the earliest they can have been
+// there, so a customer this migration created is never taken for one that
+// existed. (Without a Date, this machine's clock stands in for Commet's.)
+func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
+	if !c.IsActive {
+		return OutcomeArchived
+	}
+	if since := r.params.Since; !since.IsZero() {
+		if at, _ := clock.earliest(since); c.CreatedAt.Before(at) {
+			return OutcomeExisted
+		}
+		return OutcomeCreated
+	}
+	if existed, ok := clock.existedBefore(c); existed || !ok && c.CreatedAt.Before(clock.sent()) {
+		return OutcomeExisted
+	}
+	return OutcomeCreated
+}
+
+// untilDeparted gives a batch a context that a graceful stop ends only
+// while none of its requests has left: waiting in the pacer, it fails as
+// not sent; once one has left, it goes on to its outcome. departed is the
+// middleware that marks the departure, inside the pacer.
+func (r *importRun) untilDeparted(ctx context.Context) (context.Context, Middleware, func()) {
+	var left atomic.Bool
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(r.stopping, func() {
+		if !left.Load() {
+			cancel(context.Cause(r.stopping))
+		}
+	})
+	departed := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+		left.Store(true)
+		return next(req)
+	}
+	return ctx, departed, func() { stop(); cancel(nil) }
+}
+
+// importRetryPolicy is how a batch retries: as any call for failures, but
+// a 429 is waited out apart from them, each wait cut to
+// maxImportRetryAfter (the pacer pauses every batch for as long), until the
+// waits of one batch add up to importPatience or number maxImport429s.
+func importRetryPolicy(s *settings) retryPolicy {
+	p := s.single()
+	p.maxRetryAfter, p.rateLimits, p.patience, p.maxRateLimited = maxImportRetryAfter, true, importPatience, maxImport429s
+	return p
 }
 
 // batchFailed counts a whole-batch failure, and stops the import when no
 // later batch can succeed: the key was refused, or the failure budget is
-// spent.
-func (r *importRun) batchFailed(ctx context.Context, err error) {
-	if ctx.Err() != nil {
+// spent. A failure after the import began to stop is not counted.
+func (r *importRun) batchFailed(err error) {
+	if r.stopping.Err() != nil {
 		return
 	}
 	r.mu.Lock()
@@ -162,8 +229,8 @@ func (e *importStopped) Unwrap() error { return e.last }
 
 // notSent fails every item of b as not sent, since the import stopped,
 // and so every repeat that was waiting for them.
-func (r *importRun) notSent(ctx context.Context, b importBatch) []importBatch {
-	err := fmt.Errorf("%w: %w", ErrNotSent, context.Cause(ctx))
+func (r *importRun) notSent(b importBatch) []importBatch {
+	err := fmt.Errorf("%w: %w", ErrNotSent, contextError(r.stopping))
 	for queue := []importBatch{b}; len(queue) > 0; {
 		b, queue = queue[0], queue[1:]
 		queue = append(queue, r.report(b, func(int) CustomerImportResult {
@@ -173,43 +240,47 @@ func (r *importRun) notSent(ctx context.Context, b importBatch) []importBatch {
 	return nil
 }
 
-// report settles the items of b with their outcome, counts them, and hands
-// them to the callbacks outside the lock. It returns the repeats whose wait
-// ended.
+// report settles the items of b with their outcome, and the repeats that
+// waited for them, counts them, and hands them to the callbacks. It
+// returns the batches of items that now carry an ID whose item failed.
 func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResult) []importBatch {
-	results := make([]CustomerImportResult, len(b))
-	var released importBatch
+	results := make([]CustomerImportResult, 0, len(b))
+	var retry importBatch
 	r.mu.Lock()
-	for i, it := range b {
-		res := outcome(i)
+	settle := func(it importItem, res CustomerImportResult) {
 		res.Index, res.Item = it.index, it.item
-		if it.item.ID != "" {
-			released = append(released, r.settleID(it, &res)...)
-		}
-		if res.Outcome != OutcomeCreated && res.Customer != nil {
-			res.Differs = differences(&it.item, res.Customer)
+		switch {
+		case res.held != nil:
+			res.Differs = r.differs(&it.item, *res.held)
+			res.held = nil
+		case res.Outcome != OutcomeCreated && res.Customer != nil:
+			res.Differs = r.differs(&it.item, r.fingerprintOf(res.Customer))
 		}
 		if res.Outcome == OutcomeFailed && r.firstErr == nil {
 			r.firstErr = res.Err
 		}
 		r.progress.count(&res)
-		results[i] = res
+		results = append(results, res)
+	}
+	var repeats []CustomerImportResult
+	var waited importBatch
+	for i, it := range b {
+		res := outcome(i)
+		if it.item.ID != "" && res.held == nil {
+			rep, w, next := r.settleID(it, &res)
+			repeats, waited, retry = append(repeats, rep...), append(waited, w...), append(retry, next...)
+		}
+		settle(it, res)
+	}
+	for k := range repeats {
+		settle(waited[k], repeats[k])
 	}
 	progress := r.progress
-	r.mu.Unlock()
-
 	progress.Elapsed = time.Since(r.start)
-	if on := r.params.OnResult; on != nil {
-		for _, res := range results {
-			r.callbacks <- func() { on(res) }
-		}
-	}
-	if on := r.params.OnProgress; on != nil && len(b) > 0 {
-		r.callbacks <- func() { on(progress) }
-	}
-	return r.batchesOf(released)
+	r.mu.Unlock()
+	r.deliver(results, progress)
+	return r.batchesOf(retry)
 }
-
 // batchesOf cuts items into batches.
 func (r *importRun) batchesOf(items importBatch) []importBatch {
 	var out []importBatch
@@ -219,45 +290,6 @@ func (r *importRun) batchesOf(items importBatch) []importBatch {
 		items = items[n:]
 	}
 	return out
-}
-
-// differences names the fields of item that differ from what Commet holds
-// in c. The address is not compared: Commet does not return it.
-func differences(item *CreateCustomerParams, c *Customer) []string {
-	var out []string
-	for _, f := range []struct {
-		name       string
-		sent, held string
-	}{
-		{"billingEmail", item.Email, c.Email}, {"fullName", item.FullName, c.FullName},
-		{"domain", item.Domain, c.Domain}, {"website", item.Website, c.Website},
-		{"timezone", item.Timezone, c.Timezone}, {"language", item.Language, c.Language},
-		{"industry", item.Industry, c.Industry},
-	} {
-		if f.name == "billingEmail" && strings.EqualFold(strings.TrimSpace(f.sent), f.held) {
-			continue
-		}
-		if f.sent != f.held && (f.sent != "" || f.name == "billingEmail") {
-			out = append(out, f.name)
-		}
-	}
-	if item.Metadata != nil && !sameJSON(item.Metadata, c.Metadata) {
-		out = append(out, "metadata")
-	}
-	return out
-}
-
-// sameJSON reports whether sent metadata reads back as held, as JSON.
-func sameJSON(sent, held map[string]any) bool {
-	b, err := json.Marshal(sent)
-	if err != nil {
-		return false
-	}
-	var back map[string]any
-	if json.Unmarshal(b, &back) != nil {
-		return false
-	}
-	return reflect.DeepEqual(back, held) || len(back) == 0 && len(held) == 0
 }
 
 // matchBatch pairs each item with its customer or its error. Commet lists
@@ -305,4 +337,17 @@ func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Cust
 		}
 	}
 	return customers, errs
+}
+
+// deliver hands the results of one report, then the progress after it, to
+// the callbacks, which run on their own goroutine in the order given.
+func (r *importRun) deliver(results []CustomerImportResult, progress ImportProgress) {
+	if on := r.params.OnResult; on != nil {
+		for _, res := range results {
+			r.callbacks <- func() { on(res) }
+		}
+	}
+	if on := r.params.OnProgress; on != nil && len(results) > 0 {
+		r.callbacks <- func() { on(progress) }
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 )
 
 // Middleware wraps every attempt of every call: each HTTP request the SDK
@@ -70,9 +69,11 @@ func (c cancelOnClose) Close() error {
 // Import's pacing), then the client's, then the HTTP client: a client's
 // middleware sees an attempt when it leaves, not while it waits its turn.
 // The attempt's timeout starts when the request leaves the middleware, and
-// ends when its body is closed.
-func (c *Client) send(call *callConfig, req *http.Request, a Attempt) (*http.Response, error) {
+// ends when its body is closed. Whatever a middleware returns, each layer
+// sees either a response with a body or an error, never neither.
+func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*http.Response, error) {
 	next := MiddlewareNext(func(r *http.Request) (*http.Response, error) {
+		trace.departed.Store(true)
 		if call.timeout <= 0 {
 			return c.cfg.httpClient.Do(r)
 		}
@@ -88,10 +89,15 @@ func (c *Client) send(call *callConfig, req *http.Request, a Attempt) (*http.Res
 	for _, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
 		for i := len(chain) - 1; i >= 0; i-- {
 			mw, inner := chain[i], next
-			next = func(r *http.Request) (*http.Response, error) { return mw(r, a, inner) }
+			next = func(r *http.Request) (*http.Response, error) { return checked(mw(r, a, inner)) }
 		}
 	}
-	resp, err := next(req)
+	return next(req)
+}
+
+// checked makes what a middleware returned usable by the layer around it:
+// a response with a body, or an error (the response, if any, closed).
+func checked(resp *http.Response, err error) (*http.Response, error) {
 	switch {
 	case err != nil:
 		if resp != nil && resp.Body != nil {
@@ -114,11 +120,10 @@ func withCallMiddleware(mw Middleware) CallOption {
 	})
 }
 
-// withRateLimitPatience lets a call wait out 429s, apart from its other
-// retries, each after a Retry-After of up to maxWait, for up to patience in
-// all; Import uses it.
-func withRateLimitPatience(patience, maxWait time.Duration) CallOption {
-	return callOption(func(c *callConfig) { c.rateLimitPatience, c.maxRetryAfter = patience, maxWait })
+// withRetryPolicy gives a call its caller's retry policy, made from the
+// call's settings; Import uses it.
+func withRetryPolicy(policy func(*settings) retryPolicy) CallOption {
+	return callOption(func(c *callConfig) { c.policy = policy })
 }
 
 // withAnswerInto fills *r as WithResponseInto does, without the raw JSON,

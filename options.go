@@ -121,12 +121,15 @@ type callConfig struct {
 	responseInto   *Response
 	rawJSON        bool         // responseInto gets the raw answer too
 	middleware     []Middleware // the SDK's own (Import's pacing), around the client's
+	policy         func(*settings) retryPolicy // the caller's (Import's); nil for settings.single
+}
 
-	// Set by Import only: 429s are not charged to maxRetries but waited out,
-	// each after a Retry-After of up to maxRetryAfter, until the waits add
-	// up to rateLimitPatience.
-	rateLimitPatience time.Duration
-	maxRetryAfter     time.Duration
+// retryPolicy is the call's retry policy, from its settings.
+func (c *callConfig) retryPolicy() retryPolicy {
+	if c.policy != nil {
+		return c.policy(&c.settings)
+	}
+	return c.settings.single()
 }
 
 func newClientConfig(opts []ClientOption) (clientConfig, error) {

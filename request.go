@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +38,7 @@ type request struct {
 }
 
 // do runs one API call: it encodes the body once, sends it with retries as
-// the contract says, and decodes a success with r.decode.
+// the call's retry policy says, and decodes a success with r.decode.
 func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	cfg, err := c.newCallConfig(opts)
 	if err != nil {
@@ -64,50 +66,112 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	if cfg.responseInto != nil {
 		defer func() { *cfg.responseInto = resp }()
 	}
-	failures := 0                  // retries charged to maxRetries
-	var waitedOut429 time.Duration // waits for 429s, when the call has patience for them (Import)
+	call := callState{method: r.method, path: r.path}
+	if ctx.Err() != nil { // never send once the caller gave up
+		return call.end(ctx, nil)
+	}
+	policy := cfg.retryPolicy()
+	var tries retryCount
 	for attempt := 1; ; attempt++ {
-		if ctxErr := ctx.Err(); ctxErr != nil { // never send once the caller gave up
-			return fmt.Errorf("commet: %s %s: %w", r.method, r.path, ctxErr)
-		}
-		ans, err := c.attempt(ctx, &cfg, r, target, body, idemKey, attempt)
-		resp = Response{Attempts: attempt}
+		ans, sent, err := c.attempt(ctx, &cfg, r, target, body, idemKey, attempt)
+		resp = Response{Attempts: resp.Attempts + sent}
+		call.sent += sent
 		if ans != nil {
 			resp.StatusCode, resp.Header, resp.RequestID = ans.status, ans.header, c.key.redact(ans.header.Get("X-Request-Id"))
-		}
-		if err == nil {
-			err = c.settle(ans, r, cfg.rawJSON, &resp)
-			if err == nil {
+			c.noticeDeprecation(ctx, r, ans.header)
+			if err = c.settle(ans, r, cfg.rawJSON, &resp); err == nil {
 				return nil
 			}
+			call.answered(err)
+		} else if sent > 0 {
+			call.lost = true // the request left and its answer never came
 		}
-		if ctx.Err() != nil && !errors.As(err, new(*APIError)) {
-			return fmt.Errorf("commet: %s %s: %w", r.method, r.path, ctx.Err())
+		if ctx.Err() != nil {
+			return call.end(ctx, err)
 		}
-		var apiErr *APIError
-		rateLimited := cfg.rateLimitPatience > 0 && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
-		if !rateLimited {
-			failures++
+		wait, retry := policy.next(err, &tries)
+		if !retry {
+			return call.end(ctx, err)
 		}
-		wait, retry := cfg.retryWait(err, failures, cmp.Or(cfg.maxRetryAfter, maxRetryAfter))
-		if rateLimited {
-			waitedOut429 += wait
-			retry = retry && waitedOut429 <= cfg.rateLimitPatience
-		} else {
-			retry = retry && failures <= cfg.maxRetries
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return call.end(ctx, fmt.Errorf("%w (not retried: the wait of %v before the next attempt would outlast the context's deadline: %w)",
+				err, wait.Round(time.Millisecond), context.DeadlineExceeded))
 		}
-		if !retry || ctx.Err() != nil {
-			return err
-		}
-		if ctxErr := sleep(ctx, wait); ctxErr != nil {
-			return fmt.Errorf("commet: %s %s: %w while waiting to retry; last attempt: %w", r.method, r.path, ctxErr, err)
+		if sleep(ctx, wait) != nil {
+			return call.end(ctx, err)
 		}
 	}
+}
+
+// callState is what one call knows of its requests, to say truly how it
+// ended: whether anything was sent, whether an answer was lost after its
+// request left, and the last answer that came.
+type callState struct {
+	method, path string
+	sent         int   // requests sent, as Response.Attempts counts them
+	lost         bool  // a request was sent and its answer never came
+	lastAnswer   error // the error of the last answer that came, if any
+}
+
+func (s *callState) answered(err error) {
+	if errors.As(err, new(*APIError)) {
+		s.lastAnswer = err
+	}
+}
+
+// end returns the error a call ends with: err, the failure of its last
+// attempt (nil when the context ended first). When the context ended, the
+// error matches the context's error and its cause, and keeps the last
+// answer that came. It also matches ErrNotSent when no request left, and
+// ErrOutcomeUnknown when a write may have been done all the same: its
+// request left and its answer never came, or came in a shape the SDK could
+// not read.
+func (s *callState) end(ctx context.Context, err error) error {
+	prefix := "commet: " + s.method + " " + s.path
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s: %w", prefix, contextError(ctx))
+		if s.lastAnswer != nil {
+			err = fmt.Errorf("%w; last answer: %w", err, s.lastAnswer)
+		}
+	}
+	switch {
+	case s.sent == 0 && s.lastAnswer == nil:
+		return fmt.Errorf("%w: %w", ErrNotSent, err)
+	case s.method != http.MethodGet && (s.lost || errors.Is(err, ErrBadResponse) && isSuccessStatus(err)):
+		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	}
+	return err
+}
+
+// isSuccessStatus reports whether err is an unusable 2xx answer.
+func isSuccessStatus(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode >= 200 && apiErr.StatusCode < 300
+}
+
+// contextError is the error of a context that ended: it matches the
+// context's error (context.Canceled or context.DeadlineExceeded) and the
+// cause it was given, if another.
+func contextError(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || cause == err || errors.Is(cause, err) {
+		return cmp.Or(cause, err)
+	}
+	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // settle turns a read answer into the call's result: nil once a success is
 // decoded, else the *APIError to classify. It releases the answer's buffer.
 func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) error {
+	err := c.classify(ans, r, keepRaw, resp)
+	if apiErr, ok := err.(*APIError); ok {
+		apiErr.Method, apiErr.Path = r.method, r.path
+	}
+	return err
+}
+
+// classify decodes a success, or returns the *APIError of any other answer.
+func (c *Client) classify(ans *answer, r request, keepRaw bool, resp *Response) error {
 	defer putBuffer(ans.body)
 	redact := c.key.redact
 	switch s := ans.status; {
@@ -164,15 +228,20 @@ func (e errAttemptTimeout) Error() string {
 
 // attempt sends one HTTP request and reads its answer with a size limit.
 // An error is a failure to get an answer, wrapped in ErrNetwork, without
-// the request URL (whose query may hold an email).
-func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (*answer, error) {
+// the request URL (whose query may hold an email). sent counts the
+// requests that really left: 0 when the attempt stopped before sending
+// (in a middleware's wait, or on a connection that failed to open), 2 or
+// more when net/http re-sent it on a fresh connection after a reused one
+// died (see Response.Attempts).
+func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (ans *answer, sent int, err error) {
 	var reqBody io.Reader
 	if body != nil {
 		reqBody = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, reqBody)
+	var trace sendTrace
+	req, err := http.NewRequestWithContext(trace.attach(ctx), r.method, target, reqBody)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s %s: %v", ErrInvalidConfig, r.method, r.path, err) // a URL the options let through
+		return nil, 0, fmt.Errorf("%w: %s %s: %v", ErrInvalidConfig, r.method, r.path, err) // a URL the options let through
 	}
 	for k, v := range cfg.header {
 		req.Header[k] = v
@@ -189,23 +258,57 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 	}
 
 	start := time.Now()
-	ans, err := c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n})
+	ans, err = c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n}, &trace)
+	sent = trace.sent(ans != nil)
 	if err != nil && cfg.timeout > 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		err = errAttemptTimeout(cfg.timeout)
 	}
 	if err != nil {
 		err = redactedError{err, c.key.redact}
 		c.log(ctx, r, n, 0, "", time.Since(start), err)
-		return nil, fmt.Errorf("%w: %s %s: %w", ErrNetwork, r.method, r.path, err)
+		return nil, sent, fmt.Errorf("%w: %s %s: %w", ErrNetwork, r.method, r.path, err)
 	}
 	c.log(ctx, r, n, ans.status, c.key.redact(ans.header.Get("X-Request-Id")), time.Since(start), nil)
-	return ans, nil
+	return ans, sent, nil
+}
+
+// sendTrace tells how many times a request really left: net/http reports
+// each write of its headers through httptrace, re-sends on a dead reused
+// connection included. A transport that reports nothing (a test double,
+// a transport of its own) is taken to have sent the request once it was
+// handed over.
+type sendTrace struct {
+	departed atomic.Bool  // the request left the middleware for the HTTP client
+	traced   atomic.Bool  // the transport reports through httptrace
+	wrote    atomic.Int32 // times the request's headers were written
+}
+
+func (t *sendTrace) attach(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:      func(string) { t.traced.Store(true) },
+		WroteHeaders: func() { t.wrote.Add(1) },
+	})
+}
+
+// sent is the number of requests that left; answered says an answer came,
+// which a middleware may give without sending anything.
+func (t *sendTrace) sent(answered bool) int {
+	switch {
+	case !t.departed.Load():
+		if answered {
+			return 1 // a middleware answered in the server's place
+		}
+		return 0
+	case t.traced.Load():
+		return max(int(t.wrote.Load()), 0)
+	}
+	return 1
 }
 
 // roundTrip sends req and reads the answer's body, bounded; the answer
 // comes back with its status even when its body could not be read.
-func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt) (*answer, error) {
-	resp, err := c.send(cfg, req, a)
+func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*answer, error) {
+	resp, err := c.send(cfg, req, a, trace)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err // the URL may hold an email in its query

@@ -1,0 +1,74 @@
+package commet
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// callClock is what one call's answers say about Commet's clock, so that a
+// customer's CreatedAt (Commet's clock, to the millisecond) can be set
+// against the moment the call's first request left (this machine's
+// clock). Each answer is judged by its own evidence, never by another
+// server's: behind a load balancer, each backend has a clock of its own.
+//
+// An answer's Date is Commet's time when it was written, cut to the whole
+// second, and it was written between the request leaving (at sent, here)
+// and the answer arriving (at arrived, here). So Commet's clock minus this
+// machine's lies between Date - arrived and Date + 1 s - sent: the offset
+// is bounded from both sides by one answer alone.
+type callClock struct {
+	mu        sync.Mutex
+	firstSent time.Time // when the call's first attempt left, here
+	date      time.Time // the last answer's Date; zero when it had none
+	arrived   time.Time // when that answer arrived, here
+}
+
+// middleware records when the first attempt leaves and what each answer's
+// Date says; the last answer is the one that settles the call.
+func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext) (*http.Response, error) {
+	if a.Number == 1 {
+		c.mu.Lock()
+		c.firstSent = time.Now()
+		c.mu.Unlock()
+	}
+	resp, err := next(req)
+	if err == nil {
+		date, derr := http.ParseTime(resp.Header.Get("Date"))
+		c.mu.Lock()
+		c.date, c.arrived = date, time.Now()
+		if derr != nil {
+			c.date = time.Time{}
+		}
+		c.mu.Unlock()
+	}
+	return resp, err
+}
+
+// earliest places t, a moment of this machine's clock, on Commet's clock
+// at the earliest it can have been there, by the last answer's evidence:
+// t + (Date - arrived). ok is false when the answer had no Date.
+func (c *callClock) earliest(t time.Time) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.date.IsZero() {
+		return t, false
+	}
+	return t.Add(c.date.Sub(c.arrived)), true
+}
+
+// sent is when the call's first attempt left, on this machine's clock.
+func (c *callClock) sent() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.firstSent
+}
+
+// existedBefore reports whether customer c existed before the call's first
+// request left, on Commet's clock: its CreatedAt lies before the earliest
+// moment that departure can have been there. Without a Date on the answer
+// it proves nothing, and says so with ok false.
+func (c *callClock) existedBefore(cust *Customer) (existed, ok bool) {
+	left, ok := c.earliest(c.sent())
+	return ok && cust.CreatedAt.Before(left), ok
+}
