@@ -1,6 +1,7 @@
 package commet
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,12 @@ type answerEnvelope[T any] struct {
 // badAnswer says, in the contract's words, why an answer cannot be used.
 type badAnswer string
 
+// errNoEnvelope is a success without Commet's envelope: what an answer of
+// another API version looks like (2026-07-31 answers customers bare, and
+// lists as {"object": "list", ...}), since Commet serves a pin to a version
+// it no longer has as its current version, silently.
+const errNoEnvelope = badAnswer(`the answer has no "success" field`)
+
 func (b badAnswer) Error() string { return string(b) }
 
 func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf(format, args...)) }
@@ -33,11 +40,14 @@ func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf
 func decodeData[T any](body []byte) (*answerEnvelope[T], error) {
 	var env answerEnvelope[T]
 	if err := json.Unmarshal(body, &env); err != nil {
+		if json.Valid(body) && !bytes.Contains(body, []byte(`"success"`)) {
+			return nil, errNoEnvelope // the shape of another version, whatever its data holds
+		}
 		return nil, describeJSONError("the answer", err)
 	}
 	switch {
 	case env.Success == nil:
-		return nil, badAnswer(`the answer has no "success" field`)
+		return nil, errNoEnvelope
 	case !*env.Success:
 		return nil, badAnswer(`the answer says "success": false`)
 	case env.Data == nil:

@@ -21,7 +21,9 @@ var (
 	ErrUnauthorized = errors.New("commet: unauthorized")
 	// ErrForbidden: Commet answered 403.
 	ErrForbidden = errors.New("commet: forbidden")
-	// ErrNotFound: Commet answered 404, no such customer.
+	// ErrNotFound: Commet answered 404, no such customer. (A 404
+	// endpoint_not_available, an endpoint the resolved API version lacks,
+	// is ErrBadRequest: it says nothing of the customer.)
 	ErrNotFound = errors.New("commet: not found")
 	// ErrConflict: Commet answered 409, e.g. an Idempotency-Key reused
 	// with another body (idempotency_key_mismatch).
@@ -33,7 +35,9 @@ var (
 	// case nothing was sent. Its field errors are in a *ValidationError.
 	ErrValidation = errors.New("commet: invalid request")
 	// ErrBadRequest: Commet refused the request with another 4xx
-	// (a 400 that is not a validation_error, 405, 413, ...).
+	// (a 400 that is not a validation_error, 405, 413, a 404
+	// endpoint_not_available or a 410 endpoint_deprecated, ...). It is
+	// never retried.
 	ErrBadRequest = errors.New("commet: bad request")
 	// ErrServer: Commet failed to answer (any 5xx, or a 408).
 	ErrServer = errors.New("commet: server error")
@@ -119,6 +123,9 @@ func (e *APIError) Error() string {
 		fields := slices.Sorted(maps.Keys(e.fields))
 		b.WriteString(" (fields: " + printable(strings.Join(fields, ", "), 80) + ")")
 	}
+	if e.versionMismatch() {
+		b.WriteString(" (the endpoint is not in the API version Commet resolved: check WithAPIVersion and the base URL)")
+	}
 	if e.RequestID != "" {
 		b.WriteString(" [request " + printable(e.RequestID, 64) + "]")
 	}
@@ -145,6 +152,8 @@ func (e *APIError) Unwrap() error {
 // category is the sentinel of e's status, or nil.
 func (e *APIError) category() error {
 	switch s := e.StatusCode; {
+	case e.versionMismatch():
+		return ErrBadRequest // not ErrNotFound: the customer may well exist
 	case s == http.StatusUnauthorized:
 		return ErrUnauthorized
 	case s == http.StatusForbidden:
@@ -163,6 +172,13 @@ func (e *APIError) category() error {
 		return ErrBadRequest
 	}
 	return nil
+}
+
+// versionMismatch reports whether Commet refused the request because its
+// endpoint is not in the API version it resolved (endpoint_not_available,
+// a 404) or is gone (endpoint_deprecated, a 410).
+func (e *APIError) versionMismatch() bool {
+	return e.Code == "endpoint_not_available" || e.Code == "endpoint_deprecated"
 }
 
 // errorBody reads both failure shapes of the contract: the flat one

@@ -180,7 +180,10 @@ func (c *Client) classify(ans *answer, r request, keepRaw bool, resp *Response) 
 	case s >= 200 && s < 300:
 		err := r.decode(s, ans.body.Bytes())
 		var bad badAnswer
-		if errors.As(err, &bad) {
+		switch {
+		case errors.As(err, &bad) && bad == errNoEnvelope:
+			return unusableAnswer(s, ans.header, redact, "%s: likely an answer of another API version than %s, which this client pins (Commet answers a pin it no longer has in its current version's shapes)", bad, printable(c.cfg.apiVersion, 64))
+		case errors.As(err, &bad):
 			return unusableAnswer(s, ans.header, redact, "%s", bad)
 		}
 		if err == nil && keepRaw {

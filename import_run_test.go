@@ -1,0 +1,320 @@
+package commet_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/commettest"
+)
+
+// dropAnswers is a proxy's failure after Commet did the work: it lets the
+// request through, reads the answer, and loses it (the client sees a
+// network error), for the requests that lose says.
+func dropAnswers(lose func(n int64) bool) commet.Middleware {
+	var n atomic.Int64
+	return func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+		resp, err := next(req)
+		if err != nil || a.Path != "/customers/batch" || !lose(n.Add(1)) {
+			return resp, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, errors.New("connection reset by peer, after the work was done")
+	}
+}
+
+// TestImportLostAnswers: an answer lost after Commet did the work is never
+// a failure: retried with the batch's key it replays the first answer
+// (created stays created, existed stays existed), and lost for good it is
+// an outcome unknown, never "failed", while the customers do exist.
+func TestImportLostAnswers(t *testing.T) {
+	t.Run("created", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			client := srv.Client(commet.WithMiddleware(dropAnswers(func(n int64) bool { return n%2 == 1 })))
+			sum, err := client.Customers.Import(context.Background(), people(500), nil)
+			require.NoError(t, err)
+			assert.Equal(t, 500, sum.Created)
+			assert.Equal(t, 500, srv.Len())
+		})
+	})
+	t.Run("existed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			_, err := srv.Client().Customers.Import(context.Background(), people(500), nil)
+			require.NoError(t, err)
+			time.Sleep(time.Minute)
+			client := srv.Client(commet.WithMiddleware(dropAnswers(func(n int64) bool { return n%2 == 1 })))
+			sum, err := client.Customers.Import(context.Background(), people(500), nil)
+			require.NoError(t, err)
+			assert.Equal(t, 500, sum.Existed)
+			assert.Zero(t, sum.Created)
+		})
+	})
+	t.Run("unknown", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			client := srv.Client(commet.WithMiddleware(dropAnswers(func(int64) bool { return true })))
+			var unknown atomic.Int64
+			sum, err := client.Customers.Import(context.Background(), people(300), &commet.ImportCustomersParams{
+				OnResult: func(r commet.CustomerImportResult) {
+					if errors.Is(r.Err, commet.ErrOutcomeUnknown) && errors.Is(r.Err, commet.ErrNetwork) && !errors.Is(r.Err, commet.ErrNotSent) {
+						unknown.Add(1)
+					}
+				},
+			})
+			require.Error(t, err)
+			assert.Equal(t, 300, sum.Failed)
+			assert.Equal(t, 300, sum.Unknown, "every item was sent and its answer lost")
+			assert.EqualValues(t, 300, unknown.Load())
+			assert.Zero(t, sum.NotSent)
+			assert.Equal(t, 300, srv.Len(), "the customers exist all the same")
+		})
+	})
+	t.Run("not sent", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "60"})
+			ctx, cancel := context.WithCancel(context.Background())
+			var got results
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, err := srv.Client().Customers.Import(ctx, people(1000), &commet.ImportCustomersParams{Concurrency: 4, OnResult: got.add})
+				assert.ErrorIs(t, err, context.Canceled)
+			}()
+			time.Sleep(10 * time.Second) // every batch waits in the 429's pause
+			cancel()
+			<-done
+			notSent := 0
+			for _, r := range got.by {
+				switch {
+				case errors.Is(r.Err, commet.ErrNotSent):
+					notSent++
+					assert.NotErrorIs(t, r.Err, commet.ErrOutcomeUnknown)
+					assert.ErrorIs(t, r.Err, context.Canceled)
+				case r.Outcome == commet.OutcomeFailed:
+					assert.ErrorIs(t, r.Err, commet.ErrRateLimited, "the one batch that was sent got its 429")
+				}
+			}
+			assert.Zero(t, srv.Len())
+			assert.GreaterOrEqual(t, notSent, 300, "the batches waiting in the pacer were never sent")
+			assert.Len(t, got.by, len(got.by))
+		})
+	})
+}
+
+// TestImportSinceMakesTheLastRunExact: a first run creates 600 customers
+// and dies before it can report them (every answer lost, as after a
+// kill -9); the second run, given the same Since, reports all 1,000 as
+// created by the migration, and one made before the migration as existed.
+// Without Since the 600 would be "existed".
+func TestImportSinceMakesTheLastRunExact(t *testing.T) {
+	for _, withSince := range []bool{true, false} {
+		t.Run(fmt.Sprint("since ", withSince), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := commettest.NewServer()
+				defer srv.Close()
+				_, err := srv.Client().Customers.Create(context.Background(), &commet.CreateCustomerParams{Email: "old@example.com", ID: "user_999"})
+				require.NoError(t, err)
+				time.Sleep(time.Hour)
+				since := time.Now()
+				var params commet.ImportCustomersParams
+				if withSince {
+					params.Since = since
+				}
+				lost := srv.Client(commet.WithMiddleware(dropAnswers(func(int64) bool { return true })), commet.WithMaxRetries(0))
+				lostParams := params
+				lostParams.FailureBudget = 100
+				_, err = lost.Customers.Import(context.Background(), people(600), &lostParams)
+				require.Error(t, err)
+				require.Equal(t, 601, srv.Len())
+				time.Sleep(10 * time.Minute)
+
+				sum, err := srv.Client().Customers.Import(context.Background(), people(1000), &params)
+				require.NoError(t, err)
+				if withSince {
+					assert.Equal(t, 999, sum.Created)
+					assert.Equal(t, 1, sum.Existed, "user_999 existed before the migration")
+				} else {
+					assert.Equal(t, 399, sum.Created)
+					assert.Equal(t, 601, sum.Existed)
+				}
+			})
+		})
+	}
+}
+
+// TestImportStopsGracefully: closing Stop reads no more items; the batches
+// already sent finish with their true outcome, the rest are not sent, and
+// the report agrees with what Commet holds exactly: created = stored, and
+// nothing unknown.
+func TestImportStopsGracefully(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer(commettest.WithLatency(300 * time.Millisecond))
+		defer srv.Close()
+		stop := make(chan struct{})
+		var read atomic.Int64
+		items := func(yield func(commet.CreateCustomerParams) bool) {
+			for p := range people(100_000) {
+				read.Add(1)
+				if !yield(p) {
+					return
+				}
+			}
+		}
+		var got results
+		done := make(chan struct{})
+		var sum commet.ImportProgress
+		var err error
+		go func() {
+			defer close(done)
+			sum, err = srv.Client().Customers.Import(context.Background(), items, &commet.ImportCustomersParams{Stop: stop, OnResult: got.add})
+		}()
+		time.Sleep(3 * time.Second)
+		close(stop)
+		stoppedAt := time.Now()
+		<-done
+		assert.Less(t, time.Since(stoppedAt), 2*time.Second, "it stops about a round trip later")
+		assert.ErrorIs(t, err, commet.ErrNotSent)
+		assert.Equal(t, srv.Len(), sum.Created, "created is what Commet stores, exactly")
+		assert.Positive(t, sum.Created)
+		assert.Zero(t, sum.Unknown)
+		assert.Equal(t, sum.Done, sum.Created+sum.NotSent)
+		assert.EqualValues(t, read.Load(), sum.Done, "every item read has its outcome")
+		assert.Less(t, read.Load(), int64(100_000), "reading stopped")
+	})
+	t.Run("the context still stops at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer(commettest.WithLatency(time.Hour))
+			defer srv.Close()
+			stop := make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			var sum commet.ImportProgress
+			go func() {
+				defer close(done)
+				sum, _ = srv.Client().Customers.Import(ctx, people(1000), &commet.ImportCustomersParams{Stop: stop})
+			}()
+			time.Sleep(time.Second)
+			close(stop)
+			time.Sleep(time.Second)
+			cancel()
+			<-done
+			assert.Positive(t, sum.Unknown, "the batches in flight were cut: their outcome is unknown")
+			assert.Equal(t, sum.Done, sum.Unknown+sum.NotSent)
+		})
+	})
+}
+
+// TestImportSettlesRepeatsWithoutARequest: a repeat of an ID that an
+// earlier row settled cannot change anything (create never updates), so
+// it is not sent; Differs compares it with the first row's customer. A
+// repeat of an ID whose first row failed is still sent.
+func TestImportSettlesRepeatsWithoutARequest(t *testing.T) {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	var batches atomic.Int64
+	count := func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+		batches.Add(1)
+		return next(req)
+	}
+	client := srv.Client(commet.WithMiddleware(count))
+	first := []commet.CreateCustomerParams{
+		{ID: "u1", Email: "a@example.com", FullName: "Ada"},
+		{ID: "u2", Email: "not-an-email"}, // refused by Commet
+	}
+	again := []commet.CreateCustomerParams{
+		{ID: "u1", Email: "A@example.com ", FullName: "Ada"},                                     // the same data
+		{ID: "u1", Email: "a@example.com", FullName: "Ada L.", Metadata: map[string]any{"x": 1}}, // other data
+		{ID: "u2", Email: "b@example.com"},                                                       // its first row failed: sent
+	}
+	var got results
+	input := func(yield func(commet.CreateCustomerParams) bool) {
+		for _, p := range first {
+			yield(p)
+		}
+		for batches.Load() == 0 { // the first batch is settled before the repeats are read
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		for _, p := range again {
+			yield(p)
+		}
+	}
+	sum, err := client.Customers.Import(context.Background(), input, &commet.ImportCustomersParams{BatchSize: 2, OnResult: got.add})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, batches.Load(), "the first batch, then only u2's second row")
+	assert.Equal(t, 2, sum.Created)
+	assert.Equal(t, 2, sum.Repeated)
+	assert.Equal(t, commet.OutcomeRepeated, got.by[2].Outcome)
+	assert.Equal(t, 0, got.by[2].RepeatOf)
+	assert.Nil(t, got.by[2].Differs)
+	assert.Equal(t, []string{"fullName", "metadata"}, got.by[3].Differs)
+	assert.Equal(t, commet.OutcomeCreated, got.by[4].Outcome)
+}
+
+// TestImportProgressOnlyGrows: progress reports are made under the lock
+// but run later on the callbacks' goroutine; however they interleave, the
+// counts OnProgress sees never go back.
+func TestImportProgressOnlyGrows(t *testing.T) {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	for range 20 {
+		last := -1
+		var mu sync.Mutex
+		_, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportCustomersParams{
+			BatchSize: 10, Concurrency: 16,
+			OnProgress: func(p commet.ImportProgress) {
+				mu.Lock()
+				defer mu.Unlock()
+				assert.Greater(t, p.Done, last)
+				last = p.Done
+			},
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 2000, last)
+		srv.Reset()
+	}
+}
+
+// TestImportIteratorPanicLeaksNothing: an items iterator that panics (and
+// a caller that recovers, as net/http handlers do) leaves no goroutine of
+// the import behind: the synctest bubble would not end if one stayed.
+func TestImportIteratorPanicLeaksNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		items := func(yield func(commet.CreateCustomerParams) bool) {
+			for p := range people(1000) {
+				if p.ID == "user_550" {
+					panic("the database went away")
+				}
+				if !yield(p) {
+					return
+				}
+			}
+		}
+		func() {
+			defer func() { assert.Equal(t, "the database went away", recover()) }()
+			srv.Client().Customers.Import(context.Background(), items, &commet.ImportCustomersParams{OnResult: func(commet.CustomerImportResult) {}})
+		}()
+	})
+}
