@@ -281,6 +281,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResu
 	r.deliver(results, progress)
 	return r.batchesOf(retry)
 }
+
 // batchesOf cuts items into batches.
 func (r *importRun) batchesOf(items importBatch) []importBatch {
 	var out []importBatch

@@ -119,8 +119,8 @@ type callConfig struct {
 	settings
 	idempotencyKey string
 	responseInto   *Response
-	rawJSON        bool         // responseInto gets the raw answer too
-	middleware     []Middleware // the SDK's own (Import's pacing), around the client's
+	rawJSON        bool                        // responseInto gets the raw answer too
+	middleware     []Middleware                // the SDK's own (Import's pacing), around the client's
 	policy         func(*settings) retryPolicy // the caller's (Import's); nil for settings.single
 }
 

@@ -26,7 +26,7 @@ import (
 // call ends with the context's error and the last answer, so the page can
 // say "try again in 5 s"; never a bare "context deadline exceeded".
 func TestHostileDeadlineLandingOnARetryKeepsTheLastAnswer(t *testing.T) {
-	for _, deadline := range []time.Duration{15 * time.Second, 14 * time.Second, 12 * time.Second} {
+	for _, deadline := range []time.Duration{14 * time.Second, 12 * time.Second, 7 * time.Second} {
 		synctest.Test(t, func(t *testing.T) {
 			c, mock := newMockClient(t)
 			rec := answers(withRetryAfter(429, "5"))
