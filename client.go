@@ -60,20 +60,6 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
-// isToken reports whether s is 1 to max printable ASCII characters, none
-// of them a space: what an API key or a header name may hold.
-func isToken(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // defaultTransport is a copy of http.DefaultTransport (never the shared one
 // itself) that keeps more idle connections per host, for concurrent calls.
 func defaultTransport() http.RoundTripper {

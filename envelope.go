@@ -92,8 +92,8 @@ func decodePage(body []byte, page *Page[Customer]) error {
 
 // batchData is the data of a batch answer.
 type batchData struct {
-	Successful *[]Customer       `json:"successful"`
-	Failed     *[]BatchItemError `json:"failed"`
+	Successful *[]Customer        `json:"successful"`
+	Failed     *[]json.RawMessage `json:"failed"`
 }
 
 // decodeBatch reads the answer of a batch of n items: it must account for
@@ -109,18 +109,24 @@ func decodeBatch(body []byte, n int, redact func(string) string) (*CustomerBatch
 	case env.Data.Failed == nil:
 		return nil, badAnswer(`the batch answer has no "failed" list`)
 	}
-	res := &CustomerBatchResult{Successful: *env.Data.Successful, Failed: *env.Data.Failed}
+	failed := *env.Data.Failed
+	res := &CustomerBatchResult{Successful: *env.Data.Successful, Failed: make([]BatchItemError, len(failed))}
 	if got := len(res.Successful) + len(res.Failed); got != n {
 		return nil, badAnswerf("the batch answer accounts for %d items, not the %d sent", got, n)
 	}
 	seen := make([]bool, n)
-	for i := range res.Failed {
+	for i, raw := range failed {
 		f := &res.Failed[i]
+		// The one place a failed item is decoded: redacted as a whole first,
+		// so that no part built from it (code, message, field errors, data)
+		// can hold a key. Redaction keeps JSON valid.
+		if err := json.Unmarshal([]byte(redact(string(raw))), f); err != nil {
+			return nil, describeJSONError("a failed item of the batch answer", err)
+		}
 		if f.Index < 0 || f.Index >= n || seen[f.Index] {
 			return nil, badAnswerf("the batch answer has a failure for item %d, which is out of range or repeated", f.Index)
 		}
 		seen[f.Index] = true
-		f.Code, f.Message = redact(f.Code), redact(f.Message)
 	}
 	for i := range res.Successful {
 		if res.Successful[i].ID == "" {

@@ -7,11 +7,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Sentinel errors, for errors.Is. Every error the SDK returns matches at
@@ -209,19 +206,16 @@ type fieldError struct {
 func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
 	e := &APIError{StatusCode: status, RequestID: redact(header.Get("X-Request-Id")), Header: header}
 	e.RetryAfter, e.hasRetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	body = []byte(redact(string(body))) // once, before anything is built from it; JSON stays valid
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Code != "" || eb.Message != "" || eb.Error != nil) {
 		e.Code, e.Message, e.Details = eb.Code, eb.Message, eb.Details
 		if n := eb.Error; n != nil {
 			e.Type, e.Code, e.Message, e.Param, e.DocURL, e.Details = n.Type, n.Code, n.Message, n.Param, n.DocURL, n.Details
 		}
-		e.Code, e.Message, e.Type, e.Param, e.DocURL = redact(e.Code), redact(e.Message), redact(e.Type), redact(e.Param), redact(e.DocURL)
-		if len(e.Details) > 0 {
-			e.Details = json.RawMessage(redact(string(e.Details)))
-		}
 		e.fields = parseFieldErrors(e.Details, e.Param, e.Message)
 	} else {
-		e.Message = redact(snippet(header.Get("Content-Type"), body))
+		e.Message = snippet(header.Get("Content-Type"), body)
 	}
 	return e
 }
@@ -339,44 +333,6 @@ func invalid(field, format string, args ...any) error {
 // refuses; it matches ErrInvalidConfig.
 func misconfigured(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
-}
-
-// printable returns s on one line, safe for a terminal and a log: control
-// and formatting characters (newlines, escape sequences, bidi overrides)
-// and invalid UTF-8 are escaped as Go would quote them, and the result is
-// cut to about max bytes.
-func printable(s string, max int) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			clean = false
-			break
-		}
-	}
-	if clean && len(s) <= max {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if b.Len() >= max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				fmt.Fprintf(&b, `\x%02x`, s[i])
-				continue
-			}
-			b.WriteRune(r)
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			q := strconv.QuoteRune(r) // '\n', '\x1b', '\u202e'
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // joinValidation merges the *ValidationErrors of several items into one.

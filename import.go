@@ -264,15 +264,6 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 			f()
 		}
 	})
-	if on := p.OnProgress; on != nil { // reports queued out of order never make progress go back
-		last := -1
-		run.params.OnProgress = func(pr ImportProgress) {
-			if pr.Done > last {
-				last = pr.Done
-				on(pr)
-			}
-		}
-	}
 
 	workers := p.Concurrency
 	if workers == 0 {

@@ -277,8 +277,8 @@ func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResu
 	}
 	progress := r.progress
 	progress.Elapsed = time.Since(r.start)
+	r.deliver(results, progress) // under the lock, so reports queue in the order they were counted
 	r.mu.Unlock()
-	r.deliver(results, progress)
 	return r.batchesOf(retry)
 }
 

@@ -319,7 +319,7 @@ func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	ans := &answer{status: resp.StatusCode, header: resp.Header, body: getBuffer()}
+	ans := &answer{status: resp.StatusCode, header: c.key.redactHeader(resp.Header), body: getBuffer()}
 	_, err = ans.body.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		putBuffer(ans.body)

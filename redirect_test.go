@@ -50,12 +50,12 @@ func newRedirector(t *testing.T, code int, crossOrigin bool) *redirector {
 	return r
 }
 
-// TestWritesAreNeverRedirected: net/http follows a 301, 302 or 303 to a
+// TestHostileWritesAreNeverRedirected: net/http follows a 301, 302 or 303 to a
 // write as a GET, which would turn Update and Archive into reads that
 // succeed; and a 307 or 308 re-sends the write elsewhere. Neither happens:
 // a redirected write is an error carrying the status, and nothing is sent
 // to the redirect's target.
-func TestWritesAreNeverRedirected(t *testing.T) {
+func TestHostileWritesAreNeverRedirected(t *testing.T) {
 	writes := map[string]func(c *Client) error{
 		"Create": func(c *Client) error {
 			_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", ID: "user_1"})
@@ -99,10 +99,10 @@ func TestWritesAreNeverRedirected(t *testing.T) {
 	}
 }
 
-// TestRedirectLoopsEndWithoutRetries: a GET that is redirected forever
+// TestHostileRedirectLoopsEndWithoutRetries: a GET that is redirected forever
 // ends with the redirect's status after a bounded number of hops, and is
 // not retried (another try would loop the same way).
-func TestRedirectLoopsEndWithoutRetries(t *testing.T) {
+func TestHostileRedirectLoopsEndWithoutRetries(t *testing.T) {
 	var hops atomic.Int32
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

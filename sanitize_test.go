@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// TestHeaderValuesNetHTTPRefusesAreRefusedWhenGiven: net/http refuses to
+// TestHostileHeaderValuesNetHTTPRefusesAreRefusedWhenGiven: net/http refuses to
 // send a header value with CR or LF, so a bad key or WithHeader value used
 // to fail every call, after its retries, as a network error.
-func TestHeaderValuesNetHTTPRefusesAreRefusedWhenGiven(t *testing.T) {
+func TestHostileHeaderValuesNetHTTPRefusesAreRefusedWhenGiven(t *testing.T) {
 	for name, key := range map[string]string{
 		"CRLF":  "ck_test_abc\r\nX-Evil: 1",
 		"LF":    "ck_test_abc\nx",

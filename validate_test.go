@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestInvalidUTF8IsRefusedBeforeSending: encoding/json rewrites invalid
+// TestHostileInvalidUTF8IsRefusedBeforeSending: encoding/json rewrites invalid
 // UTF-8 to U+FFFD, so "Jos\xe9" and "Jos\xe8" (Latin-1 rows from a CSV)
 // would reach Commet as the same ID, and one person's data would be lost.
 // Every string the SDK sends is checked first.
-func TestInvalidUTF8IsRefusedBeforeSending(t *testing.T) {
+func TestHostileInvalidUTF8IsRefusedBeforeSending(t *testing.T) {
 	ctx := context.Background()
 	const bad = "Jos\xe9"
 	c, mock := newMockClient(t)
@@ -91,9 +91,9 @@ func TestInvalidUTF8IsRefusedBeforeSending(t *testing.T) {
 	assert.Zero(t, mock.GetTotalCallCount(), "nothing is sent")
 }
 
-// TestLatin1NamesDoNotCollide: the same two IDs, once valid UTF-8, are
+// TestHostileLatin1NamesDoNotCollide: the same two IDs, once valid UTF-8, are
 // two customers on the wire.
-func TestLatin1NamesDoNotCollide(t *testing.T) {
+func TestHostileLatin1NamesDoNotCollide(t *testing.T) {
 	c, mock := newMockClient(t)
 	rec := answers(okCustomer)
 	mock.RegisterResponder("GET", `=~^`+custURL+`/`, rec.responder)
@@ -107,9 +107,9 @@ func TestLatin1NamesDoNotCollide(t *testing.T) {
 	}
 }
 
-// TestImportRefusesABadItemAlone: an item that cannot be sent fails on its
+// TestHostileImportRefusesABadItemAlone: an item that cannot be sent fails on its
 // own; the rest of its batch goes.
-func TestImportRefusesABadItemAlone(t *testing.T) {
+func TestHostileImportRefusesABadItemAlone(t *testing.T) {
 	c, s := newBatchServer(t)
 	items := func(yield func(CreateCustomerParams) bool) {
 		for i := range 10 {

@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEchoedKeyIsRedacted: a server or proxy that echoes the key back
+// TestHostileEchoedKeyIsRedacted: a server or proxy that echoes the key back
 // (a debug message, an HTML error page) must not put it into an error or
 // a log line: the SDK knows its key and takes it out of everything it
 // builds them from.
-func TestEchoedKeyIsRedacted(t *testing.T) {
+func TestHostileEchoedKeyIsRedacted(t *testing.T) {
 	other := "ck_live_someoneelses0123456789"
 	answers := map[string]httpmock.Responder{
 		"message": status(401, map[string]any{"code": "unauthorized", "message": "bad header x-api-key=" + testKey}),
@@ -33,6 +33,12 @@ func TestEchoedKeyIsRedacted(t *testing.T) {
 		"code":          status(400, map[string]any{"code": testKey, "message": "x"}),
 		"bad 2xx body":  rawAnswer(200, `{"success":true,"data":"`+testKey+`"}`),
 		"network error": func(*http.Request) (*http.Response, error) { return nil, errors.New("proxy refused key " + testKey) },
+		"header": func(*http.Request) (*http.Response, error) {
+			resp := jsonResponse(401, map[string]any{"code": "unauthorized", "message": "no"})
+			resp.Header.Set("X-Debug-Echo", "x-api-key="+testKey)
+			resp.Header.Set("X-Request-Id", other)
+			return resp, nil
+		},
 	}
 	for name, answer := range answers {
 		t.Run(name, func(t *testing.T) {
@@ -47,7 +53,7 @@ func TestEchoedKeyIsRedacted(t *testing.T) {
 			if errors.As(err, &apiErr) {
 				js, _ := json.Marshal(apiErr)
 				texts = append(texts, apiErr.Message, string(apiErr.Details), apiErr.Code, apiErr.Type, apiErr.Param,
-					apiErr.DocURL, string(js))
+					apiErr.DocURL, string(js), fmt.Sprint(apiErr.Header), apiErr.RequestID)
 				if len(apiErr.Details) > 0 {
 					assert.True(t, json.Valid(apiErr.Details), "Details stays JSON: %s", apiErr.Details)
 				}
@@ -60,10 +66,10 @@ func TestEchoedKeyIsRedacted(t *testing.T) {
 	}
 }
 
-// TestNoVerbPrintsTheKey: whatever fmt verb or reflection-based printer
+// TestHostileNoVerbPrintsTheKey: whatever fmt verb or reflection-based printer
 // reaches the client, by value or by pointer, in exported or unexported
 // fields, the key stays out of the text.
-func TestNoVerbPrintsTheKey(t *testing.T) {
+func TestHostileNoVerbPrintsTheKey(t *testing.T) {
 	c, _ := newMockClient(t)
 	type wrapper struct {
 		c  Client
@@ -109,3 +115,41 @@ func TestNoVerbPrintsTheKey(t *testing.T) {
 type recordingT struct{ bytes.Buffer }
 
 func (r *recordingT) Errorf(format string, args ...any) { fmt.Fprintf(&r.Buffer, format, args...) }
+
+// TestHostileKeyEchoedInABatchItemIsRedacted: a key echoed in a batch
+// item's error, its details or its data reaches no field of the
+// BatchItemError or of its *ValidationError, no Error() text and no JSON
+// of it: what a migration writes to its failures file.
+func TestHostileKeyEchoedInABatchItemIsRedacted(t *testing.T) {
+	other := "ck_live_someoneelses0123456789"
+	items := map[string]map[string]any{
+		"error string": {"index": 0, "error": "billingEmail: got " + testKey + "; fullName: " + other},
+		"error object": {"index": 0, "error": map[string]any{"code": testKey, "message": "bad " + testKey,
+			"details": []any{map[string]any{"field": "billingEmail", "message": "echo " + testKey}, map[string]any{"field": "metadata." + testKey, "message": "x"}}}},
+		"details beside": {"index": 0, "error": "invalid", "code": "validation_error",
+			"details": []any{map[string]any{"field": "fullName", "message": other}}},
+		"data": {"index": 0, "error": "invalid", "data": map[string]any{"billingEmail": testKey, "note": other}},
+	}
+	for name, item := range items {
+		t.Run(name, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterResponder("POST", custURL+"/batch", status(200, envelope(map[string]any{"successful": []any{}, "failed": []any{item}})))
+			res, err := c.Customers.CreateBatch(context.Background(), []CreateCustomerParams{{Email: "a@example.com"}})
+			require.NoError(t, err)
+			require.Len(t, res.Failed, 1)
+			f := res.Failed[0]
+			var invalid *ValidationError
+			require.ErrorAs(t, f, &invalid)
+			js, _ := json.Marshal(f)
+			resJS, _ := json.Marshal(res)
+			texts := []string{f.Error(), f.Code, f.Message, string(f.Data), invalid.Error(), fmt.Sprint(invalid.Fields), string(js), string(resJS), fmt.Sprintf("%+v", f)}
+			for _, text := range texts {
+				assert.NotContains(t, text, testKey)
+				assert.NotContains(t, text, other)
+			}
+			if len(f.Data) > 0 {
+				assert.True(t, json.Valid(f.Data))
+			}
+		})
+	}
+}

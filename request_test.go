@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestAnswersOverTheSizeLimit: an answer too large to read is a bad
+// TestHostileAnswersOverTheSizeLimit: an answer too large to read is a bad
 // response that keeps its status (a huge 404 is still a 404), and it is
 // never fetched again: the next answer would be just as large.
-func TestAnswersOverTheSizeLimit(t *testing.T) {
+func TestHostileAnswersOverTheSizeLimit(t *testing.T) {
 	huge := bytes.Repeat([]byte(" "), maxResponseBytes+10)
 	for _, code := range []int{200, 404, 503} {
 		c, mock := newMockClient(t)
@@ -50,10 +50,10 @@ func TestAnswersOverTheSizeLimit(t *testing.T) {
 	}
 }
 
-// TestAPIErrorIsOneSafeLine: a server's message reaches logs through
+// TestHostileAPIErrorIsOneSafeLine: a server's message reaches logs through
 // Error(): it must stay one line, free of terminal escapes, and short,
 // while the full text stays in Message.
-func TestAPIErrorIsOneSafeLine(t *testing.T) {
+func TestHostileAPIErrorIsOneSafeLine(t *testing.T) {
 	long := strings.Repeat("blah ", 2000)
 	for name, msg := range map[string]string{
 		"newlines":      "bad\nrequest\r\nX-Injected: yes",
@@ -79,10 +79,10 @@ func TestAPIErrorIsOneSafeLine(t *testing.T) {
 	}
 }
 
-// TestResponseCountsEveryRequest: Attempts counts every HTTP request,
+// TestHostileResponseCountsEveryRequest: Attempts counts every HTTP request,
 // answered or not, and the final attempt's answer (none here) is what
 // the Response describes.
-func TestResponseCountsEveryRequest(t *testing.T) {
+func TestHostileResponseCountsEveryRequest(t *testing.T) {
 	c, mock := newMockClient(t, WithMaxRetries(1))
 	mock.RegisterResponder("GET", custURL+"/x", answers(status(503, nil), netError).responder)
 	var resp Response
@@ -100,9 +100,9 @@ func TestResponseCountsEveryRequest(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 }
 
-// TestDefaultAttemptTimeout: without WithTimeout, a hung attempt is cut
+// TestHostileDefaultAttemptTimeout: without WithTimeout, a hung attempt is cut
 // after DefaultTimeout and retried, as the contract retries timeouts.
-func TestDefaultAttemptTimeout(t *testing.T) {
+func TestHostileDefaultAttemptTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, mock := newMockClient(t)
 		var calls atomic.Int32
@@ -131,9 +131,9 @@ func TestDefaultAttemptTimeout(t *testing.T) {
 	})
 }
 
-// TestAttemptTimeoutIsNotTheCallersDeadline: an attempt cut by the
+// TestHostileAttemptTimeoutIsNotTheCallersDeadline: an attempt cut by the
 // per-attempt timeout is a network error, not the caller's own deadline.
-func TestAttemptTimeoutIsNotTheCallersDeadline(t *testing.T) {
+func TestHostileAttemptTimeoutIsNotTheCallersDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, mock := newMockClient(t, WithMaxRetries(0), WithTimeout(time.Second))
 		mock.RegisterResponder("GET", custURL+"/x", func(r *http.Request) (*http.Response, error) {
@@ -147,10 +147,10 @@ func TestAttemptTimeoutIsNotTheCallersDeadline(t *testing.T) {
 	})
 }
 
-// TestIdempotencyInProgressIsRetried: the contract's 409
+// TestHostileIdempotencyInProgressIsRetried: the contract's 409
 // idempotency_in_progress means "retry the same request with the same key
 // after a short delay"; idempotency_key_mismatch is never retried.
-func TestIdempotencyInProgressIsRetried(t *testing.T) {
+func TestHostileIdempotencyInProgressIsRetried(t *testing.T) {
 	c, mock := newMockClient(t)
 	rec := answers(status(409, map[string]any{"success": false, "code": "idempotency_in_progress", "message": "busy"}), okCustomer)
 	mock.RegisterResponder("POST", custURL, rec.responder)
@@ -168,9 +168,9 @@ func TestIdempotencyInProgressIsRetried(t *testing.T) {
 	assert.Len(t, rec.requests(), 1)
 }
 
-// TestEveryAnswerMatchesASentinel: whatever the status, an error from an
+// TestHostileEveryAnswerMatchesASentinel: whatever the status, an error from an
 // answer matches one of the SDK's sentinels.
-func TestEveryAnswerMatchesASentinel(t *testing.T) {
+func TestHostileEveryAnswerMatchesASentinel(t *testing.T) {
 	for _, code := range []int{100, 204, 300, 304, 400, 402, 405, 406, 410, 411, 413, 415, 418, 422, 451, 499, 505, 599, 600, 999} {
 		c, mock := newMockClient(t, WithMaxRetries(0))
 		mock.RegisterResponder("GET", custURL+"/x", rawAnswer(code, `{"success":false,"code":"x","message":"y"}`))
