@@ -5,10 +5,15 @@
 //	go run ./examples/signup -addr 127.0.0.1:8080
 //	curl -X POST localhost:8080/signup -d '{"userId":"u_1","email":"ada@example.com","name":"Ada"}'
 //
-// Create is idempotent on the user's ID, so a retried sign-up finds the
-// customer the first one made; its Idempotency-Key is derived from the
-// user's ID and data, so a retry of the same sign-up replays Commet's first
-// answer. The handler answers 201 for a new customer, 200 for an existing
+// Create is idempotent on the user's ID, so a retried or repeated sign-up
+// finds the customer the first one made. There is no Idempotency-Key derived
+// from the user: a key names one attempt to do one thing, and Commet replays
+// a key's first answer for 24 hours, whatever happened since, so a derived
+// key would answer a sign-up a minute later with the first one's 201
+// "created", and a closed account's sign-up with the 201 of its first
+// sign-up instead of a refusal. The SDK's random key per call already makes
+// its own retries of one call safe, and every sign-up answers from the
+// present. The handler answers 201 for a new customer, 200 for an existing
 // one, 409 for an account that was closed (archived), 400 with the
 // rejected fields for invalid data, and 502 when Commet cannot be reached.
 // Emails are never logged. Without COMMET_API_KEY it uses an in-process
@@ -16,8 +21,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -82,7 +85,7 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 			return
 		}
 		params := &commet.CreateCustomerParams{ID: req.UserID, Email: req.Email, FullName: req.Name}
-		res, err := customers.Create(r.Context(), params, commet.WithIdempotencyKey(idempotencyKey(params)))
+		res, err := customers.Create(r.Context(), params) // the SDK's own key: one per call
 		if err != nil {
 			status, resp := describe(err)
 			logFailure(req.UserID, err)
@@ -92,7 +95,7 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 		switch res.Outcome {
 		case commet.OutcomeCreated:
 			reply(w, http.StatusCreated, signupResponse{CustomerID: res.ID, Status: "created"})
-		case commet.OutcomeExisted: // a retried sign-up: the first one made the customer
+		case commet.OutcomeExisted: // a retried or repeated sign-up: an earlier one made the customer
 			reply(w, http.StatusOK, signupResponse{CustomerID: res.ID, Status: "existing"})
 		default: // OutcomeArchived: the account was closed, and Create left it so
 			slog.Warn("signup: the customer is archived", "user_id", req.UserID, "customer_id", res.ID)
@@ -100,16 +103,6 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 		}
 	})
 	return mux
-}
-
-// idempotencyKey derives the Idempotency-Key of a sign-up from the user's
-// ID and data, so that a retry of the same sign-up sends the same key and
-// gets Commet's first answer back, while a sign-up with corrected data is a
-// new request. Commet keeps keys for the whole organization, so the key
-// never comes from the browser: one browser's key must not meet another's.
-func idempotencyKey(p *commet.CreateCustomerParams) string {
-	sum := sha256.Sum256([]byte(p.ID + "\x00" + p.Email + "\x00" + p.FullName))
-	return "signup-" + hex.EncodeToString(sum[:16])
 }
 
 // fieldNames maps Commet's field names to those of the sign-up form.

@@ -42,7 +42,11 @@ func (k *keyRecorder) middleware(req *http.Request, _ commet.Attempt, next comme
 	return next(req)
 }
 
-func TestSignupTwiceCreatesOneCustomer(t *testing.T) {
+// TestSignupAnswersFromThePresent: every sign-up sends a key of its own, so
+// Commet never replays an earlier sign-up's answer: a repeated sign-up finds
+// the customer (200 "existing"), and one after the account was closed is
+// refused, not answered with the 201 of the first.
+func TestSignupAnswersFromThePresent(t *testing.T) {
 	srv := commettest.NewServer()
 	defer srv.Close()
 	var keys keyRecorder
@@ -51,29 +55,49 @@ func TestSignupTwiceCreatesOneCustomer(t *testing.T) {
 
 	body := `{"userId":"u_1","email":"ada@example.com","name":"Ada"}`
 	code1, first := post(t, h, body)
-	code2, second := post(t, h, body, "Idempotency-Key", "chosen-by-the-browser") // the retried request
+	code2, second := post(t, h, body, "Idempotency-Key", "chosen-by-the-browser") // the same sign-up again
 	assert.Equal(t, 201, code1)
 	assert.Equal(t, "created", first.Status)
-	assert.Equal(t, 201, code2, "the retry replays Commet's first answer")
+	assert.Equal(t, 200, code2, "a repeated sign-up finds the customer, it does not replay the first 201")
+	assert.Equal(t, "existing", second.Status)
 	assert.Equal(t, first.CustomerID, second.CustomerID)
 	assert.Equal(t, 1, srv.Len())
 
-	// The key comes from the user's ID and data, never from the browser.
-	want := idempotencyKey(&commet.CreateCustomerParams{ID: "u_1", Email: "ada@example.com", FullName: "Ada"})
-	assert.Equal(t, []string{want, want}, keys.keys)
-	assert.NotContains(t, keys.keys, "chosen-by-the-browser")
-
-	// The same user signing up again with other data finds the customer.
+	// The same user signing up again with other data finds the customer too.
 	code3, third := post(t, h, `{"userId":"u_1","email":"ada@example.org","name":"Ada L."}`)
 	assert.Equal(t, 200, code3)
 	assert.Equal(t, "existing", third.Status)
 	assert.Equal(t, first.CustomerID, third.CustomerID)
-	assert.NotEqual(t, want, keys.keys[2], "other data, another key: no idempotency_key_mismatch")
 
-	page, err := client.Customers.List(context.Background(), nil)
+	// Once the account is closed, the very sign-up that created it is refused.
+	_, err := client.Customers.Archive(context.Background(), "u_1")
 	require.NoError(t, err)
-	require.Len(t, page.Data, 1)
-	assert.Equal(t, "u_1", page.Data[0].ExternalID)
+	code4, fourth := post(t, h, body)
+	assert.Equal(t, 409, code4, "a closed account is refused, not answered with the replayed 201 of its first sign-up")
+	assert.Contains(t, fourth.Error, "closed")
+	assert.Empty(t, fourth.CustomerID)
+
+	// One key per sign-up (the Archive PUT carries none), never the browser's.
+	keys.mu.Lock()
+	defer keys.mu.Unlock()
+	var sent []string
+	for _, k := range keys.keys {
+		if k != "" {
+			sent = append(sent, k)
+		}
+	}
+	require.Len(t, sent, 4)
+	assert.Len(t, uniq(sent), 4, "two sign-ups of the same user send different keys")
+	assert.NotContains(t, sent, "chosen-by-the-browser")
+	assert.Equal(t, 1, srv.Len())
+}
+
+func uniq(s []string) map[string]bool {
+	m := make(map[string]bool, len(s))
+	for _, v := range s {
+		m[v] = true
+	}
+	return m
 }
 
 func TestSignupKeysDoNotCollideAcrossUsers(t *testing.T) {
