@@ -13,14 +13,26 @@
 // "created", and a closed account's sign-up with the 201 of its first
 // sign-up instead of a refusal. The SDK's random key per call already makes
 // its own retries of one call safe, and every sign-up answers from the
-// present. The handler answers 201 for a new customer, 200 for an existing
-// one, 409 for an account that was closed (archived), 400 with the
-// rejected fields for invalid data, and 502 when Commet cannot be reached.
-// Emails are never logged. Without COMMET_API_KEY it uses an in-process
-// commettest server.
+// present.
+//
+// A sign-up has a budget, so that a person is never held while Commet hangs:
+// 10 s in all for Commet (a deadline on the call's context), each attempt
+// cut after 4 s, and at most 2 retries, after the SDK's backoff (about 1 s,
+// then 2 s). When the budget runs out the handler answers 504; when Commet
+// is down, unreachable or rate limiting, 503; both with Retry-After (30 s,
+// or longer if Commet asked for longer) and no detail beyond Commet's
+// request ID. Otherwise it answers 201 for a new customer, 200 for an
+// existing one, 409 for an account that was closed (archived), 400 with the
+// rejected fields for invalid data, and 502 when Commet refuses the call
+// itself (a wrong API key, say). Emails are never logged.
+//
+// With COMMET_API_KEY it talks to Commet at https://commet.co, the SDK's
+// one host, where the key decides sandbox or live data; without it, to an
+// in-process commettest server.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -28,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -51,12 +64,25 @@ func main() {
 		}
 	}
 	slog.Info("listening", "addr", *addr)
-	server := &http.Server{Addr: *addr, Handler: newHandler(client.Customers), ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Addr: *addr, Handler: newHandler(client.Customers),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: signupBudget + 10*time.Second}
 	if err := server.ListenAndServe(); err != nil {
 		slog.Error("serve", "error", err)
 		os.Exit(1)
 	}
 }
+
+// The budget of one sign-up's call to Commet: it answers within
+// signupBudget, whatever Commet does.
+const (
+	signupBudget   = 10 * time.Second // the whole call, retries and waits included
+	attemptTimeout = 4 * time.Second  // one attempt (the SDK's default is 30 s)
+	maxRetries     = 2                // after the first attempt (the SDK's default is 3)
+	retryAfter     = 30 * time.Second // what a 503 or 504 asks the person to wait, at least
+)
+
+// errBudgetSpent is the cause of a sign-up's context that ran out of budget.
+var errBudgetSpent = errors.New("signup: the budget for Commet ran out")
 
 type signupRequest struct {
 	UserID string `json:"userId"`
@@ -85,10 +111,16 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 			return
 		}
 		params := &commet.CreateCustomerParams{ID: req.UserID, Email: req.Email, FullName: req.Name}
-		res, err := customers.Create(r.Context(), params) // the SDK's own key: one per call
+		ctx, cancel := context.WithTimeoutCause(r.Context(), signupBudget, errBudgetSpent)
+		defer cancel()
+		res, err := customers.Create(ctx, params, // the SDK's own Idempotency-Key: one per call
+			commet.WithTimeout(attemptTimeout), commet.WithMaxRetries(maxRetries))
 		if err != nil {
-			status, resp := describe(err)
-			logFailure(req.UserID, err)
+			status, resp, wait := describe(ctx, err)
+			logFailure(ctx, req.UserID, err)
+			if wait > 0 {
+				w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+			}
 			reply(w, status, resp)
 			return
 		}
@@ -108,10 +140,18 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 // fieldNames maps Commet's field names to those of the sign-up form.
 var fieldNames = map[string]string{"billingEmail": "email", "fullName": "name", "externalId": "userId"}
 
-// describe maps an SDK error to an answer for the person signing up.
-func describe(err error) (int, signupResponse) {
+// describe maps an SDK error to an answer for the person signing up, and
+// the wait to ask for in Retry-After (zero for none). It never passes on the
+// error's text: that is for the log, and only Commet's request ID, which
+// support can look up, reaches the person.
+func describe(ctx context.Context, err error) (int, signupResponse, time.Duration) {
 	var invalid *commet.ValidationError
 	var apiErr *commet.APIError
+	hasAPIErr := errors.As(err, &apiErr)
+	requestID := ""
+	if hasAPIErr && apiErr.RequestID != "" {
+		requestID = fmt.Sprintf(" (request %s)", apiErr.RequestID)
+	}
 	switch {
 	case errors.As(err, &invalid): // checked by the SDK or by Commet: the same shape
 		fields := make(map[string][]string, len(invalid.Fields))
@@ -121,17 +161,32 @@ func describe(err error) (int, signupResponse) {
 			}
 			fields[name] = append(fields[name], msgs...)
 		}
-		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}
-	case errors.As(err, &apiErr):
-		return http.StatusBadGateway, signupResponse{Error: fmt.Sprintf("billing is unavailable (request %s)", apiErr.RequestID)}
+		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}, 0
+	case ctx.Err() != nil: // the budget ran out (or the person left, and reads no answer)
+		return http.StatusGatewayTimeout, signupResponse{Error: fmt.Sprintf(
+			"billing did not answer in time; try again in %s%s", retryAfter, requestID)}, retryAfter
+	case errors.Is(err, commet.ErrServer), errors.Is(err, commet.ErrNetwork), errors.Is(err, commet.ErrRateLimited):
+		wait := retryAfter
+		if hasAPIErr && apiErr.RetryAfter > wait { // Commet asked for longer than the SDK waits
+			wait = apiErr.RetryAfter
+		}
+		return http.StatusServiceUnavailable, signupResponse{Error: fmt.Sprintf(
+			"billing is unavailable; try again in %s%s", wait.Round(time.Second), requestID)}, wait
 	}
-	return http.StatusBadGateway, signupResponse{Error: "billing is unavailable"}
+	// Commet refused the call itself (a wrong API key, an answer the SDK
+	// cannot use): retrying will not help the person, an engineer will.
+	return http.StatusBadGateway, signupResponse{Error: "billing is unavailable" + requestID}, 0
 }
 
 // logFailure logs what an engineer on call needs, and never the email: it
 // is personal data. An API error is logged by its status, code and request
 // ID rather than its text, since a server's message might quote the input.
-func logFailure(userID string, err error) {
+func logFailure(ctx context.Context, userID string, err error) {
+	if ctx.Err() != nil {
+		slog.Warn("signup: Commet did not answer in time", "user_id", userID,
+			"budget", signupBudget, "cause", context.Cause(ctx), "error", err)
+		return
+	}
 	var apiErr *commet.APIError
 	if errors.As(err, &apiErr) {
 		slog.Warn("signup: creating the customer failed", "user_id", userID,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -17,15 +18,20 @@ import (
 )
 
 func post(t *testing.T, h http.Handler, body string, header ...string) (int, signupResponse) {
+	rec := serve(h, body, header...)
+	var resp signupResponse
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
+	return rec.Code, resp
+}
+
+func serve(h http.Handler, body string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("POST", "/signup", strings.NewReader(body))
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	var resp signupResponse
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
-	return rec.Code, resp
+	return rec
 }
 
 // keyRecorder is a middleware that keeps the Idempotency-Key of every
@@ -153,8 +159,92 @@ func TestSignupErrors(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests(), "only the malformed email reached Commet")
 
 	srv.InjectFault(commettest.Fault{Status: 503, Times: 10})
-	slow := newHandler(srv.Client(commet.WithMaxRetries(1), commet.WithRetryBackoff(time.Millisecond, time.Millisecond)).Customers)
-	code, resp = post(t, slow, `{"userId":"u_3","email":"a@example.com"}`)
-	assert.Equal(t, 502, code)
-	assert.Contains(t, resp.Error, "request req_")
+	fast := newHandler(srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond)).Customers)
+	rec := serve(fast, `{"userId":"u_3","email":"a@example.com"}`)
+	assert.Equal(t, 503, rec.Code)
+	assert.Equal(t, "30", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), "request req_")
+	assert.Equal(t, 1+1+maxRetries, srv.Requests(), "the sign-up's own retry budget, not the client's")
+
+	// A key Commet refuses is not the person's to retry: 502, no Retry-After.
+	refusing := commettest.NewServer(commettest.WithAPIKey("ck_the_only_good_key"))
+	defer refusing.Close()
+	wrongKey, err := commet.NewClient("ck_revoked_key", commet.WithBaseURL(commettest.InMemoryBaseURL),
+		commet.WithHTTPClient(&http.Client{Transport: refusing.Transport()}))
+	require.NoError(t, err)
+	rec = serve(newHandler(wrongKey.Customers), `{"userId":"u_4","email":"a@example.com"}`)
+	assert.Equal(t, 502, rec.Code)
+	assert.Empty(t, rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), "billing is unavailable")
 }
+
+// TestSignupAnswersWithinItsBudget: whatever Commet does (hang, fail,
+// drop the connection, ask for a long wait), the person gets a clear answer
+// within signupBudget, with Retry-After and nothing of the error's text.
+// The SDK's defaults (30 s per attempt, 3 retries) would hold them for
+// over 2 minutes.
+func TestSignupAnswersWithinItsBudget(t *testing.T) {
+	never := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done() // a Commet that never answers
+		return nil, r.Context().Err()
+	})
+	for _, tc := range []struct {
+		name       string
+		fault      commettest.Fault
+		transport  http.RoundTripper
+		status     int
+		retryAfter string
+		fast       bool // answered well before the budget runs out
+	}{
+		{name: "hangs", fault: commettest.Fault{Delay: time.Hour, Times: commettest.Forever}, status: 504, retryAfter: "30"},
+		{name: "never answers (a transport of our own)", transport: never, status: 504, retryAfter: "30"},
+		{name: "answers 503 forever", fault: commettest.Fault{Status: 503, Times: commettest.Forever}, status: 503, retryAfter: "30", fast: true},
+		{name: "drops every connection", fault: commettest.Fault{Drop: true, Times: commettest.Forever}, status: 503, retryAfter: "30", fast: true},
+		{name: "asks for 2 minutes", fault: commettest.Fault{Status: 429, RetryAfter: "120", Times: commettest.Forever}, status: 503, retryAfter: "120", fast: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := commettest.NewServer()
+				defer srv.Close()
+				var client *commet.Client
+				if tc.transport != nil {
+					var err error
+					client, err = commet.NewClient(commettest.TestAPIKey, commet.WithBaseURL(commettest.InMemoryBaseURL),
+						commet.WithHTTPClient(&http.Client{Transport: tc.transport}))
+					require.NoError(t, err)
+				} else {
+					srv.InjectFault(tc.fault)
+					srv.RequireFaultsFired(t)
+					client = srv.Client() // the SDK's defaults: the sign-up's budget must win over them
+				}
+				h := newHandler(client.Customers)
+
+				start := time.Now() // the bubble's clock
+				rec := serve(h, `{"userId":"u_1","email":"ada@example.com","name":"Ada"}`)
+				elapsed := time.Since(start)
+
+				assert.LessOrEqual(t, elapsed, signupBudget, "answered within the budget")
+				if tc.fast {
+					assert.Less(t, elapsed, signupBudget/2)
+				}
+				assert.Equal(t, tc.status, rec.Code)
+				assert.Equal(t, tc.retryAfter, rec.Header().Get("Retry-After"))
+				var resp signupResponse
+				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
+				assert.Contains(t, resp.Error, "try again in")
+				assert.Empty(t, resp.CustomerID)
+				for _, leak := range []string{"ada@example.com", "commet:", "commettest", "EOF", "deadline", "context", "/customers", "budget"} {
+					assert.NotContains(t, rec.Body.String(), leak)
+				}
+				if tc.transport == nil {
+					assert.LessOrEqual(t, srv.Requests(), 1+maxRetries)
+					assert.Zero(t, srv.Len())
+				}
+			})
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
