@@ -32,11 +32,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -48,8 +50,10 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	flag.Parse()
+	addr, code, done := parseArgs(os.Args[1:], os.Stdout, os.Stderr)
+	if done {
+		os.Exit(code)
+	}
 	var client *commet.Client
 	if os.Getenv("COMMET_API_KEY") == "" {
 		srv := commettest.NewServer()
@@ -63,13 +67,44 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	slog.Info("listening", "addr", *addr)
-	server := &http.Server{Addr: *addr, Handler: newHandler(client.Customers),
+	slog.Info("listening", "addr", addr)
+	server := &http.Server{Addr: addr, Handler: newHandler(client.Customers),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: signupBudget + 10*time.Second}
 	if err := server.ListenAndServe(); err != nil {
 		slog.Error("serve", "error", err)
 		os.Exit(1)
 	}
+}
+
+// parseArgs reads the command line. done says to exit at once with code:
+// 0 after -h or -help, with the usage on stdout; 2 for a command line it
+// cannot read, with the error and the usage on stderr.
+func parseArgs(args []string, stdout, stderr io.Writer) (addr string, code int, done bool) {
+	fs := flag.NewFlagSet("signup", flag.ContinueOnError)
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: signup [-addr host:port]\n\n"+
+			"Serves POST /signup, creating the Commet customer of each user (COMMET_API_KEY;\n"+
+			"without it, an in-process commettest server).\n\n")
+		fs.PrintDefaults()
+	}
+	a := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		fmt.Fprintf(&msg, "signup: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		err = errors.New("unexpected argument")
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = msg.WriteTo(stdout)
+		return "", 0, true
+	case err != nil:
+		_, _ = msg.WriteTo(stderr)
+		return "", 2, true
+	}
+	return *a, 0, false
 }
 
 // The budget of one sign-up's call to Commet: it answers within

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,63 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain runs main itself when SIGNUP_MAIN_ARGS is set, so that a test
+// can check its exit code in a process of its own.
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv("SIGNUP_MAIN_ARGS"); ok {
+		os.Args = append([]string{"signup"}, strings.Fields(args)...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestSignupFlags(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"--help"}} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := parseArgs(args, &stdout, &stderr)
+		assert.True(t, done, args)
+		assert.Equal(t, 0, code, "%v asks for help: that is no error", args)
+		assert.Contains(t, stdout.String(), "Usage: signup")
+		assert.Contains(t, stdout.String(), "-addr")
+		assert.NotContains(t, stdout.String(), "help requested")
+		assert.Empty(t, stderr.String())
+	}
+	for _, args := range [][]string{{"-bogus"}, {"-addr"}, {"serve"}} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := parseArgs(args, &stdout, &stderr)
+		assert.True(t, done, args)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, stderr.String(), "Usage: signup")
+		assert.Empty(t, stdout.String())
+	}
+	var stdout, stderr bytes.Buffer
+	addr, _, done := parseArgs([]string{"-addr", "127.0.0.1:9999"}, &stdout, &stderr)
+	assert.False(t, done)
+	assert.Equal(t, "127.0.0.1:9999", addr)
+	assert.Empty(t, stdout.String()+stderr.String())
+}
+
+// TestSignupHelpExitsZero runs main in a process of its own: -h and -help
+// exit 0 with the usage, not "flag: help requested" and exit 1.
+func TestSignupHelpExitsZero(t *testing.T) {
+	for _, args := range []string{"-h", "-help"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SIGNUP_MAIN_ARGS="+args, "COMMET_API_KEY=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), "%s: %s", args, stderr.String())
+		assert.Contains(t, stdout.String(), "Usage: signup", args)
+		assert.NotContains(t, stdout.String()+stderr.String(), "help requested", args)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SIGNUP_MAIN_ARGS=-bogus")
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 2, exit.ExitCode(), "a bad flag is a usage error")
+}
 
 func post(t *testing.T, h http.Handler, body string, header ...string) (int, signupResponse) {
 	rec := serve(h, body, header...)
