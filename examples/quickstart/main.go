@@ -7,11 +7,16 @@
 // account:
 //
 //	go run ./examples/quickstart
+//
+// It takes no arguments: -h or -help prints the usage and exits 0, without
+// creating anything.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,12 +28,44 @@ import (
 )
 
 func main() {
+	if code, done := parseArgs(os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // never hang
 	defer cancel()
 	if err := run(ctx, os.Stdout, os.Getenv("COMMET_API_KEY")); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// parseArgs reads the command line, which holds no flags but -h. done says
+// to exit at once with code: 0 after -h or -help, with the usage on stdout;
+// 2 for anything else, with the error and the usage on stderr.
+func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: quickstart\n\n"+
+			"Creates, gets, updates, lists, iterates and archives one customer: on Commet with a\n"+
+			"sandbox key in COMMET_API_KEY (ck_sandbox_...), else on an in-process commettest server.\n")
+	}
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		fmt.Fprintf(&msg, "quickstart: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		err = errors.New("unexpected argument")
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = msg.WriteTo(stdout)
+		return 0, true
+	case err != nil:
+		_, _ = msg.WriteTo(stderr)
+		return 2, true
+	}
+	return 0, false
 }
 
 func run(ctx context.Context, out io.Writer, apiKey string) error {

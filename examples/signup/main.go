@@ -5,26 +5,44 @@
 //	go run ./examples/signup -addr 127.0.0.1:8080
 //	curl -X POST localhost:8080/signup -d '{"userId":"u_1","email":"ada@example.com","name":"Ada"}'
 //
-// Create is idempotent on the user's ID, so a retried sign-up finds the
-// customer the first one made; its Idempotency-Key is derived from the
-// user's ID and data, so a retry of the same sign-up replays Commet's first
-// answer. The handler answers 201 for a new customer, 200 for an existing
-// one, 409 for an account that was closed (archived), 400 with the
-// rejected fields for invalid data, and 502 when Commet cannot be reached.
-// Emails are never logged. Without COMMET_API_KEY it uses an in-process
-// commettest server.
+// Create is idempotent on the user's ID, so a retried or repeated sign-up
+// finds the customer the first one made. There is no Idempotency-Key derived
+// from the user: a key names one attempt to do one thing, and Commet replays
+// a key's first answer for 24 hours, whatever happened since, so a derived
+// key would answer a sign-up a minute later with the first one's 201
+// "created", and a closed account's sign-up with the 201 of its first
+// sign-up instead of a refusal. The SDK's random key per call already makes
+// its own retries of one call safe, and every sign-up answers from the
+// present.
+//
+// A sign-up has a budget, so that a person is never held while Commet hangs:
+// 10 s in all for Commet (a deadline on the call's context), each attempt
+// cut after 4 s, and at most 2 retries, after the SDK's backoff (about 1 s,
+// then 2 s). When the budget runs out the handler answers 504; when Commet
+// is down, unreachable or rate limiting, 503; both with Retry-After (30 s,
+// or longer if Commet asked for longer) and no detail beyond Commet's
+// request ID. Otherwise it answers 201 for a new customer, 200 for an
+// existing one, 409 for an account that was closed (archived), 400 with the
+// rejected fields for invalid data, and 502 when Commet refuses the call
+// itself (a wrong API key, say). Emails are never logged.
+//
+// With COMMET_API_KEY it talks to Commet at https://commet.co, the SDK's
+// one host, where the key decides sandbox or live data; without it, to an
+// in-process commettest server.
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/commet-go/commet"
@@ -32,8 +50,10 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	flag.Parse()
+	addr, code, done := parseArgs(os.Args[1:], os.Stdout, os.Stderr)
+	if done {
+		os.Exit(code)
+	}
 	var client *commet.Client
 	if os.Getenv("COMMET_API_KEY") == "" {
 		srv := commettest.NewServer()
@@ -47,13 +67,57 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	slog.Info("listening", "addr", *addr)
-	server := &http.Server{Addr: *addr, Handler: newHandler(client.Customers), ReadHeaderTimeout: 10 * time.Second}
+	slog.Info("listening", "addr", addr)
+	server := &http.Server{Addr: addr, Handler: newHandler(client.Customers),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: signupBudget + 10*time.Second}
 	if err := server.ListenAndServe(); err != nil {
 		slog.Error("serve", "error", err)
 		os.Exit(1)
 	}
 }
+
+// parseArgs reads the command line. done says to exit at once with code:
+// 0 after -h or -help, with the usage on stdout; 2 for a command line it
+// cannot read, with the error and the usage on stderr.
+func parseArgs(args []string, stdout, stderr io.Writer) (addr string, code int, done bool) {
+	fs := flag.NewFlagSet("signup", flag.ContinueOnError)
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: signup [-addr host:port]\n\n"+
+			"Serves POST /signup, creating the Commet customer of each user (COMMET_API_KEY;\n"+
+			"without it, an in-process commettest server).\n\n")
+		fs.PrintDefaults()
+	}
+	a := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		fmt.Fprintf(&msg, "signup: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		err = errors.New("unexpected argument")
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = msg.WriteTo(stdout)
+		return "", 0, true
+	case err != nil:
+		_, _ = msg.WriteTo(stderr)
+		return "", 2, true
+	}
+	return *a, 0, false
+}
+
+// The budget of one sign-up's call to Commet: it answers within
+// signupBudget, whatever Commet does.
+const (
+	signupBudget   = 10 * time.Second // the whole call, retries and waits included
+	attemptTimeout = 4 * time.Second  // one attempt (the SDK's default is 30 s)
+	maxRetries     = 2                // after the first attempt (the SDK's default is 3)
+	retryAfter     = 30 * time.Second // what a 503 or 504 asks the person to wait, at least
+)
+
+// errBudgetSpent is the cause of a sign-up's context that ran out of budget.
+var errBudgetSpent = errors.New("signup: the budget for Commet ran out")
 
 type signupRequest struct {
 	UserID string `json:"userId"`
@@ -82,17 +146,23 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 			return
 		}
 		params := &commet.CreateCustomerParams{ID: req.UserID, Email: req.Email, FullName: req.Name}
-		res, err := customers.Create(r.Context(), params, commet.WithIdempotencyKey(idempotencyKey(params)))
+		ctx, cancel := context.WithTimeoutCause(r.Context(), signupBudget, errBudgetSpent)
+		defer cancel()
+		res, err := customers.Create(ctx, params, // the SDK's own Idempotency-Key: one per call
+			commet.WithTimeout(attemptTimeout), commet.WithMaxRetries(maxRetries))
 		if err != nil {
-			status, resp := describe(err)
-			logFailure(req.UserID, err)
+			status, resp, wait := describe(ctx, err)
+			logFailure(ctx, req.UserID, err)
+			if wait > 0 {
+				w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+			}
 			reply(w, status, resp)
 			return
 		}
 		switch res.Outcome {
 		case commet.OutcomeCreated:
 			reply(w, http.StatusCreated, signupResponse{CustomerID: res.ID, Status: "created"})
-		case commet.OutcomeExisted: // a retried sign-up: the first one made the customer
+		case commet.OutcomeExisted: // a retried or repeated sign-up: an earlier one made the customer
 			reply(w, http.StatusOK, signupResponse{CustomerID: res.ID, Status: "existing"})
 		default: // OutcomeArchived: the account was closed, and Create left it so
 			slog.Warn("signup: the customer is archived", "user_id", req.UserID, "customer_id", res.ID)
@@ -102,23 +172,21 @@ func newHandler(customers *commet.CustomersService) http.Handler {
 	return mux
 }
 
-// idempotencyKey derives the Idempotency-Key of a sign-up from the user's
-// ID and data, so that a retry of the same sign-up sends the same key and
-// gets Commet's first answer back, while a sign-up with corrected data is a
-// new request. Commet keeps keys for the whole organization, so the key
-// never comes from the browser: one browser's key must not meet another's.
-func idempotencyKey(p *commet.CreateCustomerParams) string {
-	sum := sha256.Sum256([]byte(p.ID + "\x00" + p.Email + "\x00" + p.FullName))
-	return "signup-" + hex.EncodeToString(sum[:16])
-}
-
 // fieldNames maps Commet's field names to those of the sign-up form.
 var fieldNames = map[string]string{"billingEmail": "email", "fullName": "name", "externalId": "userId"}
 
-// describe maps an SDK error to an answer for the person signing up.
-func describe(err error) (int, signupResponse) {
+// describe maps an SDK error to an answer for the person signing up, and
+// the wait to ask for in Retry-After (zero for none). It never passes on the
+// error's text: that is for the log, and only Commet's request ID, which
+// support can look up, reaches the person.
+func describe(ctx context.Context, err error) (int, signupResponse, time.Duration) {
 	var invalid *commet.ValidationError
 	var apiErr *commet.APIError
+	hasAPIErr := errors.As(err, &apiErr)
+	requestID := ""
+	if hasAPIErr && apiErr.RequestID != "" {
+		requestID = fmt.Sprintf(" (request %s)", apiErr.RequestID)
+	}
 	switch {
 	case errors.As(err, &invalid): // checked by the SDK or by Commet: the same shape
 		fields := make(map[string][]string, len(invalid.Fields))
@@ -128,17 +196,32 @@ func describe(err error) (int, signupResponse) {
 			}
 			fields[name] = append(fields[name], msgs...)
 		}
-		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}
-	case errors.As(err, &apiErr):
-		return http.StatusBadGateway, signupResponse{Error: fmt.Sprintf("billing is unavailable (request %s)", apiErr.RequestID)}
+		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}, 0
+	case ctx.Err() != nil: // the budget ran out (or the person left, and reads no answer)
+		return http.StatusGatewayTimeout, signupResponse{Error: fmt.Sprintf(
+			"billing did not answer in time; try again in %s%s", retryAfter, requestID)}, retryAfter
+	case errors.Is(err, commet.ErrServer), errors.Is(err, commet.ErrNetwork), errors.Is(err, commet.ErrRateLimited):
+		wait := retryAfter
+		if hasAPIErr && apiErr.RetryAfter > wait { // Commet asked for longer than the SDK waits
+			wait = apiErr.RetryAfter
+		}
+		return http.StatusServiceUnavailable, signupResponse{Error: fmt.Sprintf(
+			"billing is unavailable; try again in %s%s", wait.Round(time.Second), requestID)}, wait
 	}
-	return http.StatusBadGateway, signupResponse{Error: "billing is unavailable"}
+	// Commet refused the call itself (a wrong API key, an answer the SDK
+	// cannot use): retrying will not help the person, an engineer will.
+	return http.StatusBadGateway, signupResponse{Error: "billing is unavailable" + requestID}, 0
 }
 
 // logFailure logs what an engineer on call needs, and never the email: it
 // is personal data. An API error is logged by its status, code and request
 // ID rather than its text, since a server's message might quote the input.
-func logFailure(userID string, err error) {
+func logFailure(ctx context.Context, userID string, err error) {
+	if ctx.Err() != nil {
+		slog.Warn("signup: Commet did not answer in time", "user_id", userID,
+			"budget", signupBudget, "cause", context.Cause(ctx), "error", err)
+		return
+	}
 	var apiErr *commet.APIError
 	if errors.As(err, &apiErr) {
 		slog.Warn("signup: creating the customer failed", "user_id", userID,
