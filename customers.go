@@ -83,7 +83,10 @@ type Address struct {
 // required. Every string must be valid UTF-8, and metadata integers must
 // lie within ±2^53: Commet stores numbers as 64-bit floats, so a larger
 // integer would change silently; send it as a string. Both are refused
-// before sending, with ErrValidation.
+// before sending, with ErrValidation. The integer check sees the Go values
+// given (an int64, a uint64, a json.Number from a decoder with UseNumber):
+// metadata decoded with plain json.Unmarshal was already rounded to
+// float64, before any check could see it.
 type CreateCustomerParams struct {
 	// Email is the billing email (billingEmail on the wire). Required.
 	Email string `json:"billingEmail"`

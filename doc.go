@@ -40,10 +40,12 @@
 //
 // Create is idempotent on your ID: when a customer with that ID exists, it
 // is left as it is and comes back, and nothing is duplicated, so Create is
-// safe to call on every sign-up. Its result says what it did:
-// OutcomeCreated for a new customer, OutcomeExisted for an existing active
-// one, OutcomeArchived for an existing archived one, which Create does not
-// reopen (a sign-up should not treat it as a working account).
+// safe to call on every sign-up. Its result says what it did, by what the
+// answer proves: OutcomeArchived for an archived customer, which Create
+// does not reopen (a sign-up should not treat it as a working account);
+// OutcomeExisted for one created before the request left, on Commet's
+// clock; and otherwise, where only the status can tell, OutcomeCreated for
+// a 201 and OutcomeExisted for a 200 (see CustomersService.Create).
 //
 // UpdateCustomerParams uses pointers: a nil field is left unchanged, Ptr("")
 // clears an optional string, and an empty non-nil Metadata map is sent as {}
@@ -54,7 +56,10 @@
 // rest to U+FFFD, so two Latin-1 IDs could become one customer), and
 // metadata integers must lie within ±2^53, since Commet stores numbers as
 // 64-bit floats: both are refused before sending rather than changed on the
-// way. Metadata numbers read back are float64.
+// way. The check sees the Go values you pass: an int64, a uint64 or a
+// json.Number (from a decoder with UseNumber). A number already decoded
+// with plain json.Unmarshal was rounded to a float64 on the way in, and no
+// check can see what it was. Metadata numbers read back are float64.
 //
 // # Errors
 //

@@ -369,14 +369,15 @@ func ExampleWithIdempotencyKey() {
 	client := srv.Client()
 	ctx := context.Background()
 
-	// Without an ID, a key of your own (from your job queue, say) stops a
-	// replayed job from creating a second customer.
+	// Without an ID, a key of your own (the ID of a queued job, say) stops
+	// the job, run again after a crash, from creating a second customer:
+	// Commet answers the key's first answer again.
 	params := &commet.CreateCustomerParams{Email: "ada@example.com"}
 	first, err := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	again, err := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781")) // the same customer
+	again, err := client.Customers.Create(ctx, params, commet.WithIdempotencyKey("job-7781")) // Commet's first answer, replayed
 	if err != nil {
 		log.Fatal(err)
 	}

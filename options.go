@@ -355,9 +355,13 @@ func WithHeader(key, value string) Option {
 
 // WithIdempotencyKey sets the Idempotency-Key of one POST call; without it,
 // the SDK generates a random key per call. The same key is sent on every
-// retry of the call. Commet keeps keys for 24 hours, for every client of
-// the organization: derive yours from what makes the request unique (the
-// user's ID and the data, say), never from input a browser chose.
+// retry of the call. A key names one attempt to do one thing: Commet keeps
+// it for 24 hours, for every client of the organization, and answers a
+// request repeated with it with its first answer, whatever happened since.
+// Give your own key only for one piece of work retried across processes (a
+// queued job, named by its job ID); never derive one from a user's ID or
+// data, which would replay a stale answer to a later request, nor take one
+// a browser chose.
 func WithIdempotencyKey(key string) CallOption {
 	return callOption(func(c *callConfig) {
 		if !isToken(key, 255) {

@@ -197,7 +197,7 @@ func describe(ctx context.Context, err error) (int, signupResponse, time.Duratio
 			fields[name] = append(fields[name], msgs...)
 		}
 		return http.StatusBadRequest, signupResponse{Error: "invalid sign-up", Fields: fields}, 0
-	case ctx.Err() != nil: // the budget ran out (or the person left, and reads no answer)
+	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded): // the budget ran out, or would before a retry (or the person left)
 		return http.StatusGatewayTimeout, signupResponse{Error: fmt.Sprintf(
 			"billing did not answer in time; try again in %s%s", retryAfter, requestID)}, retryAfter
 	case errors.Is(err, commet.ErrServer), errors.Is(err, commet.ErrNetwork), errors.Is(err, commet.ErrRateLimited):
