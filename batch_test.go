@@ -21,7 +21,8 @@ func TestCreateBatchWire(t *testing.T) {
 		},
 	})))
 	mock.RegisterResponder("POST", custURL+"/batch", rec.responder)
-	items := []CreateCustomerParams{{Email: "a@x.com", ID: "u1"}, {Email: "nope"}, {Email: "c@x.com", Address: &Address{Country: "USA"}}}
+	// Items the SDK lets through and Commet refuses.
+	items := []CreateCustomerParams{{Email: "a@x.com", ID: "u1"}, {Email: "nope@x"}, {Email: "c@x.com", Address: &Address{Line1: "1", City: "c", PostalCode: "1", Country: "US"}}}
 	res, err := c.Customers.CreateBatch(context.Background(), items)
 	require.NoError(t, err)
 
@@ -29,8 +30,8 @@ func TestCreateBatchWire(t *testing.T) {
 	require.Len(t, reqs, 2)
 	assert.JSONEq(t, `{"customers":[
 		{"billingEmail":"a@x.com","externalId":"u1"},
-		{"billingEmail":"nope"},
-		{"billingEmail":"c@x.com","address":{"line1":"","city":"","postalCode":"","country":"USA"}}]}`, string(reqs[0].Body))
+		{"billingEmail":"nope@x"},
+		{"billingEmail":"c@x.com","address":{"line1":"1","city":"c","postalCode":"1","country":"US"}}]}`, string(reqs[0].Body))
 	assert.Equal(t, reqs[0].Body, reqs[1].Body)
 	assert.NotEmpty(t, reqs[0].Header.Get("Idempotency-Key"))
 	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key"))

@@ -456,7 +456,7 @@ func TestLogRecordPerAttempt(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, mock := newMockClient(t, WithLogger(logger))
 	mock.RegisterResponder("POST", custURL, answers(status(503, nil), okCustomer).responder)
-	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "person@example.com", Address: &Address{Line1: "1 Secret Road"}})
+	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "person@example.com", Address: &Address{Line1: "1 Secret Road", City: "Austin", PostalCode: "78701", Country: "US"}})
 	require.NoError(t, err)
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")

@@ -260,11 +260,24 @@ func createOutcome(c *Customer, status int, clock *callClock) Outcome {
 	return OutcomeCreated
 }
 
-// Validate checks p as Create, CreateBatch and Import do before sending
-// (see CreateCustomerParams), and returns a *ValidationError keyed by wire
-// names ("billingEmail", "address.country"), or nil. It refuses only what
-// Commet surely refuses, so a migration can list every bad row before
-// sending anything (a dry run).
+// Validate checks p as Create, CreateBatch and Import do before sending,
+// and returns a *ValidationError keyed by wire names ("billingEmail",
+// "address.country"), or nil. It refuses what Commet surely refuses and
+// nothing Commet accepts, so a migration can list every bad row before it
+// sends anything (a dry run):
+//
+//   - a missing billing email, or one that is surely no address (no "@");
+//   - text that is not valid UTF-8 (the message says the file is likely
+//     Windows-1252 or ISO-8859-1, to be decoded first), or that holds the
+//     C1 controls U+0080 to U+009F, which mean Windows-1252 text decoded as
+//     ISO-8859-1;
+//   - metadata integers beyond ±2^53, and numbers JSON cannot carry;
+//   - an address without line1, city, postalCode or country, or with a
+//     country that ISO 3166-1 alpha-2 does not assign ("UK", "XX" or a
+//     country's name; "GB" is the United Kingdom).
+//
+// Commet may still refuse what Validate lets through (an email of a shape
+// it does not take, say): a real run reports that per item.
 func (p *CreateCustomerParams) Validate() error { return p.validate("") }
 
 // validate checks p before it is sent; prefix names the item of a batch in
@@ -276,11 +289,13 @@ func (p *CreateCustomerParams) validate(prefix string) error {
 	var errs fieldErrors
 	if strings.TrimSpace(p.Email) == "" {
 		errs.add(prefix+"billingEmail", "is required")
+	} else if utf8.ValidString(p.Email) {
+		checkEmail(&errs, prefix+"billingEmail", p.Email)
 	}
 	if p.ID != "" && strings.TrimSpace(p.ID) == "" {
 		errs.add(prefix+"externalId", "is blank: leave ID empty or give your user ID")
 	}
-	checkText(&errs, prefix, map[string]string{
+	checkWords(&errs, prefix, map[string]string{
 		"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
 		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
 	})
@@ -320,6 +335,8 @@ func (p *UpdateCustomerParams) validate() error {
 	var errs fieldErrors
 	if p.Email != nil && strings.TrimSpace(*p.Email) == "" {
 		errs.add("billingEmail", "cannot be cleared: Commet requires a billing email")
+	} else if p.Email != nil && utf8.ValidString(*p.Email) {
+		checkEmail(&errs, "billingEmail", *p.Email)
 	}
 	text := map[string]string{}
 	for field, v := range map[string]*string{"billingEmail": p.Email, "fullName": p.FullName, "domain": p.Domain,
@@ -328,7 +345,7 @@ func (p *UpdateCustomerParams) validate() error {
 			text[field] = *v
 		}
 	}
-	checkText(&errs, "", text)
+	checkWords(&errs, "", text)
 	p.Address.check(&errs, "")
 	checkMetadata(&errs, "", p.Metadata)
 	return errs.err()

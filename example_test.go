@@ -257,7 +257,7 @@ func ExampleCustomersService_CreateBatch() {
 
 	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{
 		{Email: "ada@example.com", ID: "user_1"},
-		{Email: "not-an-email", ID: "user_2"},
+		{Email: "ada@example", ID: "user_2"}, // no such domain: Commet refuses it
 		{Email: "grace@example.com", ID: "user_3"},
 	})
 	if err != nil {
@@ -346,11 +346,11 @@ func ExampleValidationError() {
 		}
 		return nil
 	}
-	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "not-an-email"}) // refused by Commet
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example"}) // refused by Commet
 	fmt.Println(fields(err))
 	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{FullName: "Ada"}) // refused before sending
 	fmt.Println(fields(err))
-	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "ok@example.com"}, {Email: "nope"}})
+	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "ok@example.com"}, {Email: "nope@example"}})
 	if err != nil {
 		log.Fatal(err)
 	}

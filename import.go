@@ -36,8 +36,10 @@ type ImportCustomersParams struct {
 	// in no particular order, from one goroutine at a time (never while a
 	// worker waits on it, unless it falls a few thousand results behind).
 	OnResult func(CustomerImportResult)
-	// OnProgress, if set, is called after each batch, from the goroutine
-	// that calls OnResult; the counts it sees only ever grow.
+	// OnProgress, if set, is called after each batch and each item settled
+	// alone (refused before sending, or a repeat settled without a
+	// request), from the goroutine that calls OnResult, in the order the
+	// outcomes were counted: the counts it sees only ever grow.
 	OnProgress func(ImportProgress)
 	// Since, when set, is when the migration began: a customer whose
 	// CreatedAt is at or after it, on Commet's clock, counts as

@@ -171,16 +171,19 @@ func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
 // not sent; once one has left, it goes on to its outcome. departed is the
 // middleware that marks the departure, inside the pacer.
 func (r *importRun) untilDeparted(ctx context.Context) (context.Context, Middleware, func()) {
-	var left atomic.Bool
+	const waiting, left, stopped = 0, 1, 2
+	var state atomic.Int32 // the first of departure and stop wins, for good
 	ctx, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(r.stopping, func() {
-		if !left.Load() {
+		if state.CompareAndSwap(waiting, stopped) {
 			cancel(context.Cause(r.stopping))
 		}
 	})
 	departed := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
-		left.Store(true)
-		return next(req)
+		if state.CompareAndSwap(waiting, left) || state.Load() == left {
+			return next(req)
+		}
+		return nil, context.Cause(r.stopping) // stopped first: this request never leaves
 	}
 	return ctx, departed, func() { stop(); cancel(nil) }
 }

@@ -228,46 +228,46 @@ func TestImportStopsGracefully(t *testing.T) {
 // it is not sent; Differs compares it with the first row's customer. A
 // repeat of an ID whose first row failed is still sent.
 func TestImportSettlesRepeatsWithoutARequest(t *testing.T) {
-	srv := commettest.NewServer()
-	defer srv.Close()
-	var batches atomic.Int64
-	count := func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
-		batches.Add(1)
-		return next(req)
-	}
-	client := srv.Client(commet.WithMiddleware(count))
-	first := []commet.CreateCustomerParams{
-		{ID: "u1", Email: "a@example.com", FullName: "Ada"},
-		{ID: "u2", Email: "not-an-email"}, // refused by Commet
-	}
-	again := []commet.CreateCustomerParams{
-		{ID: "u1", Email: "A@example.com ", FullName: "Ada"},                                     // the same data
-		{ID: "u1", Email: "a@example.com", FullName: "Ada L.", Metadata: map[string]any{"x": 1}}, // other data
-		{ID: "u2", Email: "b@example.com"},                                                       // its first row failed: sent
-	}
-	var got results
-	input := func(yield func(commet.CreateCustomerParams) bool) {
-		for _, p := range first {
-			yield(p)
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		var batches atomic.Int64
+		count := func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+			batches.Add(1)
+			return next(req)
 		}
-		for batches.Load() == 0 { // the first batch is settled before the repeats are read
-			time.Sleep(time.Millisecond)
+		client := srv.Client(commet.WithMiddleware(count))
+		first := []commet.CreateCustomerParams{
+			{ID: "u1", Email: "a@example.com", FullName: "Ada"},
+			{ID: "u2", Email: "nope@x"}, // refused by Commet
 		}
-		time.Sleep(50 * time.Millisecond)
-		for _, p := range again {
-			yield(p)
+		again := []commet.CreateCustomerParams{
+			{ID: "u1", Email: "A@example.com ", FullName: "Ada"},                                     // the same data
+			{ID: "u1", Email: "a@example.com", FullName: "Ada L.", Metadata: map[string]any{"x": 1}}, // other data
+			{ID: "u2", Email: "b@example.com"},                                                       // its first row failed: sent
 		}
-	}
-	sum, err := client.Customers.Import(context.Background(), input, &commet.ImportCustomersParams{BatchSize: 2, OnResult: got.add})
-	require.NoError(t, err)
-	assert.EqualValues(t, 2, batches.Load(), "the first batch, then only u2's second row")
-	assert.Equal(t, 2, sum.Created)
-	assert.Equal(t, 2, sum.Repeated)
-	assert.Equal(t, commet.OutcomeRepeated, got.by[2].Outcome)
-	assert.Equal(t, 0, got.by[2].RepeatOf)
-	assert.Nil(t, got.by[2].Differs)
-	assert.Equal(t, []string{"fullName", "metadata"}, got.by[3].Differs)
-	assert.Equal(t, commet.OutcomeCreated, got.by[4].Outcome)
+		var got results
+		input := func(yield func(commet.CreateCustomerParams) bool) {
+			for _, p := range first {
+				yield(p)
+			}
+			time.Sleep(time.Second) // the first batch settles before the repeats are read
+			for _, p := range again {
+				yield(p)
+			}
+		}
+		sum, err := client.Customers.Import(context.Background(), input, &commet.ImportCustomersParams{BatchSize: 2, OnResult: got.add})
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, batches.Load(), "the first batch, then only u2's second row")
+		assert.Equal(t, 2, sum.Created)
+		assert.Equal(t, 2, sum.Repeated)
+		assert.Equal(t, commet.OutcomeRepeated, got.by[2].Outcome)
+		assert.Equal(t, 0, got.by[2].RepeatOf)
+		assert.Nil(t, got.by[2].Differs)
+		assert.Equal(t, []string{"fullName", "metadata"}, got.by[3].Differs)
+		assert.Equal(t, commet.OutcomeCreated, got.by[4].Outcome)
+		assert.Equal(t, 2, srv.Len())
+	})
 }
 
 // TestImportProgressOnlyGrows: progress reports are made under the lock

@@ -147,7 +147,7 @@ func TestImportReportsEveryItemOnce(t *testing.T) {
 			assert.Equal(t, r.Item.ID, r.Customer.ExternalID)
 		}
 	}
-	assert.Len(t, progress, 21, "one progress report per batch")
+	assert.Len(t, progress, 21+10, "one progress report per batch, and per item refused before sending")
 	assert.Equal(t, 1050, progress[len(progress)-1].Done)
 	assert.LessOrEqual(t, s.maxInFlight.Load(), int32(3), "Concurrency bounds the requests in flight")
 	assert.Greater(t, s.maxInFlight.Load(), int32(1), "batches do go concurrently")

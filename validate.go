@@ -2,11 +2,14 @@ package commet
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/commet-go/commet/internal/country"
 )
 
 // The checks below run before anything is sent. encoding/json rewrites
@@ -14,24 +17,85 @@ import (
 // from Latin-1 files) would reach Commet as one: every string the SDK sends
 // must be valid UTF-8.
 
+// notUTF8 says what invalid UTF-8 most likely means: a legacy export read
+// without decoding it.
+const notUTF8 = "is not valid UTF-8: the text is likely Windows-1252 or ISO-8859-1 (a legacy or Excel export); decode it to UTF-8 first"
+
 // checkText checks strings by wire name; prefix is prepended to each name.
 func checkText(errs *fieldErrors, prefix string, fields map[string]string) {
 	for field, v := range fields {
 		if !utf8.ValidString(v) {
-			errs.add(prefix+field, "is not valid UTF-8")
+			errs.add(prefix+field, notUTF8)
 		}
 	}
 }
 
-// check checks an address, if any.
+// checkWords checks text a person wrote (names, addresses): valid UTF-8,
+// and none of the C1 controls U+0080 to U+009F, which no one types. They are
+// what Windows-1252 text becomes when it is decoded as ISO-8859-1 ("é" is
+// fine, but a "€" or a curly quote turns into U+0080 or U+0092).
+func checkWords(errs *fieldErrors, prefix string, fields map[string]string) {
+	for field, v := range fields {
+		switch {
+		case !utf8.ValidString(v):
+			errs.add(prefix+field, notUTF8)
+		case hasC1(v):
+			errs.add(prefix+field, "holds control characters U+0080 to U+009F: the text was decoded with the wrong encoding (Windows-1252 read as ISO-8859-1); decode it as Windows-1252")
+		}
+	}
+}
+
+func hasC1(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 && r <= 0x9f {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEmail refuses what is surely no email address, and nothing that
+// might be one: Commet checks the rest.
+func checkEmail(errs *fieldErrors, field, email string) {
+	email = strings.TrimSpace(email)
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(email, " \t\r\n") {
+		errs.add(field, "is not an email address")
+	}
+}
+
+// check checks an address, if any: the fields Commet requires, a country
+// that ISO 3166-1 assigns, and text.
 func (a *Address) check(errs *fieldErrors, prefix string) {
 	if a == nil {
 		return
 	}
-	checkText(errs, prefix+"address.", map[string]string{
+	prefix += "address."
+	for field, v := range map[string]string{"line1": a.Line1, "city": a.City, "postalCode": a.PostalCode, "country": a.Country} {
+		if strings.TrimSpace(v) == "" {
+			errs.add(prefix+field, "is required in an address")
+		}
+	}
+	if c := a.Country; c != "" && !country.Assigned(c) {
+		errs.add(prefix+"country", "%s", countryProblem(c))
+	}
+	checkWords(errs, prefix, map[string]string{
 		"line1": a.Line1, "line2": a.Line2, "city": a.City, "state": a.State,
 		"postalCode": a.PostalCode, "country": a.Country,
 	})
+}
+
+// countryProblem says why c is not a country code Commet takes.
+func countryProblem(c string) string {
+	switch up := strings.ToUpper(strings.TrimSpace(c)); {
+	case up == "UK":
+		return `"UK" is not an ISO 3166-1 alpha-2 code: the United Kingdom is "GB"`
+	case up != c && country.Assigned(up):
+		return fmt.Sprintf("%q must be upper case: %q", printable(c, 20), up)
+	case len(c) != 2:
+		return fmt.Sprintf("%q is not a two-letter ISO 3166-1 alpha-2 code (such as \"US\" or \"DE\"): a country name or another code", printable(c, 40))
+	}
+	return fmt.Sprintf("%q is not a country that ISO 3166-1 assigns", printable(c, 20))
 }
 
 // maxMetadataDepth bounds how deeply metadata may nest.

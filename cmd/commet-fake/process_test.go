@@ -211,7 +211,7 @@ func TestProcessStrict(t *testing.T) {
 	archived, err := client.Customers.Archive(ctx, "user_1")
 	require.NoError(t, err)
 	assert.False(t, archived.IsActive)
-	batch, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "b@x.com", ID: "user_2", Address: addr}, {Email: "not-an-email"}})
+	batch, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "b@x.com", ID: "user_2", Address: addr}, {Email: "not-an-email@x"}})
 	require.NoError(t, err)
 	assert.Len(t, batch.Successful, 1)
 	require.Len(t, batch.Failed, 1)

@@ -203,7 +203,7 @@ func TestSignupErrors(t *testing.T) {
 	h := newHandler(srv.Client().Customers)
 
 	// Refused by Commet and refused by the SDK read the same way.
-	code, resp := post(t, h, `{"userId":"u_2","email":"not-an-email"}`)
+	code, resp := post(t, h, `{"userId":"u_2","email":"not-an-email@x"}`)
 	assert.Equal(t, 400, code)
 	assert.Equal(t, map[string][]string{"email": {"Invalid email format"}}, resp.Fields, "Commet's billingEmail is the form's email")
 	code, resp = post(t, h, `{"userId":"u_2"}`)
