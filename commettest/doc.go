@@ -34,9 +34,10 @@
 // creation order, DefaultListLimit items by default, with opaque cursors;
 // search matches email, name and external ID, case-insensitively.
 // Validation collects every field error into a validation_error: email
-// required and well formed, address fields line1, city, postalCode and an
-// ISO alpha-2 country when an address is sent, a real IANA timezone,
-// metadata an object. A batch answers each refused item as {"index",
+// required and well formed, address fields line1, city, postalCode and a
+// country when an address is sent, the country an officially assigned ISO
+// 3166-1 alpha-2 code ("GB"; never "UK", "EU", "XK" or "ZZ"; either letter
+// case, stored upper case), a real IANA timezone, metadata an object. A batch answers each refused item as {"index",
 // "error", "code", "details", "data"}: error is the string of the contract
 // (every field error as "field: message", joined by "; "), and code
 // (validation_error, or invalid_json for an item that is not an object)
