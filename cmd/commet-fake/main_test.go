@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/commet-go/commet/commettest"
 	"github.com/stretchr/testify/assert"
@@ -18,7 +19,7 @@ import (
 )
 
 func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
-	var logs bytes.Buffer
+	var logs syncBuffer // written by the server's goroutines
 	h := commettest.NewHandler()
 	h.InjectFault(commettest.Fault{Method: "PUT", Drop: true})
 	srv := httptest.NewServer(logRequests(log.New(&logs, "", 0), withControl(h)))
@@ -36,6 +37,8 @@ func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
 	req, _ = http.NewRequest("PUT", srv.URL+"/api/v1/customers/a%0Afake%20line", strings.NewReader(`{}`))
 	_, err = http.DefaultClient.Do(req) // dropped
 	require.Error(t, err)
+	// The client can see the dropped connection before the line is logged.
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), "\n") == 3 }, 5*time.Second, time.Millisecond)
 	resp, err = http.Get(srv.URL + "/_commettest/faults")
 	require.NoError(t, err)
 	resp.Body.Close()
