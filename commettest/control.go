@@ -154,8 +154,14 @@ func readFault(r *http.Request) (Fault, error) {
 			}
 		case "delayMs":
 			var ms int
-			if ms, err = jsonInt(v); err == nil && int64(ms) > math.MaxInt64/int64(time.Millisecond) {
-				err = fmt.Errorf("too large")
+			ms, err = jsonInt(v)
+			switch {
+			case err == nil && ms < 0:
+				errs = append(errs, fmt.Sprintf("%s: %d is negative: want %s", quote(k), ms, faultKeyTypes[k]))
+				return
+			case err == nil && int64(ms) > maxDelayMs:
+				errs = append(errs, fmt.Sprintf("%s: %d is too large: want %s", quote(k), ms, faultKeyTypes[k]))
+				return
 			}
 			f.Delay = time.Duration(ms) * time.Millisecond
 		case "drop":
@@ -180,8 +186,12 @@ func readFault(r *http.Request) (Fault, error) {
 // faultKeyTypes names the type of each key of a fault.
 var faultKeyTypes = map[string]string{
 	"method": "a string", "path": "a string", "times": "an integer (-1 for ever)", "status": "an integer",
-	"retryAfter": "a string or an integer", "delayMs": "an integer of milliseconds", "drop": "a boolean",
+	"retryAfter": "a string or an integer", "delayMs": "an integer of milliseconds, 0 to " + strconv.FormatInt(maxDelayMs, 10),
+	"drop": "a boolean",
 }
+
+// maxDelayMs is the longest delay a time.Duration holds, in milliseconds.
+const maxDelayMs = math.MaxInt64 / int64(time.Millisecond)
 
 func isFaultKey(k string) bool { _, ok := faultKeyTypes[k]; return ok }
 

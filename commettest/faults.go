@@ -20,7 +20,8 @@ const Forever = -1
 // dropped connection. A fault is checked before authentication and the
 // rate limit, and leaves the server's state untouched.
 type Fault struct {
-	// Method, if set, limits the fault to requests with this method.
+	// Method, if set, limits the fault to requests with this method, in
+	// upper case as requests send it ("POST"; methods are case-sensitive).
 	Method string
 	// Path, if set, limits the fault to requests for exactly this path,
 	// given as the SDK prints it in errors ("/customers",
@@ -36,7 +37,8 @@ type Fault struct {
 	// error envelope: code rate_limited for 429, server_error for a 5xx,
 	// injected_fault otherwise.
 	Status int
-	// RetryAfter, if set, is sent as the Retry-After header with Status.
+	// RetryAfter, if set, is sent as the Retry-After header with Status:
+	// a whole number of seconds ("2") or an HTTP date.
 	RetryAfter string
 	// Delay waits this long (or until the client gives up) before the
 	// request is answered; alone, the request is then handled normally.
@@ -95,7 +97,48 @@ func (f Fault) validate() error {
 	if f.Path != "" && !strings.HasPrefix(f.Path, "/") {
 		errs = append(errs, fmt.Errorf("path %q: want a path starting with /", f.Path))
 	}
+	if i := strings.IndexAny(f.Path, "?#"); i >= 0 {
+		errs = append(errs, fmt.Errorf("path %q: a fault matches the path alone, never a query or fragment: want %q", f.Path, f.Path[:i]))
+	}
+	if f.Method != "" {
+		if err := checkMethod(f.Method); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if f.RetryAfter != "" && !validRetryAfter(f.RetryAfter) {
+		errs = append(errs, fmt.Errorf("retryAfter %q: want a whole number of seconds (such as \"2\") or an HTTP date (such as %q)",
+			f.RetryAfter, "Wed, 21 Oct 2026 07:28:00 GMT"))
+	}
 	return errors.Join(errs...)
+}
+
+// checkMethod reports a method no request can have: requests send methods
+// as tokens, and the standard ones in upper case ("post" is another method).
+func checkMethod(m string) error {
+	for _, c := range []byte(m) {
+		if !isTokenByte(c) {
+			return fmt.Errorf("method %q: not an HTTP method", m)
+		}
+	}
+	if up := strings.ToUpper(m); up != m {
+		return fmt.Errorf("method %q: methods are case-sensitive and requests send them in upper case: did you mean %q?", m, up)
+	}
+	return nil
+}
+
+// isTokenByte reports whether c may appear in an HTTP token (RFC 9110).
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validRetryAfter reports whether v is a Retry-After a client can read
+// (RFC 9110): a whole, non-negative number of seconds, or an HTTP date.
+func validRetryAfter(v string) bool {
+	if strings.Trim(v, "0123456789") == "" {
+		return true // v is not empty: RetryAfter "" is no header
+	}
+	_, err := http.ParseTime(v)
+	return err == nil
 }
 
 // apiPath returns the full path a fault's Path stands for.
@@ -181,8 +224,11 @@ func (f *faults) pending() []FaultStatus {
 
 // InjectFault queues a fault; faults apply in the order they were queued,
 // each to the next requests that match it. It panics on a fault that could
-// never do what it says (Times below Forever, a Status outside 400 to 599,
-// RetryAfter without Status, a negative Delay, a Path not starting with /).
+// never do what it says: Times below Forever; a Method that is not an HTTP
+// method in upper case ("post" matches no request); a Path not starting
+// with /, or with a query ("/customers?limit=1"); a Status outside 400 to
+// 599; RetryAfter without Status, or neither whole seconds nor an HTTP
+// date; a negative Delay.
 func (h *Handler) InjectFault(f Fault) {
 	if err := f.validate(); err != nil {
 		panic(fmt.Sprintf("commettest: InjectFault(%v): %v", f, err))
