@@ -26,9 +26,10 @@ const maxControlBody = 64 << 10
 // ControlPrefix (mount it where it sees the full path):
 //
 //	POST   /_commettest/faults  inject a fault: {"method", "path", "times",
-//	                            "status", "retryAfter", "delayMs", "drop"},
-//	                            each optional, as in Fault (times -1 is
-//	                            Forever); answers 201 with the fault
+//	                            "status", "retryAfter", "delayMs", "drop",
+//	                            "dropAnswer"}, each optional, as in Fault
+//	                            (times -1 is Forever); answers 201 with the
+//	                            fault
 //	GET    /_commettest/faults  the faults not yet used up, in order, each
 //	                            with "fired" (how many requests it hit) and
 //	                            "left" (how many more it will, -1 forever)
@@ -55,6 +56,7 @@ type faultJSON struct {
 	RetryAfter string `json:"retryAfter,omitempty"`
 	DelayMs    int64  `json:"delayMs,omitempty"`
 	Drop       bool   `json:"drop,omitempty"`
+	DropAnswer bool   `json:"dropAnswer,omitempty"`
 	Fired      int    `json:"fired"`
 	Left       int    `json:"left"`
 }
@@ -65,7 +67,7 @@ func toJSON(s FaultStatus) faultJSON {
 		times = 1
 	}
 	return faultJSON{Method: s.Method, Path: s.Path, Times: times, Status: s.Status, RetryAfter: s.RetryAfter,
-		DelayMs: s.Delay.Milliseconds(), Drop: s.Drop, Fired: s.Fired, Left: s.Left}
+		DelayMs: s.Delay.Milliseconds(), Drop: s.Drop, DropAnswer: s.DropAnswer, Fired: s.Fired, Left: s.Left}
 }
 
 // ServeHTTP answers one control request.
@@ -166,6 +168,8 @@ func readFault(r *http.Request) (Fault, error) {
 			f.Delay = time.Duration(ms) * time.Millisecond
 		case "drop":
 			err = json.Unmarshal(v, &f.Drop)
+		case "dropAnswer":
+			err = json.Unmarshal(v, &f.DropAnswer)
 		default:
 			errs = append(errs, unknownFaultKey(k))
 			return
@@ -187,7 +191,7 @@ func readFault(r *http.Request) (Fault, error) {
 var faultKeyTypes = map[string]string{
 	"method": "a string", "path": "a string", "times": "an integer (-1 for ever)", "status": "an integer",
 	"retryAfter": "a string or an integer", "delayMs": "an integer of milliseconds, 0 to " + strconv.FormatInt(maxDelayMs, 10),
-	"drop": "a boolean",
+	"drop": "a boolean", "dropAnswer": "a boolean",
 }
 
 // maxDelayMs is the longest delay a time.Duration holds, in milliseconds.
@@ -201,7 +205,7 @@ func unknownFaultKey(k string) string {
 			return "unknown key " + quote(k) + ": keys are case-sensitive, did you mean " + quote(known) + "?"
 		}
 	}
-	return "unknown key " + quote(k) + ": a fault has method, path, times, status, retryAfter, delayMs and drop"
+	return "unknown key " + quote(k) + ": a fault has method, path, times, status, retryAfter, delayMs, drop and dropAnswer"
 }
 
 // jsonInt reads a JSON integer that fits an int.

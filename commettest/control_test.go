@@ -69,6 +69,10 @@ func TestControlPlaneRefusesBadFaults(t *testing.T) {
 		`{"delayMs":1e30}`:                        `"delayMs": want an integer`,
 		`{"delayMs":9223372036854775}`:            `"delayMs": 9223372036854775 is too large: want an integer of milliseconds, 0 to 9223372036854`,
 		`{"delayMs":-9223372036855}`:              `"delayMs": -9223372036855 is negative`,
+		`{"drop":true,"dropAnswer":true}`:         "drop with dropAnswer",
+		`{"status":503,"dropAnswer":true}`:        "status with dropAnswer",
+		`{"dropAnswer":1}`:                        `"dropAnswer": want a boolean`,
+		`{"dropanswer":true}`:                     `did you mean "dropAnswer"?`,
 		`{"method":"post"}`:                       `method "post": methods are case-sensitive and requests send them in upper case: did you mean "POST"?`,
 		`{"method":"GE T"}`:                       `method "GE T": not an HTTP method`,
 		`{"path":"/customers?limit=1"}`:           `path "/customers?limit=1": a fault matches the path alone, never a query or fragment: want "/customers"`,
@@ -156,4 +160,20 @@ func TestResetInvalidatesCursors(t *testing.T) {
 	assert.Equal(t, []string{"cursor"}, fieldsOf(r))
 	next := call(t, srv, "GET", "/api/v1/customers?limit=1", nil).Body["nextCursor"].(string)
 	assert.Equal(t, []string{"user_1", "user_2"}, listIDs(call(t, srv, "GET", "/api/v1/customers?limit=5&cursor="+next, nil)))
+}
+
+func TestControlPlaneDropAnswer(t *testing.T) {
+	srv := newServer(t)
+	r := controlCall(t, srv, "POST", "/_commettest/faults", `{"method":"POST","path":"/customers","dropAnswer":true}`)
+	require.Equal(t, 201, r.Status, string(r.Raw))
+	assert.Equal(t, map[string]any{"method": "POST", "path": "/customers", "times": 1.0, "dropAnswer": true, "fired": 0.0, "left": 1.0}, data(r))
+	assert.Equal(t, []Fault{{Method: "POST", Path: "/customers", DropAnswer: true}}, srv.UnfiredFaults())
+
+	body := `{"billingEmail":"a@x.com","externalId":"u1"}`
+	_, _, err := tryDo(t, &http.Client{Transport: srv.Transport()}, InMemoryBaseURL, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	require.ErrorIs(t, err, ErrDropped)
+	assert.Equal(t, 1, srv.Len())
+	again := callMem(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	assert.Equal(t, 201, again.Status)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 }

@@ -62,7 +62,11 @@
 //
 // InjectFault makes the next matching requests fail with a status (and
 // Retry-After), a delay, or a dropped connection, so a test can prove its
-// code survives a 503 storm or a rate limit. Path takes the path as the SDK
+// code survives a 503 storm or a rate limit. DropAnswer loses an answer
+// after the work is done: the request is handled (a create stored, its
+// answer kept for its Idempotency-Key), then the connection is dropped, so
+// the client sees a network error and a retry with the same key gets the
+// first answer replayed. Path takes the path as the SDK
 // prints it in errors or in full; Times takes a count or Forever:
 //
 //	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})

@@ -16,9 +16,10 @@ import (
 const Forever = -1
 
 // Fault makes requests fail the way networks and servers do, so that a test
-// can prove its code survives a 503 storm, a rate limit, a slow answer or a
-// dropped connection. A fault is checked before authentication and the
-// rate limit, and leaves the server's state untouched.
+// can prove its code survives a 503 storm, a rate limit, a slow answer, a
+// dropped connection or an answer lost after the work was done. A fault is
+// checked before authentication and the rate limit; every fault but
+// DropAnswer leaves the server's state untouched.
 type Fault struct {
 	// Method, if set, limits the fault to requests with this method, in
 	// upper case as requests send it ("POST"; methods are case-sensitive).
@@ -43,9 +44,26 @@ type Fault struct {
 	// Delay waits this long (or until the client gives up) before the
 	// request is answered; alone, the request is then handled normally.
 	Delay time.Duration
-	// Drop closes the connection without any answer; the client sees a
-	// network error. It wins over Status.
+	// Drop closes the connection without any answer, before the request is
+	// handled: nothing is done; the client sees a network error. It wins
+	// over Status.
 	Drop bool
+	// DropAnswer lets the request be handled as usual (authenticated,
+	// rate-limited, validated, its create, update or archive done, its
+	// answer kept under its Idempotency-Key exactly as any answer is), then
+	// closes the connection instead of answering: the client sees a network
+	// error although the work was done, as when an answer is lost on its
+	// way back. A retry with the same Idempotency-Key gets the first answer
+	// replayed, its status and body as they were. Over a socket (URL,
+	// commet-fake) the connection is closed; through Transport, RoundTrip
+	// returns ErrDropped. It cannot be combined with Drop or Status.
+	//
+	// Over a socket, net/http's Transport itself resends a request dropped
+	// on a reused keep-alive connection when it counts as idempotent (a GET,
+	// or any request with an Idempotency-Key header), so a Go client may get
+	// the replay without ever seeing the error; the in-memory Transport
+	// never resends.
+	DropAnswer bool
 }
 
 // String describes the fault by its set fields, as a test failure names it.
@@ -76,6 +94,9 @@ func (f Fault) String() string {
 	if f.Drop {
 		add("Drop", true)
 	}
+	if f.DropAnswer {
+		add("DropAnswer", true)
+	}
 	return "Fault{" + strings.Join(parts, ", ") + "}"
 }
 
@@ -90,6 +111,12 @@ func (f Fault) validate() error {
 	}
 	if f.RetryAfter != "" && f.Status == 0 {
 		errs = append(errs, errors.New("retryAfter without a status is never sent"))
+	}
+	if f.DropAnswer && f.Drop {
+		errs = append(errs, errors.New("drop with dropAnswer: drop answers nothing and does nothing, dropAnswer does the work and drops its answer: choose one"))
+	}
+	if f.DropAnswer && f.Status != 0 {
+		errs = append(errs, errors.New("status with dropAnswer: the request's own answer is dropped, so the status is never sent"))
 	}
 	if f.Delay < 0 {
 		errs = append(errs, fmt.Errorf("delay %v is negative", f.Delay))
@@ -278,15 +305,8 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 	}
 	switch {
 	case fault.Drop:
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-			return true
-		}
-		// No hijacking (HTTP/2, the in-memory transport): this panic value is
-		// net/http's documented way to abort a response; net/http recovers
-		// it without logging, and the in-memory transport turns it into a
-		// network error.
-		panic(http.ErrAbortHandler)
+		dropConnection(w)
+		return true
 	case fault.Status != 0:
 		if fault.RetryAfter != "" {
 			w.Header().Set("Retry-After", fault.RetryAfter)
@@ -302,6 +322,19 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 		return true
 	}
 	return false
+}
+
+// dropConnection closes the connection of w without an answer. Where it
+// cannot (HTTP/2, the in-memory transport), it panics with
+// http.ErrAbortHandler: net/http's documented way to abort a response,
+// which net/http recovers without logging and the in-memory transport turns
+// into ErrDropped.
+func dropConnection(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // wait waits d, or until r's client goes away; it reports whether the

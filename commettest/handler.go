@@ -82,7 +82,8 @@ const apiPrefix = "/api/v1/customers"
 // noticed), WithLatency waits, an injected fault applies, the API key is
 // checked, the rate limit takes its token, the request is routed, its body
 // checked (size, UTF-8) and, in strict mode, its headers and fields; then a
-// POST's Idempotency-Key is looked up, and the operation runs.
+// POST's Idempotency-Key is looked up, and the operation runs. A DropAnswer
+// fault drops whatever answer this produces instead of sending it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
 	w.Header().Set("X-Request-Id", "req_"+randomHex(12))
@@ -90,25 +91,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.latency > 0 && !wait(r, h.latency) {
 		return // the client went away
 	}
-	if fault, ok := h.faults.take(r); ok && h.applyFault(w, r, fault) {
+	fault, faulted := h.faults.take(r)
+	if faulted && h.applyFault(w, r, fault) {
 		return
+	}
+	send := func(a answer) { h.write(w, a) }
+	if fault.DropAnswer {
+		send = func(answer) { dropConnection(w) }
 	}
 	key, ans, ok := h.authenticate(r)
 	if !ok {
-		h.write(w, ans)
+		send(ans)
 		return
 	}
 	if h.limiter != nil {
 		d := h.limiter.take(key, h.now())
 		d.setHeaders(w.Header())
 		if !d.allowed {
-			h.write(w, errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
+			send(errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
 			return
 		}
 	}
 	op, id, ans := route(r)
 	if op == opNone {
-		h.write(w, ans)
+		send(ans)
 		return
 	}
 	hasBody := r.Method == http.MethodPost || r.Method == http.MethodPut
@@ -117,20 +123,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !hasBody:
 		raw = nil
 	case errors.As(readErr, &tooLarge):
-		h.write(w, errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
+		send(errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
 		return
 	case readErr != nil:
-		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
+		send(errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
 		return
 	case !utf8.Valid(raw):
-		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body is not valid UTF-8", nil))
+		send(errorAnswer(http.StatusBadRequest, "invalid_json", "The request body is not valid UTF-8", nil))
 		return
 	}
 	if h.strict {
 		vs := checkHeaders(r, raw)
 		vs = append(vs, strictViolations(op, r.URL.Query(), raw)...)
 		if len(vs) > 0 {
-			h.write(w, contractViolation(vs))
+			send(contractViolation(vs))
 			return
 		}
 	}
@@ -142,7 +148,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	idemKey := r.Header.Get("Idempotency-Key")
 	if r.Method != http.MethodPost || idemKey == "" {
-		h.write(w, handle())
+		send(handle())
 		return
 	}
 	ans, outcome := h.idem.do(idemKey, requestHash(r.Method, r.URL.EscapedPath(), raw), h.now(), handle)
@@ -156,7 +162,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case idemReplayed:
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	h.write(w, ans)
+	send(ans)
 }
 
 // readBody reads the whole body, up to the size limit. Reading it before

@@ -37,7 +37,9 @@
 //	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits and faults
 //
 // A fault takes "method", "path" ("/customers" or "/api/v1/customers"),
-// "times" (-1 for ever), "status", "retryAfter", "delayMs" and "drop", each
+// "times" (-1 for ever), "status", "retryAfter", "delayMs", "drop" (close
+// the connection, doing nothing) and "dropAnswer" (do the work, keep the
+// answer for the Idempotency-Key, then close the connection), each
 // optional; keys are case-sensitive and an unknown one is a 400.
 //
 // In a container, listen on every interface so that other containers can

@@ -264,3 +264,30 @@ func TestProcessFailsOnABadFlag(t *testing.T) {
 	assert.Equal(t, 1, exit.ExitCode())
 	assert.Contains(t, string(out), "commet-fake: -rate-limit -3")
 }
+
+func TestProcessDropAnswer(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-quiet")
+	r := f.do(t, "POST", "/_commettest/faults", `{"method":"POST","path":"/customers","dropAnswer":true}`)
+	require.Equal(t, 201, r.status, r.body)
+	assert.Equal(t, true, r.body["data"].(map[string]any)["dropAnswer"])
+
+	// A connection of its own: net/http would resend a request with an
+	// Idempotency-Key dropped on a reused one.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	post := func() (*http.Response, error) {
+		req, err := http.NewRequest("POST", f.url+"/api/v1/customers", strings.NewReader(`{"billingEmail":"a@x.com","externalId":"u1"}`))
+		require.NoError(t, err)
+		req.Header.Set("x-api-key", "ck_test_proc")
+		req.Header.Set("Idempotency-Key", "signup-u1")
+		return hc.Do(req)
+	}
+	_, err := post()
+	require.ErrorIs(t, err, io.EOF, "the connection closed without an answer")
+	resp, err := post()
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 201, resp.StatusCode, "the first answer, replayed")
+	assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 200, f.do(t, "GET", "/api/v1/customers/u1", "", "x-api-key", "ck_test_proc").status)
+}
