@@ -22,7 +22,7 @@ const maxControlBody = 64 << 10
 
 // ControlHandler returns the control plane of the fake, for tests written
 // in any language: it needs no API key, and its requests are never
-// faulted, rate-limited or counted in Requests. It serves, under
+// faulted, rate-limited or counted in Requests or Stats. It serves, under
 // ControlPrefix (mount it where it sees the full path):
 //
 //	POST   /_commettest/faults  inject a fault: {"method", "path", "times",
@@ -34,8 +34,12 @@ const maxControlBody = 64 << 10
 //	                            with "fired" (how many requests it hit) and
 //	                            "left" (how many more it will, -1 forever)
 //	DELETE /_commettest/faults  clear the faults; answers {"cleared": n}
+//	GET    /_commettest/stats   the customers stored and the API requests
+//	                            counted by method, path and status, as
+//	                            Stats: {"customers": n, "requests":
+//	                            [{"method", "path", "status", "count"}]}
 //	POST   /_commettest/reset   forget every customer, idempotency key,
-//	                            rate-limit bucket and fault
+//	                            rate-limit bucket, fault and request count
 //
 // Answers use the API's envelope: {"success": true, "data": ...}, or
 // {"success": false, "code", "message"}. A fault body that is not valid
@@ -99,6 +103,12 @@ func (c control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.write(w, dataAnswer(http.StatusOK, map[string]int{"cleared": h.faults.clear()}))
 			return
 		}
+	case ControlPrefix + "stats":
+		allow = "GET"
+		if r.Method == http.MethodGet {
+			h.write(w, dataAnswer(http.StatusOK, h.Stats()))
+			return
+		}
 	case ControlPrefix + "reset":
 		allow = "POST"
 		if r.Method == http.MethodPost {
@@ -107,7 +117,7 @@ func (c control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default:
-		h.write(w, errorAnswer(http.StatusNotFound, "not_found", "No such control endpoint: see "+ControlPrefix+"faults and "+ControlPrefix+"reset", nil))
+		h.write(w, errorAnswer(http.StatusNotFound, "not_found", "No such control endpoint: see "+ControlPrefix+"faults, "+ControlPrefix+"stats and "+ControlPrefix+"reset", nil))
 		return
 	}
 	ans := errorAnswer(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here (allowed: "+allow+")", nil)

@@ -81,8 +81,8 @@
 // # Any language
 //
 // The same fake runs as a binary, for SDKs in other languages and for
-// containers, with a control plane (ControlHandler) to inject faults and
-// reset it over HTTP:
+// containers, with a control plane (ControlHandler) to inject faults, read
+// its Stats and reset it over HTTP:
 //
 //	go run ./cmd/commet-fake -addr 127.0.0.1:12111 -strict
 package commettest

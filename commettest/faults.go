@@ -330,6 +330,9 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 // which net/http recovers without logging and the in-memory transport turns
 // into ErrDropped.
 func dropConnection(w http.ResponseWriter) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.counted() // before the client can see the drop
+	}
 	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 		conn.Close()
 		return

@@ -34,6 +34,7 @@ type Handler struct {
 	idem     *idempotency
 	faults   faults
 	requests atomic.Int64
+	stats    requestStats
 
 	// beforeOperation, if set, runs just before an operation: tests use it
 	// to hold a request in flight.
@@ -60,13 +61,16 @@ func NewHandler(opts ...Option) *Handler {
 func (h *Handler) Len() int { return h.store.len() }
 
 // Requests returns the number of API requests received, faulty ones
-// included; requests to the control plane are not counted.
+// included; requests to the control plane are not counted. Unlike Stats,
+// it goes on counting across Reset.
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
-// Reset forgets every customer, idempotency key, rate-limit bucket and
-// fault, as if the handler were new. Customer IDs are never reused, so an
-// ID from before the reset finds nothing. Requests keeps counting.
+// Reset forgets every customer, idempotency key, rate-limit bucket, fault
+// and the request counts of Stats, as if the handler were new. Customer IDs
+// are never reused, so an ID from before the reset finds nothing. Requests
+// keeps counting.
 func (h *Handler) Reset() {
+	h.stats.reset()
 	h.faults.clear()
 	h.store.reset()
 	h.idem.reset()
@@ -88,6 +92,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
 	w.Header().Set("X-Request-Id", "req_"+randomHex(12))
 	raw, readErr := h.readBody(w, r)
+	sw := &statusWriter{ResponseWriter: w, count: func(status int) { h.stats.add(r.Method, r.URL.EscapedPath(), status) }}
+	w = sw
+	defer sw.counted() // no answer: a client that went away
 	if h.latency > 0 && !wait(r, h.latency) {
 		return // the client went away
 	}

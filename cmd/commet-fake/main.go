@@ -28,19 +28,24 @@
 //	-quiet             do not log requests
 //
 // A control plane, which needs no API key and is never faulted,
-// rate-limited or counted, lets a test in any language inject faults and
-// start afresh:
+// rate-limited or counted, lets a test in any language inject faults, see
+// what the fake stored and served, and start afresh:
 //
 //	curl -X POST localhost:12111/_commettest/faults -d '{"path":"/customers","status":503,"times":2}'
 //	curl localhost:12111/_commettest/faults          # the faults not used up, with how often each fired
 //	curl -X DELETE localhost:12111/_commettest/faults
-//	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits and faults
+//	curl localhost:12111/_commettest/stats           # customers stored, requests by method, path and status
+//	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits, faults and stats
 //
 // A fault takes "method", "path" ("/customers" or "/api/v1/customers"),
 // "times" (-1 for ever), "status", "retryAfter", "delayMs", "drop" (close
 // the connection, doing nothing) and "dropAnswer" (do the work, keep the
 // answer for the Idempotency-Key, then close the connection), each
-// optional; keys are case-sensitive and an unknown one is a 400.
+// optional; keys are case-sensitive and an unknown one is a 400. Stats
+// answer {"customers": n, "requests": [{"method", "path", "status",
+// "count"}]}, paths named as the SDK names them with IDs collapsed
+// ("/customers", "/customers/batch", "/customers/{id}"), status 0 for a
+// request that got no answer.
 //
 // In a container, listen on every interface so that other containers can
 // reach it, e.g. in docker-compose:

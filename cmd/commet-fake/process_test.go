@@ -291,3 +291,24 @@ func TestProcessDropAnswer(t *testing.T) {
 	assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
 	assert.Equal(t, 200, f.do(t, "GET", "/api/v1/customers/u1", "", "x-api-key", "ck_test_proc").status)
 }
+
+func TestProcessStats(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-quiet")
+	key := []string{"x-api-key", "ck_test_proc"}
+	f.do(t, "POST", "/api/v1/customers", `{"billingEmail":"a@x.com","externalId":"u1"}`, key...)
+	f.do(t, "GET", "/api/v1/customers/u1", "", key...)
+	f.do(t, "GET", "/api/v1/customers/u2", "", key...)
+	f.do(t, "GET", "/_commettest/faults", "")
+
+	r := f.do(t, "GET", "/_commettest/stats", "")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, map[string]any{"success": true, "data": map[string]any{"customers": 1.0, "requests": []any{
+		map[string]any{"method": "POST", "path": "/customers", "status": 201.0, "count": 1.0},
+		map[string]any{"method": "GET", "path": "/customers/{id}", "status": 200.0, "count": 1.0},
+		map[string]any{"method": "GET", "path": "/customers/{id}", "status": 404.0, "count": 1.0},
+	}}}, r.body, "control requests are not counted")
+	f.do(t, "POST", "/_commettest/reset", "")
+	r = f.do(t, "GET", "/_commettest/stats", "")
+	assert.Equal(t, map[string]any{"customers": 0.0, "requests": []any{}}, r.body["data"])
+}
