@@ -26,6 +26,7 @@ type Handler struct {
 	strict  bool
 	latency time.Duration
 	limiter *rateLimiter // nil: no rate limit
+	seed    int          // customers made by WithSeedCustomers
 	orgID   string
 	idBase  uint64 // random, mixed into customer IDs
 	idCount uint64 // customers ever created; guarded by the store's lock
@@ -54,6 +55,7 @@ func NewHandler(opts ...Option) *Handler {
 	for _, opt := range opts {
 		opt(h)
 	}
+	h.seedCustomers()
 	return h
 }
 
@@ -66,13 +68,15 @@ func (h *Handler) Len() int { return h.store.len() }
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
 // Reset forgets every customer, idempotency key, rate-limit bucket, fault
-// and the request counts of Stats, as if the handler were new. Customer IDs
-// are never reused, so an ID from before the reset finds nothing. Requests
-// keeps counting.
+// and the request counts of Stats, as if the handler were new: the
+// customers of WithSeedCustomers are made again. Customer IDs are never
+// reused, so an ID from before the reset finds nothing. Requests keeps
+// counting.
 func (h *Handler) Reset() {
 	h.stats.reset()
 	h.faults.clear()
 	h.store.reset()
+	h.seedCustomers()
 	h.idem.reset()
 	if h.limiter != nil {
 		h.limiter.reset()

@@ -25,6 +25,11 @@
 //	                   RateLimit-Limit, RateLimit-Remaining and
 //	                   RateLimit-Reset
 //	-latency d         delay every answer by d (such as 50ms)
+//	-seed N            start with N generated customers (at most 1000000):
+//	                   external IDs seed_000001 to seed_N in six digits,
+//	                   emails seed_000001@example.com and so on, the odd
+//	                   ones named "Seed Customer 1" and so on; a reset
+//	                   makes them again
 //	-quiet             do not log requests
 //
 // A control plane, which needs no API key and is never faulted,
@@ -88,6 +93,9 @@ import (
 	"github.com/commet-go/commet/commettest"
 )
 
+// maxSeed bounds -seed, so that a typo cannot fill the memory.
+const maxSeed = 1_000_000
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -105,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	strict := fs.Bool("strict", false, "refuse requests a production client should never send (400 contract_violation)")
 	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
 	latency := fs.Duration("latency", 0, "delay every answer by this long")
+	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 to seed_N (emails seed_000001@example.com, the odd ones named); a reset makes them again")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -131,6 +140,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *latency > 0 {
 		opts = append(opts, commettest.WithLatency(*latency))
 	}
+	if *seed < 0 || *seed > maxSeed {
+		return fmt.Errorf("-seed %d: want 0 to %d customers", *seed, maxSeed)
+	}
+	opts = append(opts, commettest.WithSeedCustomers(*seed))
 	handler := withControl(commettest.NewHandler(opts...))
 	if !*quiet {
 		handler = logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), handler)

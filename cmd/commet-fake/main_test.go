@@ -105,6 +105,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-no-such-flag"}, {"-rate-limit", "-1"}, {"-rate-limit", "NaN"}, {"-rate-limit", "ten"},
 		{"-latency", "-1s"}, {"-latency", "5"}, {"extra"}, {"-addr", "256.0.0.1:0"},
+		{"-seed", "-1"}, {"-seed", "1000001"}, {"-seed", "many"},
 	} {
 		assert.Error(t, run(context.Background(), args, io.Discard, io.Discard), "%q", args)
 	}

@@ -312,3 +312,26 @@ func TestProcessStats(t *testing.T) {
 	r = f.do(t, "GET", "/_commettest/stats", "")
 	assert.Equal(t, map[string]any{"customers": 0.0, "requests": []any{}}, r.body["data"])
 }
+
+func TestProcessSeed(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-seed", "150", "-quiet")
+	key := []string{"x-api-key", "ck_test_proc"}
+	r := f.do(t, "GET", "/api/v1/customers?limit=100", "", key...)
+	require.Equal(t, 200, r.status, r.body)
+	list := r.body["data"].([]any)
+	require.Len(t, list, 100)
+	assert.Equal(t, true, r.body["hasMore"])
+	first, second := list[0].(map[string]any), list[1].(map[string]any)
+	assert.Equal(t, "seed_000001", first["externalId"])
+	assert.Equal(t, "seed_000001@example.com", first["billingEmail"])
+	assert.Equal(t, "Seed Customer 1", first["fullName"])
+	assert.Equal(t, "seed_000002", second["externalId"])
+	assert.NotContains(t, second, "fullName")
+	assert.Equal(t, 200, f.do(t, "GET", "/api/v1/customers/seed_000150", "", key...).status)
+	assert.Equal(t, 404, f.do(t, "GET", "/api/v1/customers/seed_000151", "", key...).status)
+
+	f.do(t, "POST", "/_commettest/reset", "")
+	r = f.do(t, "GET", "/_commettest/stats", "")
+	assert.Equal(t, map[string]any{"customers": 150.0, "requests": []any{}}, r.body["data"], "a reset makes the seed again")
+}
