@@ -31,6 +31,7 @@
 //	                   ones named "Seed Customer 1" and so on; a reset
 //	                   makes them again
 //	-quiet             do not log requests
+//	-h, -help          print the usage and exit
 //
 // A control plane, which needs no API key and is never faulted,
 // rate-limited or counted, lets a test in any language inject faults, see
@@ -107,15 +108,20 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("commet-fake", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on; 0.0.0.0:12111 in a container")
-	apiKey := fs.String("api-key", "", "accept only this API key (default: any key starting with ck_)")
+	fs.SetOutput(io.Discard) // errors are returned, and usage printed below
+	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on, as `host:port`; 0.0.0.0:12111 in a container")
+	apiKey := fs.String("api-key", "", "accept only this API `key` (default: any key starting with ck_)")
 	strict := fs.Bool("strict", false, "refuse requests a production client should never send (400 contract_violation)")
 	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
 	latency := fs.Duration("latency", 0, "delay every answer by this long")
-	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 to seed_N (emails seed_000001@example.com, the odd ones named); a reset makes them again")
+	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 onwards (at most 1000000); a reset makes them again")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h or -help: asked for, not an error
+			usage(fs, stdout)
+			return nil
+		}
+		usage(fs, stderr)
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -172,6 +178,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// usage writes how to use commet-fake, with its flags, to w.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `Usage: commet-fake [flags]
+
+commet-fake serves the fake Commet customers API of commettest (API version
+2026-05-01) over plain HTTP, for tests in any language. Point a client at
+http://ADDR (the API is under /api/v1) with any API key starting with ck_,
+or only the one given with -api-key. The fake holds one organization in one
+environment: every key it accepts reaches the same customers.
+
+Control plane (no API key; never faulted, rate-limited or counted):
+  POST   /_commettest/faults  inject a fault: {"method", "path", "times",
+                              "status", "retryAfter", "delayMs", "drop",
+                              "dropAnswer"}, each optional
+  GET    /_commettest/faults  the faults not used up, with how often each fired
+  DELETE /_commettest/faults  clear the faults
+  GET    /_commettest/stats   customers stored, requests by method, path, status
+  POST   /_commettest/reset   forget customers, keys, rate limits, faults, stats
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // withControl serves the control plane under commettest.ControlPrefix and

@@ -110,3 +110,25 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		assert.Error(t, run(context.Background(), args, io.Discard, io.Discard), "%q", args)
 	}
 }
+
+func TestRunHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		require.NoError(t, run(context.Background(), []string{arg}, &stdout, &stderr), arg)
+		assert.True(t, strings.HasPrefix(stdout.String(), "Usage: commet-fake [flags]\n"), "%s: %s", arg, stdout.String())
+		for _, want := range []string{"-addr", "-api-key", "-strict", "-rate-limit", "-latency", "-seed N", "-quiet",
+			"/_commettest/faults", "/_commettest/stats", "/_commettest/reset", "dropAnswer"} {
+			assert.Contains(t, stdout.String(), want, arg)
+		}
+		assert.Empty(t, stderr.String(), arg)
+	}
+}
+
+func TestRunPrintsUsageOnABadFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-no-such-flag"}, &stdout, &stderr)
+	require.EqualError(t, err, "flag provided but not defined: -no-such-flag")
+	assert.Empty(t, stdout.String())
+	assert.Contains(t, stderr.String(), "Usage: commet-fake [flags]")
+	assert.Contains(t, stderr.String(), "-seed N")
+}

@@ -335,3 +335,17 @@ func TestProcessSeed(t *testing.T) {
 	r = f.do(t, "GET", "/_commettest/stats", "")
 	assert.Equal(t, map[string]any{"customers": 150.0, "requests": []any{}}, r.body["data"], "a reset makes the seed again")
 }
+
+func TestProcessHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "-help"} {
+		cmd := exec.Command(os.Args[0], arg)
+		cmd.Env = childEnv()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), "%s exits 0; stderr:\n%s", arg, stderr.String())
+		assert.Contains(t, stdout.String(), "Usage: commet-fake [flags]", arg)
+		assert.Contains(t, stdout.String(), "-seed N", arg)
+		assert.NotContains(t, stdout.String()+stderr.String(), "help requested", arg)
+	}
+}
