@@ -66,8 +66,9 @@
 // after the work is done: the request is handled (a create stored, its
 // answer kept for its Idempotency-Key), then the connection is dropped, so
 // the client sees a network error and a retry with the same key gets the
-// first answer replayed. Path takes the path as the SDK
-// prints it in errors or in full; Times takes a count or Forever:
+// first answer replayed. Path takes the path as the SDK names it (its
+// Attempt.Path, errors and log records: "/customers/user_1") or in full
+// ("/api/v1/customers/user_1"); Times takes a count or Forever:
 //
 //	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})
 //	srv.RequireFaultsFired(t) // fails t if a fault never fired: a typo in Path tests nothing

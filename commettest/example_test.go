@@ -70,7 +70,7 @@ func ExampleFault() {
 	ctx := context.Background()
 	srv := commettest.NewServer()
 	defer srv.Close()
-	// The path as the SDK prints it in errors, or in full: /api/v1/customers.
+	// The path as the SDK names it (Attempt.Path, errors, logs), or in full: /api/v1/customers.
 	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})
 	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
 

@@ -24,12 +24,13 @@ type Fault struct {
 	// Method, if set, limits the fault to requests with this method, in
 	// upper case as requests send it ("POST"; methods are case-sensitive).
 	Method string
-	// Path, if set, limits the fault to requests for exactly this path,
-	// given as the SDK prints it in errors ("/customers",
-	// "/customers/batch", "/customers/user_1") or in full
-	// ("/api/v1/customers"): both match the same requests. An escaped ID
-	// ("/customers/a%2Fb") matches the escaped path, an unescaped one the
-	// unescaped path.
+	// Path, if set, limits the fault to requests for exactly this path:
+	// the path as the SDK's Attempt.Path, errors and log records name it
+	// ("/customers", "/customers/batch", "/customers/user_1"), or in full
+	// ("/api/v1/customers/user_1"): both match the same requests. An
+	// escaped ID ("/customers/a%2Fb", as the SDK names it) matches the
+	// escaped path, an unescaped one the unescaped path. A path never has
+	// a query: a fault matches the path alone.
 	Path string
 	// Times is how many matching requests the fault applies to: 0 means 1,
 	// and Forever means every one until the fault is cleared.

@@ -111,7 +111,7 @@ func TestFaultPathAsTheSDKPrintsIt(t *testing.T) {
 		{"/customers/batch", "POST", "/api/v1/customers/batch"},
 		{"/customers/user_1", "GET", "/api/v1/customers/user_1"},
 		{"/api/v1/customers/user_1", "PUT", "/api/v1/customers/user_1"},
-		{"/customers/a%2Fb", "GET", "/api/v1/customers/a%2Fb"}, // escaped, as the SDK prints it
+		{"/customers/a%2Fb", "GET", "/api/v1/customers/a%2Fb"}, // escaped, as the SDK names it
 	} {
 		srv.InjectFault(Fault{Path: tc.fault, Status: 502})
 		assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers/"+url.PathEscape("a/b/c"), nil).Status, "%s matches another path", tc.fault)
