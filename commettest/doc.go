@@ -14,7 +14,7 @@
 // faults, WithLatency and rate-limit refills take no real time. A client of
 // your own reaches the fake in memory with two options:
 //
-//	client, err := commet.NewClient("ck_test_mine",
+//	client, err := commet.NewClient("ck_sandbox_mine",
 //		commet.WithBaseURL(commettest.InMemoryBaseURL),
 //		commet.WithHTTPClient(&http.Client{Transport: srv.Transport()}),
 //	)
@@ -48,7 +48,10 @@
 // unknown keys are ignored (see WithStrict). Malformed JSON, and a body
 // that is not valid UTF-8, is a 400 invalid_json: whatever the fake stores
 // it answers back byte for byte. Any key starting with "ck_" is accepted
-// unless WithAPIKey names one. Every answer carries an x-request-id and a
+// unless WithAPIKey names one. Commet serves live and sandbox data from one
+// host and the key decides which; the fake holds one organization in one
+// environment, so every key it accepts ("ck_sandbox_..." or any other)
+// reaches the same customers, though each key has its own rate limit. Every answer carries an x-request-id and a
 // Date from the handler's clock (WithClock).
 //
 // A POST's Idempotency-Key replays the first answer (with the header
@@ -77,7 +80,7 @@
 // rate_limited with Retry-After and RateLimit-* headers, as Commet does.
 // WithLatency delays every answer. WithStrict turns the fake into a
 // conformance checker: it refuses, with a 400 contract_violation, the
-// requests Commet accepts but a production client should never send.
+// requests Commet accepts but a well-behaved client should never send.
 //
 // # Any language
 //

@@ -40,7 +40,7 @@ func Example() {
 func ExampleServer_Transport() {
 	srv := commettest.NewServer()
 	defer srv.Close()
-	client, err := commet.NewClient("ck_test_mine",
+	client, err := commet.NewClient("ck_sandbox_mine",
 		commet.WithBaseURL(commettest.InMemoryBaseURL),
 		commet.WithHTTPClient(&http.Client{Transport: srv.Transport()}),
 	)
@@ -57,7 +57,7 @@ func ExampleServer_Transport() {
 func ExampleServer_URL() {
 	srv := commettest.NewServer()
 	defer srv.Close()
-	client, err := commet.NewClient("ck_test_mine", commet.WithBaseURL(srv.URL()))
+	client, err := commet.NewClient("ck_sandbox_mine", commet.WithBaseURL(srv.URL()))
 	if err != nil {
 		panic(err)
 	}
@@ -126,7 +126,7 @@ func ExampleWithStrict() {
 	srv := commettest.NewServer(commettest.WithStrict())
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", commettest.InMemoryBaseURL+"/api/v1/customers", nil)
-	req.Header.Set("x-api-key", "ck_test_mine") // but no Commet-Version
+	req.Header.Set("x-api-key", "ck_sandbox_mine") // but no Commet-Version
 	resp, err := srv.Transport().RoundTrip(req)
 	if err != nil {
 		panic(err)

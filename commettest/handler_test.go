@@ -1,6 +1,7 @@
 package commettest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commet-go/commet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -357,4 +359,26 @@ func TestCountryMustBeAssigned(t *testing.T) {
 	assert.NotContains(t, data(call(t, srv, "GET", "/api/v1/customers/a", nil)), "fullName")
 	r = call(t, srv, "PUT", "/api/v1/customers/a", map[string]any{"fullName": "Ada", "address": addr("gb")})
 	assert.Equal(t, 200, r.Status, "an assigned code in lower case is taken, upper-cased")
+}
+
+// The fake is one organization in one environment: Commet's one host would
+// keep a sandbox key's customers from a live key's, the fake does not.
+func TestEveryKeyReachesTheSameCustomers(t *testing.T) {
+	srv := newServer(t)
+	r := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "u1"}, "x-api-key", "ck_sandbox_a")
+	require.Equal(t, 201, r.Status)
+	assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers/u1", nil, "x-api-key", "ck_live_b").Status)
+}
+
+func TestClientUsesASandboxKey(t *testing.T) {
+	assert.True(t, strings.HasPrefix(TestAPIKey, "ck_sandbox_"), "the fake stands in for sandbox data")
+	srv := newServer(t)
+	var key string
+	client := srv.Client(commet.WithMiddleware(func(req *http.Request, _ commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+		key = req.Header.Get("x-api-key")
+		return next(req)
+	}))
+	_, err := client.Customers.List(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, TestAPIKey, key)
 }

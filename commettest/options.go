@@ -28,7 +28,7 @@ func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = 
 func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 
 // WithStrict turns the fake into a conformance checker for any SDK. A
-// request that Commet would accept, but that a production client should
+// request that Commet would accept, but that a well-behaved client should
 // never send, is answered 400 with code contract_violation, a message
 // naming every rule broken, and details listing them as {"rule", "field",
 // "message"}. The rules:

@@ -5,16 +5,19 @@
 //
 // Point a client at http://127.0.0.1:12111 (the API is under /api/v1, as on
 // Commet) with any API key starting with "ck_", or only the one given with
-// -api-key. The fake follows the contract of API version 2026-05-01:
-// create, batch create, get, update, list and archive, with Commet's
-// envelopes, validation errors and idempotency.
+// -api-key. Commet serves live and sandbox data from one host, and the key
+// decides which; the fake holds one organization in one environment, so
+// every key it accepts reaches the same customers. The fake follows the
+// contract of API version 2026-05-01: create, batch create, get, update,
+// list and archive, with Commet's envelopes, validation errors and
+// idempotency.
 //
 // Flags:
 //
 //	-addr host:port    where to listen (default 127.0.0.1:12111)
 //	-api-key key       accept only this key
 //	-strict            refuse, with a 400 contract_violation, what Commet
-//	                   accepts but a production client should never send:
+//	                   accepts but a well-behaved client should never send:
 //	                   no Commet-Version header, a POST without an
 //	                   Idempotency-Key, a body without Content-Type
 //	                   application/json, a field the contract does not know
@@ -111,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard) // errors are returned, and usage printed below
 	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on, as `host:port`; 0.0.0.0:12111 in a container")
 	apiKey := fs.String("api-key", "", "accept only this API `key` (default: any key starting with ck_)")
-	strict := fs.Bool("strict", false, "refuse requests a production client should never send (400 contract_violation)")
+	strict := fs.Bool("strict", false, "refuse requests a well-behaved client should never send (400 contract_violation)")
 	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
 	latency := fs.Duration("latency", 0, "delay every answer by this long")
 	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 onwards (at most 1000000); a reset makes them again")
