@@ -37,22 +37,29 @@
 // required and well formed, address fields line1, city, postalCode and a
 // country when an address is sent, the country an officially assigned ISO
 // 3166-1 alpha-2 code ("GB"; never "UK", "EU", "XK" or "ZZ"; either letter
-// case, stored upper case), a real IANA timezone, metadata an object. A batch answers each refused item as {"index",
-// "error", "code", "details", "data"}: error is the string of the contract
-// (every field error as "field: message", joined by "; "), and code
-// (validation_error, or invalid_json for an item that is not an object)
-// and details (the field errors) carry the same structured.
+// case, stored upper case), a real IANA timezone, metadata an object. A
+// batch answers each refused item as {"index", "error", "code", "details",
+// "data"}: error is the string of the contract (every field error as
+// "field: message", joined by "; "), and code (validation_error, or
+// invalid_json for an item that is not an object) and details (the field
+// errors) carry the same structured.
 //
 // JSON keys match case-sensitively, as in Commet's JavaScript server: a
 // key that differs only in case ("BillingEmail") is an unknown key, and
 // unknown keys are ignored (see WithStrict). Malformed JSON, and a body
 // that is not valid UTF-8, is a 400 invalid_json: whatever the fake stores
-// it answers back byte for byte. Any key starting with "ck_" is accepted
-// unless WithAPIKey names one. Commet serves live and sandbox data from one
-// host and the key decides which; the fake holds one organization in one
-// environment, so every key it accepts ("ck_sandbox_..." or any other)
-// reaches the same customers, though each key has its own rate limit. Every answer carries an x-request-id and a
-// Date from the handler's clock (WithClock).
+// it answers back byte for byte. Every answer carries an x-request-id and
+// a Date from the handler's clock (WithClock).
+//
+// Any key starting with "ck_" is accepted unless WithAPIKey names one.
+// Commet serves live and sandbox data from one host and the key decides
+// which; the fake holds one organization in one environment, so every key
+// it accepts ("ck_sandbox_..." or any other) reaches the same customers,
+// though each key has its own rate limit.
+//
+// Len counts the customers stored, Requests the requests received, and
+// Stats the requests by method, path ("/customers/{id}") and status.
+// WithSeedCustomers starts the fake with generated customers.
 //
 // A POST's Idempotency-Key replays the first answer (with the header
 // Idempotent-Replayed: true) for 24 hours. As Commet's error reference

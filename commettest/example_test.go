@@ -80,6 +80,21 @@ func ExampleFault() {
 	// Output: <nil> 3 []
 }
 
+// An answer lost after the work was done: the SDK's retry, with the same
+// Idempotency-Key, gets the first answer replayed.
+func ExampleFault_dropAnswer() {
+	ctx := context.Background()
+	srv := commettest.NewServer()
+	defer srv.Close()
+	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", DropAnswer: true}) // created, then the answer lost
+	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
+
+	var resp commet.Response
+	cust, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_1"}, commet.WithResponseInto(&resp))
+	fmt.Println(err, cust.ExternalID, resp.Attempts, resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), srv.Len())
+	// Output: <nil> user_1 2 201 true 1
+}
+
 func ExampleFault_forever() {
 	ctx := context.Background()
 	srv := commettest.NewServer()
