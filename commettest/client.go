@@ -7,8 +7,11 @@ import (
 	"github.com/commet-go/commet"
 )
 
-// TestAPIKey is the key Client uses unless WithAPIKey set another.
-const TestAPIKey = "ck_test_commettest"
+// TestAPIKey is the key Client uses unless WithAPIKey set another. It is
+// a sandbox key, as Commet's docs write them ("ck_sandbox_..."): the fake
+// stands in for sandbox data, so code that guards live data (asking before
+// it writes with a key that is not a sandbox key) treats it as sandbox.
+const TestAPIKey = "ck_sandbox_commettest"
 
 // InMemoryBaseURL is the base URL of a client that reaches the fake
 // through Transport: the transport ignores the host, and the SDK accepts

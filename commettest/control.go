@@ -22,19 +22,24 @@ const maxControlBody = 64 << 10
 
 // ControlHandler returns the control plane of the fake, for tests written
 // in any language: it needs no API key, and its requests are never
-// faulted, rate-limited or counted in Requests. It serves, under
+// faulted, rate-limited or counted in Requests or Stats. It serves, under
 // ControlPrefix (mount it where it sees the full path):
 //
 //	POST   /_commettest/faults  inject a fault: {"method", "path", "times",
-//	                            "status", "retryAfter", "delayMs", "drop"},
-//	                            each optional, as in Fault (times -1 is
-//	                            Forever); answers 201 with the fault
+//	                            "status", "retryAfter", "delayMs", "drop",
+//	                            "dropAnswer"}, each optional, as in Fault
+//	                            (times -1 is Forever); answers 201 with the
+//	                            fault
 //	GET    /_commettest/faults  the faults not yet used up, in order, each
 //	                            with "fired" (how many requests it hit) and
 //	                            "left" (how many more it will, -1 forever)
 //	DELETE /_commettest/faults  clear the faults; answers {"cleared": n}
+//	GET    /_commettest/stats   the customers stored and the API requests
+//	                            counted by method, path and status, as
+//	                            Stats: {"customers": n, "requests":
+//	                            [{"method", "path", "status", "count"}]}
 //	POST   /_commettest/reset   forget every customer, idempotency key,
-//	                            rate-limit bucket and fault
+//	                            rate-limit bucket, fault and request count
 //
 // Answers use the API's envelope: {"success": true, "data": ...}, or
 // {"success": false, "code", "message"}. A fault body that is not valid
@@ -55,6 +60,7 @@ type faultJSON struct {
 	RetryAfter string `json:"retryAfter,omitempty"`
 	DelayMs    int64  `json:"delayMs,omitempty"`
 	Drop       bool   `json:"drop,omitempty"`
+	DropAnswer bool   `json:"dropAnswer,omitempty"`
 	Fired      int    `json:"fired"`
 	Left       int    `json:"left"`
 }
@@ -65,7 +71,7 @@ func toJSON(s FaultStatus) faultJSON {
 		times = 1
 	}
 	return faultJSON{Method: s.Method, Path: s.Path, Times: times, Status: s.Status, RetryAfter: s.RetryAfter,
-		DelayMs: s.Delay.Milliseconds(), Drop: s.Drop, Fired: s.Fired, Left: s.Left}
+		DelayMs: s.Delay.Milliseconds(), Drop: s.Drop, DropAnswer: s.DropAnswer, Fired: s.Fired, Left: s.Left}
 }
 
 // ServeHTTP answers one control request.
@@ -97,6 +103,12 @@ func (c control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.write(w, dataAnswer(http.StatusOK, map[string]int{"cleared": h.faults.clear()}))
 			return
 		}
+	case ControlPrefix + "stats":
+		allow = "GET"
+		if r.Method == http.MethodGet {
+			h.write(w, dataAnswer(http.StatusOK, h.Stats()))
+			return
+		}
 	case ControlPrefix + "reset":
 		allow = "POST"
 		if r.Method == http.MethodPost {
@@ -105,7 +117,7 @@ func (c control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default:
-		h.write(w, errorAnswer(http.StatusNotFound, "not_found", "No such control endpoint: see "+ControlPrefix+"faults and "+ControlPrefix+"reset", nil))
+		h.write(w, errorAnswer(http.StatusNotFound, "not_found", "No such control endpoint: see "+ControlPrefix+"faults, "+ControlPrefix+"stats and "+ControlPrefix+"reset", nil))
 		return
 	}
 	ans := errorAnswer(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here (allowed: "+allow+")", nil)
@@ -154,12 +166,20 @@ func readFault(r *http.Request) (Fault, error) {
 			}
 		case "delayMs":
 			var ms int
-			if ms, err = jsonInt(v); err == nil && int64(ms) > math.MaxInt64/int64(time.Millisecond) {
-				err = fmt.Errorf("too large")
+			ms, err = jsonInt(v)
+			switch {
+			case err == nil && ms < 0:
+				errs = append(errs, fmt.Sprintf("%s: %d is negative: want %s", quote(k), ms, faultKeyTypes[k]))
+				return
+			case err == nil && int64(ms) > maxDelayMs:
+				errs = append(errs, fmt.Sprintf("%s: %d is too large: want %s", quote(k), ms, faultKeyTypes[k]))
+				return
 			}
 			f.Delay = time.Duration(ms) * time.Millisecond
 		case "drop":
 			err = json.Unmarshal(v, &f.Drop)
+		case "dropAnswer":
+			err = json.Unmarshal(v, &f.DropAnswer)
 		default:
 			errs = append(errs, unknownFaultKey(k))
 			return
@@ -180,8 +200,12 @@ func readFault(r *http.Request) (Fault, error) {
 // faultKeyTypes names the type of each key of a fault.
 var faultKeyTypes = map[string]string{
 	"method": "a string", "path": "a string", "times": "an integer (-1 for ever)", "status": "an integer",
-	"retryAfter": "a string or an integer", "delayMs": "an integer of milliseconds", "drop": "a boolean",
+	"retryAfter": "a string or an integer", "delayMs": "an integer of milliseconds, 0 to " + strconv.FormatInt(maxDelayMs, 10),
+	"drop": "a boolean", "dropAnswer": "a boolean",
 }
+
+// maxDelayMs is the longest delay a time.Duration holds, in milliseconds.
+const maxDelayMs = math.MaxInt64 / int64(time.Millisecond)
 
 func isFaultKey(k string) bool { _, ok := faultKeyTypes[k]; return ok }
 
@@ -191,7 +215,7 @@ func unknownFaultKey(k string) string {
 			return "unknown key " + quote(k) + ": keys are case-sensitive, did you mean " + quote(known) + "?"
 		}
 	}
-	return "unknown key " + quote(k) + ": a fault has method, path, times, status, retryAfter, delayMs and drop"
+	return "unknown key " + quote(k) + ": a fault has method, path, times, status, retryAfter, delayMs, drop and dropAnswer"
 }
 
 // jsonInt reads a JSON integer that fits an int.

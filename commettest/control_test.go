@@ -52,22 +52,36 @@ func TestControlPlaneFaults(t *testing.T) {
 func TestControlPlaneRefusesBadFaults(t *testing.T) {
 	srv := newServer(t)
 	for body, message := range map[string]string{
-		``:                             "must be a JSON object",
-		`{"status":`:                   "must be a JSON object",
-		`[{"status":503}]`:             "must be a JSON object",
-		"{\"path\":\"\xff\"}":          "not valid UTF-8",
-		`{"Status":503}`:               `unknown key "Status": keys are case-sensitive, did you mean "status"?`,
-		`{"status":503,"count":2}`:     `unknown key "count"`,
-		`{"status":"503"}`:             `"status": want an integer`,
-		`{"status":503,"times":1.5}`:   `"times": want an integer`,
-		`{"drop":"yes"}`:               `"drop": want a boolean`,
-		`{"status":200}`:               "want an error status",
-		`{"status":503,"times":-2}`:    "Forever (-1)",
-		`{"retryAfter":"1"}`:           "retryAfter without a status",
-		`{"delayMs":-5}`:               "negative",
-		`{"path":"customers"}`:         "starting with /",
-		`{"delayMs":1e30}`:             `"delayMs": want an integer`,
-		`{"delayMs":9223372036854775}`: `"delayMs": want an integer`,
+		``:                                        "must be a JSON object",
+		`{"status":`:                              "must be a JSON object",
+		`[{"status":503}]`:                        "must be a JSON object",
+		"{\"path\":\"\xff\"}":                     "not valid UTF-8",
+		`{"Status":503}`:                          `unknown key "Status": keys are case-sensitive, did you mean "status"?`,
+		`{"status":503,"count":2}`:                `unknown key "count"`,
+		`{"status":"503"}`:                        `"status": want an integer`,
+		`{"status":503,"times":1.5}`:              `"times": want an integer`,
+		`{"drop":"yes"}`:                          `"drop": want a boolean`,
+		`{"status":200}`:                          "want an error status",
+		`{"status":503,"times":-2}`:               "Forever (-1)",
+		`{"retryAfter":"1"}`:                      "retryAfter without a status",
+		`{"delayMs":-5}`:                          "negative",
+		`{"path":"customers"}`:                    "starting with /",
+		`{"delayMs":1e30}`:                        `"delayMs": want an integer`,
+		`{"delayMs":9223372036854775}`:            `"delayMs": 9223372036854775 is too large: want an integer of milliseconds, 0 to 9223372036854`,
+		`{"delayMs":-9223372036855}`:              `"delayMs": -9223372036855 is negative`,
+		`{"drop":true,"dropAnswer":true}`:         "drop with dropAnswer",
+		`{"status":503,"dropAnswer":true}`:        "status with dropAnswer",
+		`{"dropAnswer":1}`:                        `"dropAnswer": want a boolean`,
+		`{"dropanswer":true}`:                     `did you mean "dropAnswer"?`,
+		`{"method":"post"}`:                       `method "post": methods are case-sensitive and requests send them in upper case: did you mean "POST"?`,
+		`{"method":"GE T"}`:                       `method "GE T": not an HTTP method`,
+		`{"path":"/customers?limit=1"}`:           `path "/customers?limit=1": a fault matches the path alone, never a query or fragment: want "/customers"`,
+		`{"path":"/customers#top"}`:               `want "/customers"`,
+		`{"status":429,"retryAfter":-5}`:          `retryAfter "-5": want a whole number of seconds`,
+		`{"status":429,"retryAfter":"1.5"}`:       `retryAfter "1.5": want a whole number of seconds (such as "2") or an HTTP date`,
+		`{"status":429,"retryAfter":"soon"}`:      `retryAfter "soon"`,
+		`{"status":429,"retryAfter":" 2"}`:        `retryAfter " 2"`,
+		`{"status":429,"retryAfter":"2\r\nX: y"}`: `retryAfter "2\r\nX: y"`,
 	} {
 		r := controlCall(t, srv, "POST", "/_commettest/faults", body)
 		assert.Equal(t, 400, r.Status, body)
@@ -77,6 +91,14 @@ func TestControlPlaneRefusesBadFaults(t *testing.T) {
 	assert.Empty(t, srv.Faults())
 	r := controlCall(t, srv, "POST", "/_commettest/faults", `{"method":null,"drop":true}`)
 	assert.Equal(t, 201, r.Status, "null is absent")
+	for _, body := range []string{
+		`{"method":"PATCH","path":"/customers/a%2Fb","status":429,"retryAfter":0}`,
+		`{"status":503,"retryAfter":"Wed, 21 Oct 2026 07:28:00 GMT","delayMs":9223372036854}`,
+		`{"status":503,"retryAfter":"120","delayMs":0}`,
+	} {
+		r := controlCall(t, srv, "POST", "/_commettest/faults", body)
+		assert.Equal(t, 201, r.Status, "%s: %s", body, r.Raw)
+	}
 
 	assert.Equal(t, 404, controlCall(t, srv, "GET", "/_commettest/nothing", nil).Status)
 	r = controlCall(t, srv, "PUT", "/_commettest/faults", nil)
@@ -138,4 +160,20 @@ func TestResetInvalidatesCursors(t *testing.T) {
 	assert.Equal(t, []string{"cursor"}, fieldsOf(r))
 	next := call(t, srv, "GET", "/api/v1/customers?limit=1", nil).Body["nextCursor"].(string)
 	assert.Equal(t, []string{"user_1", "user_2"}, listIDs(call(t, srv, "GET", "/api/v1/customers?limit=5&cursor="+next, nil)))
+}
+
+func TestControlPlaneDropAnswer(t *testing.T) {
+	srv := newServer(t)
+	r := controlCall(t, srv, "POST", "/_commettest/faults", `{"method":"POST","path":"/customers","dropAnswer":true}`)
+	require.Equal(t, 201, r.Status, string(r.Raw))
+	assert.Equal(t, map[string]any{"method": "POST", "path": "/customers", "times": 1.0, "dropAnswer": true, "fired": 0.0, "left": 1.0}, data(r))
+	assert.Equal(t, []Fault{{Method: "POST", Path: "/customers", DropAnswer: true}}, srv.UnfiredFaults())
+
+	body := `{"billingEmail":"a@x.com","externalId":"u1"}`
+	_, _, err := tryDo(t, &http.Client{Transport: srv.Transport()}, InMemoryBaseURL, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	require.ErrorIs(t, err, ErrDropped)
+	assert.Equal(t, 1, srv.Len())
+	again := callMem(t, srv, "POST", "/api/v1/customers", body, "Idempotency-Key", "k")
+	assert.Equal(t, 201, again.Status)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 }

@@ -14,7 +14,7 @@
 // faults, WithLatency and rate-limit refills take no real time. A client of
 // your own reaches the fake in memory with two options:
 //
-//	client, err := commet.NewClient("ck_test_mine",
+//	client, err := commet.NewClient("ck_sandbox_mine",
 //		commet.WithBaseURL(commettest.InMemoryBaseURL),
 //		commet.WithHTTPClient(&http.Client{Transport: srv.Transport()}),
 //	)
@@ -34,21 +34,32 @@
 // creation order, DefaultListLimit items by default, with opaque cursors;
 // search matches email, name and external ID, case-insensitively.
 // Validation collects every field error into a validation_error: email
-// required and well formed, address fields line1, city, postalCode and an
-// ISO alpha-2 country when an address is sent, a real IANA timezone,
-// metadata an object. A batch answers each refused item as {"index",
-// "error", "code", "details", "data"}: error is the string of the contract
-// (every field error as "field: message", joined by "; "), and code
-// (validation_error, or invalid_json for an item that is not an object)
-// and details (the field errors) carry the same structured.
+// required and well formed, address fields line1, city, postalCode and a
+// country when an address is sent, the country an officially assigned ISO
+// 3166-1 alpha-2 code ("GB"; never "UK", "EU", "XK" or "ZZ"; either letter
+// case, stored upper case), a real IANA timezone, metadata an object. A
+// batch answers each refused item as {"index", "error", "code", "details",
+// "data"}: error is the string of the contract (every field error as
+// "field: message", joined by "; "), and code (validation_error, or
+// invalid_json for an item that is not an object) and details (the field
+// errors) carry the same structured.
 //
 // JSON keys match case-sensitively, as in Commet's JavaScript server: a
 // key that differs only in case ("BillingEmail") is an unknown key, and
 // unknown keys are ignored (see WithStrict). Malformed JSON, and a body
 // that is not valid UTF-8, is a 400 invalid_json: whatever the fake stores
-// it answers back byte for byte. Any key starting with "ck_" is accepted
-// unless WithAPIKey names one. Every answer carries an x-request-id and a
-// Date from the handler's clock (WithClock).
+// it answers back byte for byte. Every answer carries an x-request-id and
+// a Date from the handler's clock (WithClock).
+//
+// Any key starting with "ck_" is accepted unless WithAPIKey names one.
+// Commet serves live and sandbox data from one host and the key decides
+// which; the fake holds one organization in one environment, so every key
+// it accepts ("ck_sandbox_..." or any other) reaches the same customers,
+// though each key has its own rate limit.
+//
+// Len counts the customers stored, Requests the requests received, and
+// Stats the requests by method, path ("/customers/{id}") and status.
+// WithSeedCustomers starts the fake with generated customers.
 //
 // A POST's Idempotency-Key replays the first answer (with the header
 // Idempotent-Replayed: true) for 24 hours. As Commet's error reference
@@ -61,8 +72,13 @@
 //
 // InjectFault makes the next matching requests fail with a status (and
 // Retry-After), a delay, or a dropped connection, so a test can prove its
-// code survives a 503 storm or a rate limit. Path takes the path as the SDK
-// prints it in errors or in full; Times takes a count or Forever:
+// code survives a 503 storm or a rate limit. DropAnswer loses an answer
+// after the work is done: the request is handled (a create stored, its
+// answer kept for its Idempotency-Key), then the connection is dropped, so
+// the client sees a network error and a retry with the same key gets the
+// first answer replayed. Path takes the path as the SDK names it (its
+// Attempt.Path, errors and log records: "/customers/user_1") or in full
+// ("/api/v1/customers/user_1"); Times takes a count or Forever:
 //
 //	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})
 //	srv.RequireFaultsFired(t) // fails t if a fault never fired: a typo in Path tests nothing
@@ -71,13 +87,13 @@
 // rate_limited with Retry-After and RateLimit-* headers, as Commet does.
 // WithLatency delays every answer. WithStrict turns the fake into a
 // conformance checker: it refuses, with a 400 contract_violation, the
-// requests Commet accepts but a production client should never send.
+// requests Commet accepts but a well-behaved client should never send.
 //
 // # Any language
 //
 // The same fake runs as a binary, for SDKs in other languages and for
-// containers, with a control plane (ControlHandler) to inject faults and
-// reset it over HTTP:
+// containers, with a control plane (ControlHandler) to inject faults, read
+// its Stats and reset it over HTTP:
 //
 //	go run ./cmd/commet-fake -addr 127.0.0.1:12111 -strict
 package commettest

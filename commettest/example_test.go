@@ -40,7 +40,7 @@ func Example() {
 func ExampleServer_Transport() {
 	srv := commettest.NewServer()
 	defer srv.Close()
-	client, err := commet.NewClient("ck_test_mine",
+	client, err := commet.NewClient("ck_sandbox_mine",
 		commet.WithBaseURL(commettest.InMemoryBaseURL),
 		commet.WithHTTPClient(&http.Client{Transport: srv.Transport()}),
 	)
@@ -57,7 +57,7 @@ func ExampleServer_Transport() {
 func ExampleServer_URL() {
 	srv := commettest.NewServer()
 	defer srv.Close()
-	client, err := commet.NewClient("ck_test_mine", commet.WithBaseURL(srv.URL()))
+	client, err := commet.NewClient("ck_sandbox_mine", commet.WithBaseURL(srv.URL()))
 	if err != nil {
 		panic(err)
 	}
@@ -70,7 +70,7 @@ func ExampleFault() {
 	ctx := context.Background()
 	srv := commettest.NewServer()
 	defer srv.Close()
-	// The path as the SDK prints it in errors, or in full: /api/v1/customers.
+	// The path as the SDK names it (Attempt.Path, errors, logs), or in full: /api/v1/customers.
 	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", Status: 503, Times: 2})
 	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
 
@@ -78,6 +78,21 @@ func ExampleFault() {
 	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com"}, commet.WithResponseInto(&resp))
 	fmt.Println(err, resp.Attempts, srv.UnfiredFaults())
 	// Output: <nil> 3 []
+}
+
+// An answer lost after the work was done: the SDK's retry, with the same
+// Idempotency-Key, gets the first answer replayed.
+func ExampleFault_dropAnswer() {
+	ctx := context.Background()
+	srv := commettest.NewServer()
+	defer srv.Close()
+	srv.InjectFault(commettest.Fault{Method: "POST", Path: "/customers", DropAnswer: true}) // created, then the answer lost
+	client := srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
+
+	var resp commet.Response
+	cust, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example.com", ID: "user_1"}, commet.WithResponseInto(&resp))
+	fmt.Println(err, cust.ExternalID, resp.Attempts, resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), srv.Len())
+	// Output: <nil> user_1 2 201 true 1
 }
 
 func ExampleFault_forever() {
@@ -126,7 +141,7 @@ func ExampleWithStrict() {
 	srv := commettest.NewServer(commettest.WithStrict())
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", commettest.InMemoryBaseURL+"/api/v1/customers", nil)
-	req.Header.Set("x-api-key", "ck_test_mine") // but no Commet-Version
+	req.Header.Set("x-api-key", "ck_sandbox_mine") // but no Commet-Version
 	resp, err := srv.Transport().RoundTrip(req)
 	if err != nil {
 		panic(err)

@@ -16,18 +16,21 @@ import (
 const Forever = -1
 
 // Fault makes requests fail the way networks and servers do, so that a test
-// can prove its code survives a 503 storm, a rate limit, a slow answer or a
-// dropped connection. A fault is checked before authentication and the
-// rate limit, and leaves the server's state untouched.
+// can prove its code survives a 503 storm, a rate limit, a slow answer, a
+// dropped connection or an answer lost after the work was done. A fault is
+// checked before authentication and the rate limit; every fault but
+// DropAnswer leaves the server's state untouched.
 type Fault struct {
-	// Method, if set, limits the fault to requests with this method.
+	// Method, if set, limits the fault to requests with this method, in
+	// upper case as requests send it ("POST"; methods are case-sensitive).
 	Method string
-	// Path, if set, limits the fault to requests for exactly this path,
-	// given as the SDK prints it in errors ("/customers",
-	// "/customers/batch", "/customers/user_1") or in full
-	// ("/api/v1/customers"): both match the same requests. An escaped ID
-	// ("/customers/a%2Fb") matches the escaped path, an unescaped one the
-	// unescaped path.
+	// Path, if set, limits the fault to requests for exactly this path:
+	// the path as the SDK's Attempt.Path, errors and log records name it
+	// ("/customers", "/customers/batch", "/customers/user_1"), or in full
+	// ("/api/v1/customers/user_1"): both match the same requests. An
+	// escaped ID ("/customers/a%2Fb", as the SDK names it) matches the
+	// escaped path, an unescaped one the unescaped path. A path never has
+	// a query: a fault matches the path alone.
 	Path string
 	// Times is how many matching requests the fault applies to: 0 means 1,
 	// and Forever means every one until the fault is cleared.
@@ -36,14 +39,32 @@ type Fault struct {
 	// error envelope: code rate_limited for 429, server_error for a 5xx,
 	// injected_fault otherwise.
 	Status int
-	// RetryAfter, if set, is sent as the Retry-After header with Status.
+	// RetryAfter, if set, is sent as the Retry-After header with Status:
+	// a whole number of seconds ("2") or an HTTP date.
 	RetryAfter string
 	// Delay waits this long (or until the client gives up) before the
 	// request is answered; alone, the request is then handled normally.
 	Delay time.Duration
-	// Drop closes the connection without any answer; the client sees a
-	// network error. It wins over Status.
+	// Drop closes the connection without any answer, before the request is
+	// handled: nothing is done; the client sees a network error. It wins
+	// over Status.
 	Drop bool
+	// DropAnswer lets the request be handled as usual (authenticated,
+	// rate-limited, validated, its create, update or archive done, its
+	// answer kept under its Idempotency-Key exactly as any answer is), then
+	// closes the connection instead of answering: the client sees a network
+	// error although the work was done, as when an answer is lost on its
+	// way back. A retry with the same Idempotency-Key gets the first answer
+	// replayed, its status and body as they were. Over a socket (URL,
+	// commet-fake) the connection is closed; through Transport, RoundTrip
+	// returns ErrDropped. It cannot be combined with Drop or Status.
+	//
+	// Over a socket, net/http's Transport itself resends a request dropped
+	// on a reused keep-alive connection when it counts as idempotent (a GET,
+	// or any request with an Idempotency-Key header), so a Go client may get
+	// the replay without ever seeing the error; the in-memory Transport
+	// never resends.
+	DropAnswer bool
 }
 
 // String describes the fault by its set fields, as a test failure names it.
@@ -74,6 +95,9 @@ func (f Fault) String() string {
 	if f.Drop {
 		add("Drop", true)
 	}
+	if f.DropAnswer {
+		add("DropAnswer", true)
+	}
 	return "Fault{" + strings.Join(parts, ", ") + "}"
 }
 
@@ -89,13 +113,60 @@ func (f Fault) validate() error {
 	if f.RetryAfter != "" && f.Status == 0 {
 		errs = append(errs, errors.New("retryAfter without a status is never sent"))
 	}
+	if f.DropAnswer && f.Drop {
+		errs = append(errs, errors.New("drop with dropAnswer: drop answers nothing and does nothing, dropAnswer does the work and drops its answer: choose one"))
+	}
+	if f.DropAnswer && f.Status != 0 {
+		errs = append(errs, errors.New("status with dropAnswer: the request's own answer is dropped, so the status is never sent"))
+	}
 	if f.Delay < 0 {
 		errs = append(errs, fmt.Errorf("delay %v is negative", f.Delay))
 	}
 	if f.Path != "" && !strings.HasPrefix(f.Path, "/") {
 		errs = append(errs, fmt.Errorf("path %q: want a path starting with /", f.Path))
 	}
+	if i := strings.IndexAny(f.Path, "?#"); i >= 0 {
+		errs = append(errs, fmt.Errorf("path %q: a fault matches the path alone, never a query or fragment: want %q", f.Path, f.Path[:i]))
+	}
+	if f.Method != "" {
+		if err := checkMethod(f.Method); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if f.RetryAfter != "" && !validRetryAfter(f.RetryAfter) {
+		errs = append(errs, fmt.Errorf("retryAfter %q: want a whole number of seconds (such as \"2\") or an HTTP date (such as %q)",
+			f.RetryAfter, "Wed, 21 Oct 2026 07:28:00 GMT"))
+	}
 	return errors.Join(errs...)
+}
+
+// checkMethod reports a method no request can have: requests send methods
+// as tokens, and the standard ones in upper case ("post" is another method).
+func checkMethod(m string) error {
+	for _, c := range []byte(m) {
+		if !isTokenByte(c) {
+			return fmt.Errorf("method %q: not an HTTP method", m)
+		}
+	}
+	if up := strings.ToUpper(m); up != m {
+		return fmt.Errorf("method %q: methods are case-sensitive and requests send them in upper case: did you mean %q?", m, up)
+	}
+	return nil
+}
+
+// isTokenByte reports whether c may appear in an HTTP token (RFC 9110).
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validRetryAfter reports whether v is a Retry-After a client can read
+// (RFC 9110): a whole, non-negative number of seconds, or an HTTP date.
+func validRetryAfter(v string) bool {
+	if strings.Trim(v, "0123456789") == "" {
+		return true // v is not empty: RetryAfter "" is no header
+	}
+	_, err := http.ParseTime(v)
+	return err == nil
 }
 
 // apiPath returns the full path a fault's Path stands for.
@@ -181,8 +252,11 @@ func (f *faults) pending() []FaultStatus {
 
 // InjectFault queues a fault; faults apply in the order they were queued,
 // each to the next requests that match it. It panics on a fault that could
-// never do what it says (Times below Forever, a Status outside 400 to 599,
-// RetryAfter without Status, a negative Delay, a Path not starting with /).
+// never do what it says: Times below Forever; a Method that is not an HTTP
+// method in upper case ("post" matches no request); a Path not starting
+// with /, or with a query ("/customers?limit=1"); a Status outside 400 to
+// 599; RetryAfter without Status, or neither whole seconds nor an HTTP
+// date; a negative Delay.
 func (h *Handler) InjectFault(f Fault) {
 	if err := f.validate(); err != nil {
 		panic(fmt.Sprintf("commettest: InjectFault(%v): %v", f, err))
@@ -232,15 +306,8 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 	}
 	switch {
 	case fault.Drop:
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-			return true
-		}
-		// No hijacking (HTTP/2, the in-memory transport): this panic value is
-		// net/http's documented way to abort a response; net/http recovers
-		// it without logging, and the in-memory transport turns it into a
-		// network error.
-		panic(http.ErrAbortHandler)
+		dropConnection(w)
+		return true
 	case fault.Status != 0:
 		if fault.RetryAfter != "" {
 			w.Header().Set("Retry-After", fault.RetryAfter)
@@ -256,6 +323,22 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 		return true
 	}
 	return false
+}
+
+// dropConnection closes the connection of w without an answer. Where it
+// cannot (HTTP/2, the in-memory transport), it panics with
+// http.ErrAbortHandler: net/http's documented way to abort a response,
+// which net/http recovers without logging and the in-memory transport turns
+// into ErrDropped.
+func dropConnection(w http.ResponseWriter) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.counted() // before the client can see the drop
+	}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // wait waits d, or until r's client goes away; it reports whether the

@@ -3,6 +3,7 @@ package commettest
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,7 +111,7 @@ func TestFaultPathAsTheSDKPrintsIt(t *testing.T) {
 		{"/customers/batch", "POST", "/api/v1/customers/batch"},
 		{"/customers/user_1", "GET", "/api/v1/customers/user_1"},
 		{"/api/v1/customers/user_1", "PUT", "/api/v1/customers/user_1"},
-		{"/customers/a%2Fb", "GET", "/api/v1/customers/a%2Fb"}, // escaped, as the SDK prints it
+		{"/customers/a%2Fb", "GET", "/api/v1/customers/a%2Fb"}, // escaped, as the SDK names it
 	} {
 		srv.InjectFault(Fault{Path: tc.fault, Status: 502})
 		assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers/"+url.PathEscape("a/b/c"), nil).Status, "%s matches another path", tc.fault)
@@ -194,10 +195,30 @@ func TestRequireFaultsFired(t *testing.T) {
 
 func TestInjectFaultRefusesNonsense(t *testing.T) {
 	h := NewHandler()
-	for _, f := range []Fault{{Times: -2}, {Status: 200}, {Status: 600}, {RetryAfter: "1"}, {Delay: -time.Second}, {Path: "customers"}} {
-		assert.Panics(t, func() { h.InjectFault(f) }, "%v", f)
+	for f, message := range map[Fault]string{
+		{Times: -2}:                           "Forever (-1)",
+		{Status: 200}:                         "want an error status",
+		{Status: 600}:                         "want an error status",
+		{RetryAfter: "1"}:                     "retryAfter without a status",
+		{Delay: -time.Second}:                 "negative",
+		{Path: "customers"}:                   "starting with /",
+		{Method: "post"}:                      `did you mean "POST"?`,
+		{Method: "Get"}:                       `did you mean "GET"?`,
+		{Method: "GET /"}:                     "not an HTTP method",
+		{Path: "/customers?limit=1"}:          `never a query or fragment: want "/customers"`,
+		{Status: 429, RetryAfter: "-5"}:       `retryAfter "-5": want a whole number of seconds`,
+		{Status: 429, RetryAfter: "tomorrow"}: `retryAfter "tomorrow"`,
+	} {
+		assert.PanicsWithValue(t, fmt.Sprintf("commettest: InjectFault(%v): %v", f, f.validate()), func() { h.InjectFault(f) }, "%v", f)
+		assert.ErrorContains(t, f.validate(), message, "%v", f)
 	}
 	assert.Empty(t, h.Faults())
+	for _, f := range []Fault{
+		{Method: "PATCH", Status: 429, RetryAfter: "0"}, {Status: 503, RetryAfter: "Wed, 21 Oct 2026 07:28:00 GMT"},
+		{Path: "/customers/a%2Fb", Delay: time.Duration(math.MaxInt64)},
+	} {
+		assert.NotPanics(t, func() { h.InjectFault(f) }, "%v", f)
+	}
 }
 
 func TestDelayEndsWhenAPOSTClientGoesAway(t *testing.T) {

@@ -26,6 +26,7 @@ type Handler struct {
 	strict  bool
 	latency time.Duration
 	limiter *rateLimiter // nil: no rate limit
+	seed    int          // customers made by WithSeedCustomers
 	orgID   string
 	idBase  uint64 // random, mixed into customer IDs
 	idCount uint64 // customers ever created; guarded by the store's lock
@@ -34,6 +35,7 @@ type Handler struct {
 	idem     *idempotency
 	faults   faults
 	requests atomic.Int64
+	stats    requestStats
 
 	// beforeOperation, if set, runs just before an operation: tests use it
 	// to hold a request in flight.
@@ -53,6 +55,7 @@ func NewHandler(opts ...Option) *Handler {
 	for _, opt := range opts {
 		opt(h)
 	}
+	h.seedCustomers()
 	return h
 }
 
@@ -60,15 +63,20 @@ func NewHandler(opts ...Option) *Handler {
 func (h *Handler) Len() int { return h.store.len() }
 
 // Requests returns the number of API requests received, faulty ones
-// included; requests to the control plane are not counted.
+// included; requests to the control plane are not counted. Unlike Stats,
+// it goes on counting across Reset.
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
-// Reset forgets every customer, idempotency key, rate-limit bucket and
-// fault, as if the handler were new. Customer IDs are never reused, so an
-// ID from before the reset finds nothing. Requests keeps counting.
+// Reset forgets every customer, idempotency key, rate-limit bucket, fault
+// and the request counts of Stats, as if the handler were new: the
+// customers of WithSeedCustomers are made again. Customer IDs are never
+// reused, so an ID from before the reset finds nothing. Requests keeps
+// counting.
 func (h *Handler) Reset() {
+	h.stats.reset()
 	h.faults.clear()
 	h.store.reset()
+	h.seedCustomers()
 	h.idem.reset()
 	if h.limiter != nil {
 		h.limiter.reset()
@@ -82,33 +90,42 @@ const apiPrefix = "/api/v1/customers"
 // noticed), WithLatency waits, an injected fault applies, the API key is
 // checked, the rate limit takes its token, the request is routed, its body
 // checked (size, UTF-8) and, in strict mode, its headers and fields; then a
-// POST's Idempotency-Key is looked up, and the operation runs.
+// POST's Idempotency-Key is looked up, and the operation runs. A DropAnswer
+// fault drops whatever answer this produces instead of sending it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.requests.Add(1)
 	w.Header().Set("X-Request-Id", "req_"+randomHex(12))
 	raw, readErr := h.readBody(w, r)
+	sw := &statusWriter{ResponseWriter: w, count: func(status int) { h.stats.add(r.Method, r.URL.EscapedPath(), status) }}
+	w = sw
+	defer sw.counted() // no answer: a client that went away
 	if h.latency > 0 && !wait(r, h.latency) {
 		return // the client went away
 	}
-	if fault, ok := h.faults.take(r); ok && h.applyFault(w, r, fault) {
+	fault, faulted := h.faults.take(r)
+	if faulted && h.applyFault(w, r, fault) {
 		return
+	}
+	send := func(a answer) { h.write(w, a) }
+	if fault.DropAnswer {
+		send = func(answer) { dropConnection(w) }
 	}
 	key, ans, ok := h.authenticate(r)
 	if !ok {
-		h.write(w, ans)
+		send(ans)
 		return
 	}
 	if h.limiter != nil {
 		d := h.limiter.take(key, h.now())
 		d.setHeaders(w.Header())
 		if !d.allowed {
-			h.write(w, errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
+			send(errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
 			return
 		}
 	}
 	op, id, ans := route(r)
 	if op == opNone {
-		h.write(w, ans)
+		send(ans)
 		return
 	}
 	hasBody := r.Method == http.MethodPost || r.Method == http.MethodPut
@@ -117,20 +134,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !hasBody:
 		raw = nil
 	case errors.As(readErr, &tooLarge):
-		h.write(w, errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
+		send(errorAnswer(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is too large", nil))
 		return
 	case readErr != nil:
-		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
+		send(errorAnswer(http.StatusBadRequest, "invalid_json", "The request body could not be read", nil))
 		return
 	case !utf8.Valid(raw):
-		h.write(w, errorAnswer(http.StatusBadRequest, "invalid_json", "The request body is not valid UTF-8", nil))
+		send(errorAnswer(http.StatusBadRequest, "invalid_json", "The request body is not valid UTF-8", nil))
 		return
 	}
 	if h.strict {
 		vs := checkHeaders(r, raw)
 		vs = append(vs, strictViolations(op, r.URL.Query(), raw)...)
 		if len(vs) > 0 {
-			h.write(w, contractViolation(vs))
+			send(contractViolation(vs))
 			return
 		}
 	}
@@ -142,7 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	idemKey := r.Header.Get("Idempotency-Key")
 	if r.Method != http.MethodPost || idemKey == "" {
-		h.write(w, handle())
+		send(handle())
 		return
 	}
 	ans, outcome := h.idem.do(idemKey, requestHash(r.Method, r.URL.EscapedPath(), raw), h.now(), handle)
@@ -156,7 +173,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case idemReplayed:
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	h.write(w, ans)
+	send(ans)
 }
 
 // readBody reads the whole body, up to the size limit. Reading it before

@@ -1,6 +1,7 @@
 package commettest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commet-go/commet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -108,6 +110,11 @@ func TestValidation(t *testing.T) {
 		"address without country":  {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": nil})}, []string{"address.country"}},
 		"country of 3 letters":     {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "USA"})}, []string{"address.country"}},
 		"country with digits":      {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "U1"})}, []string{"address.country"}},
+		"country UK, not GB":       {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "UK"})}, []string{"address.country"}},
+		"country unassigned XX":    {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "XX"})}, []string{"address.country"}},
+		"country user-assigned ZZ": {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "zz"})}, []string{"address.country"}},
+		"country Kosovo's XK":      {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "XK"})}, []string{"address.country"}},
+		"country EU":               {map[string]any{"billingEmail": "a@x.com", "address": addr(map[string]any{"country": "EU"})}, []string{"address.country"}},
 		"every error at once": {map[string]any{"billingEmail": "bad", "timezone": "Nowhere", "metadata": 3, "fullName": true},
 			[]string{"billingEmail", "fullName", "timezone", "metadata"}},
 	}
@@ -313,4 +320,65 @@ func TestIdempotencyKeepsNoServerError(t *testing.T) {
 	assert.Equal(t, idemReplayed, outcome)
 	_, outcome = s.do("k", hash, now.Add(idempotencyTTL+time.Second), handle(202))
 	assert.Equal(t, idemFresh, outcome)
+}
+
+func TestCountryMustBeAssigned(t *testing.T) {
+	srv := newServer(t)
+	addr := func(country string) map[string]any {
+		return map[string]any{"line1": "1 Loop", "city": "London", "postalCode": "N1", "country": country}
+	}
+	r := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "address": addr("UK")})
+	assert.Equal(t, 400, r.Status)
+	assert.Equal(t, "validation_error", r.Body["code"])
+	assert.Equal(t, []any{map[string]any{"field": "address.country",
+		"message": "Must be an assigned ISO 3166-1 alpha-2 code: the United Kingdom is GB"}}, r.Body["details"])
+	assert.Zero(t, srv.Len())
+
+	// In a batch, the item fails alone.
+	r = call(t, srv, "POST", "/api/v1/customers/batch", map[string]any{"customers": []any{
+		map[string]any{"billingEmail": "a@x.com", "externalId": "a", "address": addr("GB")},
+		map[string]any{"billingEmail": "b@x.com", "externalId": "b", "address": addr("XX")},
+		map[string]any{"billingEmail": "c@x.com", "externalId": "c", "address": addr("ZZ")},
+	}})
+	require.Equal(t, 200, r.Status, string(r.Raw))
+	assert.Len(t, data(r)["successful"], 1)
+	failed := data(r)["failed"].([]any)
+	require.Len(t, failed, 2)
+	for i, f := range failed {
+		f := f.(map[string]any)
+		assert.EqualValues(t, i+1, f["index"])
+		assert.Equal(t, "address.country: Must be an assigned ISO 3166-1 alpha-2 code", f["error"])
+		assert.Equal(t, "validation_error", f["code"])
+	}
+	assert.Equal(t, 1, srv.Len())
+
+	// An update is refused whole, and changes nothing.
+	r = call(t, srv, "PUT", "/api/v1/customers/a", map[string]any{"fullName": "Ada", "address": addr("XK")})
+	assert.Equal(t, 400, r.Status)
+	assert.Equal(t, []string{"address.country"}, fieldsOf(r))
+	assert.NotContains(t, data(call(t, srv, "GET", "/api/v1/customers/a", nil)), "fullName")
+	r = call(t, srv, "PUT", "/api/v1/customers/a", map[string]any{"fullName": "Ada", "address": addr("gb")})
+	assert.Equal(t, 200, r.Status, "an assigned code in lower case is taken, upper-cased")
+}
+
+// The fake is one organization in one environment: Commet's one host would
+// keep a sandbox key's customers from a live key's, the fake does not.
+func TestEveryKeyReachesTheSameCustomers(t *testing.T) {
+	srv := newServer(t)
+	r := call(t, srv, "POST", "/api/v1/customers", map[string]any{"billingEmail": "a@x.com", "externalId": "u1"}, "x-api-key", "ck_sandbox_a")
+	require.Equal(t, 201, r.Status)
+	assert.Equal(t, 200, call(t, srv, "GET", "/api/v1/customers/u1", nil, "x-api-key", "ck_live_b").Status)
+}
+
+func TestClientUsesASandboxKey(t *testing.T) {
+	assert.True(t, strings.HasPrefix(TestAPIKey, "ck_sandbox_"), "the fake stands in for sandbox data")
+	srv := newServer(t)
+	var key string
+	client := srv.Client(commet.WithMiddleware(func(req *http.Request, _ commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+		key = req.Header.Get("x-api-key")
+		return next(req)
+	}))
+	_, err := client.Customers.List(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, TestAPIKey, key)
 }

@@ -3,6 +3,7 @@ package commettest
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -27,7 +28,7 @@ func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = 
 func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 
 // WithStrict turns the fake into a conformance checker for any SDK. A
-// request that Commet would accept, but that a production client should
+// request that Commet would accept, but that a well-behaved client should
 // never send, is answered 400 with code contract_violation, a message
 // naming every rule broken, and details listing them as {"rule", "field",
 // "message"}. The rules:
@@ -85,3 +86,36 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // which ends the request without an answer. It suits benchmarks and
 // synctest tests, where the wait takes no real time.
 func WithLatency(d time.Duration) Option { return func(h *Handler) { h.latency = d } }
+
+// seedPrefix begins the external ID of every seeded customer.
+const seedPrefix = "seed_"
+
+// WithSeedCustomers starts the handler with n generated customers, and
+// Reset makes them again, so that a reset handler is as a new one was. They
+// are deterministic, created in order on the handler's clock: customer i (1
+// to n) has the external ID "seed_" and i in six digits ("seed_000001"),
+// the billing email "seed_000001@example.com", and, when i is odd, the full
+// name "Seed Customer 1". Their Commet IDs differ on each handler and after
+// each Reset, as IDs are never reused. Seeding sends no request: it is not
+// counted in Requests or Stats, and takes no rate-limit token. It panics
+// if n is negative.
+func WithSeedCustomers(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("commettest: WithSeedCustomers(%d): want 0 or more customers", n))
+	}
+	return func(h *Handler) { h.seed = n }
+}
+
+// seedCustomers stores the customers of WithSeedCustomers.
+func (h *Handler) seedCustomers() {
+	now := h.now().UTC()
+	for i := 1; i <= h.seed; i++ {
+		ext := fmt.Sprintf("%s%06d", seedPrefix, i)
+		c := customer{OrganizationID: h.orgID, ExternalID: ext, BillingEmail: ext + "@example.com",
+			IsActive: true, CreatedAt: now, UpdatedAt: now}
+		if i%2 == 1 {
+			c.FullName = "Seed Customer " + strconv.Itoa(i)
+		}
+		h.store.create(c, h.newCustomerID)
+	}
+}

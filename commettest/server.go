@@ -103,13 +103,17 @@ func (s *Server) RequireFaultsFired(t testing.TB) {
 	s.h.RequireFaultsFired(t)
 }
 
-// Reset forgets every customer, idempotency key, rate-limit bucket and
-// fault; see Handler.Reset.
+// Reset forgets every customer, idempotency key, rate-limit bucket, fault
+// and request count; see Handler.Reset.
 func (s *Server) Reset() { s.h.Reset() }
 
 // Len returns the number of customers stored, archived ones included.
 func (s *Server) Len() int { return s.h.Len() }
 
 // Requests returns the number of API requests received, faulty ones
-// included.
+// included; see Handler.Requests.
 func (s *Server) Requests() int { return s.h.Requests() }
+
+// Stats returns the customers stored and the API requests counted by
+// method, path and status; see Stats.
+func (s *Server) Stats() Stats { return s.h.Stats() }

@@ -11,7 +11,7 @@ import (
 )
 
 // Strict mode (WithStrict) refuses requests that Commet would accept but
-// that a production client should never send. Each refusal is a 400 whose
+// that a well-behaved client should never send. Each refusal is a 400 whose
 // code is contract_violation, whose message names every rule broken, and
 // whose details list them as {"rule", "field", "message"}.
 

@@ -11,8 +11,9 @@ import (
 )
 
 // ErrDropped is the error the in-memory transport returns when an injected
-// fault drops the connection; a real connection would end with io.EOF,
-// which it wraps, so the client sees a network error either way.
+// fault (Drop, or DropAnswer once the work is done) drops the connection; a
+// real connection would end with io.EOF, which it wraps, so the client sees
+// a network error either way.
 var ErrDropped = fmt.Errorf("commettest: connection dropped by an injected fault: %w", io.EOF)
 
 // Transport returns an http.RoundTripper that serves each request by
@@ -23,7 +24,8 @@ var ErrDropped = fmt.Errorf("commettest: connection dropped by an injected fault
 // The request's context is honoured: a Delay fault or WithLatency ends
 // when it is done, and RoundTrip then returns its error, as would a real
 // transport whose client gave up. A Drop fault is a transport error
-// (ErrDropped). The response is a complete *http.Response with status,
+// (ErrDropped), and so is a DropAnswer fault, after the request was
+// handled. The response is a complete *http.Response with status,
 // headers, body, ContentLength and Request set. The host of the request
 // URL is ignored; InMemoryBaseURL is a good one to use.
 func (h *Handler) Transport() http.RoundTripper { return memTransport{h} }

@@ -192,3 +192,42 @@ func TestDateComesFromTheClock(t *testing.T) {
 	r := call(t, srv, "GET", "/api/v1/customers", nil)
 	assert.Equal(t, ahead.UTC().Format(http.TimeFormat), r.Header.Get("Date"), "faults too")
 }
+
+// A fault's Path is the SDK's own name for a request: the Attempt.Path its
+// middleware sees, which its errors and log records use too.
+func TestFaultPathIsTheSDKsAttemptPath(t *testing.T) {
+	srv := newServer(t)
+	var paths []string
+	client := srv.Client(commet.WithMaxRetries(0), commet.WithMiddleware(
+		func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+			paths = append(paths, a.Path)
+			return next(req)
+		}))
+	ctx := context.Background()
+	calls := []func() error{
+		func() error {
+			_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "a@x.com", ID: "a/b"})
+			return err
+		},
+		func() error { _, err := client.Customers.Get(ctx, "a/b"); return err },
+		func() error {
+			_, err := client.Customers.Update(ctx, "a/b", &commet.UpdateCustomerParams{FullName: commet.Ptr("A")})
+			return err
+		},
+		func() error {
+			_, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "b@x.com"}})
+			return err
+		},
+	}
+	for _, call := range calls {
+		require.NoError(t, call())
+	}
+	require.Equal(t, []string{"/customers", "/customers/a%2Fb", "/customers/a%2Fb", "/customers/batch"}, paths)
+	for i, call := range calls {
+		srv.InjectFault(Fault{Path: paths[i], Status: 502})
+		var apiErr *commet.APIError
+		require.ErrorAs(t, call(), &apiErr, paths[i])
+		assert.Equal(t, 502, apiErr.StatusCode, paths[i])
+		assert.Empty(t, srv.UnfiredFaults(), paths[i])
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // timezones validate on machines without zoneinfo
+
+	"github.com/commet-go/commet/internal/country"
 )
 
 // fieldError is one entry of a validation_error's details.
@@ -222,8 +224,9 @@ func parseAddressBody(raw []byte) (b addressBody, ok bool) {
 }
 
 // parseAddress checks an address: line1, city, postalCode and country
-// are required, country an ISO 3166-1 alpha-2 code (stored upper case).
-// null removes the address.
+// are required, country an officially assigned ISO 3166-1 alpha-2 code
+// ("GB", never "UK", "XK" or "ZZ"). The fake takes the code in either
+// letter case and stores it upper case. null removes the address.
 func parseAddress(raw json.RawMessage, errs *fields) *address {
 	if isNull(raw) {
 		return nil
@@ -248,8 +251,15 @@ func parseAddress(raw json.RawMessage, errs *fields) *address {
 	}
 	if a.Country != "" && !isAlpha2(a.Country) {
 		errs.add("address.country", "Must be an ISO 3166-1 alpha-2 code")
+	} else if a.Country != "" {
+		a.Country = strings.ToUpper(a.Country)
+		switch {
+		case a.Country == "UK":
+			errs.add("address.country", "Must be an assigned ISO 3166-1 alpha-2 code: the United Kingdom is GB")
+		case !country.Assigned(a.Country):
+			errs.add("address.country", "Must be an assigned ISO 3166-1 alpha-2 code")
+		}
 	}
-	a.Country = strings.ToUpper(a.Country)
 	return a
 }
 

@@ -5,16 +5,19 @@
 //
 // Point a client at http://127.0.0.1:12111 (the API is under /api/v1, as on
 // Commet) with any API key starting with "ck_", or only the one given with
-// -api-key. The fake follows the contract of API version 2026-05-01:
-// create, batch create, get, update, list and archive, with Commet's
-// envelopes, validation errors and idempotency.
+// -api-key. Commet serves live and sandbox data from one host, and the key
+// decides which; the fake holds one organization in one environment, so
+// every key it accepts reaches the same customers. The fake follows the
+// contract of API version 2026-05-01: create, batch create, get, update,
+// list and archive, with Commet's envelopes, validation errors and
+// idempotency.
 //
 // Flags:
 //
 //	-addr host:port    where to listen (default 127.0.0.1:12111)
 //	-api-key key       accept only this key
 //	-strict            refuse, with a 400 contract_violation, what Commet
-//	                   accepts but a production client should never send:
+//	                   accepts but a well-behaved client should never send:
 //	                   no Commet-Version header, a POST without an
 //	                   Idempotency-Key, a body without Content-Type
 //	                   application/json, a field the contract does not know
@@ -25,20 +28,33 @@
 //	                   RateLimit-Limit, RateLimit-Remaining and
 //	                   RateLimit-Reset
 //	-latency d         delay every answer by d (such as 50ms)
+//	-seed N            start with N generated customers (at most 1000000):
+//	                   external IDs seed_000001 to seed_N in six digits,
+//	                   emails seed_000001@example.com and so on, the odd
+//	                   ones named "Seed Customer 1" and so on; a reset
+//	                   makes them again
 //	-quiet             do not log requests
+//	-h, -help          print the usage and exit
 //
 // A control plane, which needs no API key and is never faulted,
-// rate-limited or counted, lets a test in any language inject faults and
-// start afresh:
+// rate-limited or counted, lets a test in any language inject faults, see
+// what the fake stored and served, and start afresh:
 //
 //	curl -X POST localhost:12111/_commettest/faults -d '{"path":"/customers","status":503,"times":2}'
 //	curl localhost:12111/_commettest/faults          # the faults not used up, with how often each fired
 //	curl -X DELETE localhost:12111/_commettest/faults
-//	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits and faults
+//	curl localhost:12111/_commettest/stats           # customers stored, requests by method, path and status
+//	curl -X POST localhost:12111/_commettest/reset   # forget customers, keys, rate limits, faults and stats
 //
 // A fault takes "method", "path" ("/customers" or "/api/v1/customers"),
-// "times" (-1 for ever), "status", "retryAfter", "delayMs" and "drop", each
-// optional; keys are case-sensitive and an unknown one is a 400.
+// "times" (-1 for ever), "status", "retryAfter", "delayMs", "drop" (close
+// the connection, doing nothing) and "dropAnswer" (do the work, keep the
+// answer for the Idempotency-Key, then close the connection), each
+// optional; keys are case-sensitive and an unknown one is a 400. Stats
+// answer {"customers": n, "requests": [{"method", "path", "status",
+// "count"}]}, paths named as the SDK names them with IDs collapsed
+// ("/customers", "/customers/batch", "/customers/{id}"), status 0 for a
+// request that got no answer.
 //
 // In a container, listen on every interface so that other containers can
 // reach it, e.g. in docker-compose:
@@ -81,6 +97,9 @@ import (
 	"github.com/commet-go/commet/commettest"
 )
 
+// maxSeed bounds -seed, so that a typo cannot fill the memory.
+const maxSeed = 1_000_000
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -92,14 +111,20 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("commet-fake", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on; 0.0.0.0:12111 in a container")
-	apiKey := fs.String("api-key", "", "accept only this API key (default: any key starting with ck_)")
-	strict := fs.Bool("strict", false, "refuse requests a production client should never send (400 contract_violation)")
+	fs.SetOutput(io.Discard) // errors are returned, and usage printed below
+	addr := fs.String("addr", "127.0.0.1:12111", "address to listen on, as `host:port`; 0.0.0.0:12111 in a container")
+	apiKey := fs.String("api-key", "", "accept only this API `key` (default: any key starting with ck_)")
+	strict := fs.Bool("strict", false, "refuse requests a well-behaved client should never send (400 contract_violation)")
 	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
 	latency := fs.Duration("latency", 0, "delay every answer by this long")
+	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 onwards (at most 1000000); a reset makes them again")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h or -help: asked for, not an error
+			usage(fs, stdout)
+			return nil
+		}
+		usage(fs, stderr)
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -124,6 +149,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *latency > 0 {
 		opts = append(opts, commettest.WithLatency(*latency))
 	}
+	if *seed < 0 || *seed > maxSeed {
+		return fmt.Errorf("-seed %d: want 0 to %d customers", *seed, maxSeed)
+	}
+	opts = append(opts, commettest.WithSeedCustomers(*seed))
 	handler := withControl(commettest.NewHandler(opts...))
 	if !*quiet {
 		handler = logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), handler)
@@ -152,6 +181,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// usage writes how to use commet-fake, with its flags, to w.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `Usage: commet-fake [flags]
+
+commet-fake serves the fake Commet customers API of commettest (API version
+2026-05-01) over plain HTTP, for tests in any language. Point a client at
+http://ADDR (the API is under /api/v1) with any API key starting with ck_,
+or only the one given with -api-key. The fake holds one organization in one
+environment: every key it accepts reaches the same customers.
+
+Control plane (no API key; never faulted, rate-limited or counted):
+  POST   /_commettest/faults  inject a fault: {"method", "path", "times",
+                              "status", "retryAfter", "delayMs", "drop",
+                              "dropAnswer"}, each optional
+  GET    /_commettest/faults  the faults not used up, with how often each fired
+  DELETE /_commettest/faults  clear the faults
+  GET    /_commettest/stats   customers stored, requests by method, path, status
+  POST   /_commettest/reset   forget customers, keys, rate limits, faults, stats
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // withControl serves the control plane under commettest.ControlPrefix and

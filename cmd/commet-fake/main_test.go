@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/commet-go/commet/commettest"
 	"github.com/stretchr/testify/assert"
@@ -18,7 +19,7 @@ import (
 )
 
 func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
-	var logs bytes.Buffer
+	var logs syncBuffer // written by the server's goroutines
 	h := commettest.NewHandler()
 	h.InjectFault(commettest.Fault{Method: "PUT", Drop: true})
 	srv := httptest.NewServer(logRequests(log.New(&logs, "", 0), withControl(h)))
@@ -36,6 +37,8 @@ func TestLogsOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
 	req, _ = http.NewRequest("PUT", srv.URL+"/api/v1/customers/a%0Afake%20line", strings.NewReader(`{}`))
 	_, err = http.DefaultClient.Do(req) // dropped
 	require.Error(t, err)
+	// The client can see the dropped connection before the line is logged.
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), "\n") == 3 }, 5*time.Second, time.Millisecond)
 	resp, err = http.Get(srv.URL + "/_commettest/faults")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -102,7 +105,30 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-no-such-flag"}, {"-rate-limit", "-1"}, {"-rate-limit", "NaN"}, {"-rate-limit", "ten"},
 		{"-latency", "-1s"}, {"-latency", "5"}, {"extra"}, {"-addr", "256.0.0.1:0"},
+		{"-seed", "-1"}, {"-seed", "1000001"}, {"-seed", "many"},
 	} {
 		assert.Error(t, run(context.Background(), args, io.Discard, io.Discard), "%q", args)
 	}
+}
+
+func TestRunHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		require.NoError(t, run(context.Background(), []string{arg}, &stdout, &stderr), arg)
+		assert.True(t, strings.HasPrefix(stdout.String(), "Usage: commet-fake [flags]\n"), "%s: %s", arg, stdout.String())
+		for _, want := range []string{"-addr", "-api-key", "-strict", "-rate-limit", "-latency", "-seed N", "-quiet",
+			"/_commettest/faults", "/_commettest/stats", "/_commettest/reset", "dropAnswer"} {
+			assert.Contains(t, stdout.String(), want, arg)
+		}
+		assert.Empty(t, stderr.String(), arg)
+	}
+}
+
+func TestRunPrintsUsageOnABadFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-no-such-flag"}, &stdout, &stderr)
+	require.EqualError(t, err, "flag provided but not defined: -no-such-flag")
+	assert.Empty(t, stdout.String())
+	assert.Contains(t, stderr.String(), "Usage: commet-fake [flags]")
+	assert.Contains(t, stderr.String(), "-seed N")
 }

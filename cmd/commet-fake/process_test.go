@@ -264,3 +264,88 @@ func TestProcessFailsOnABadFlag(t *testing.T) {
 	assert.Equal(t, 1, exit.ExitCode())
 	assert.Contains(t, string(out), "commet-fake: -rate-limit -3")
 }
+
+func TestProcessDropAnswer(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-quiet")
+	r := f.do(t, "POST", "/_commettest/faults", `{"method":"POST","path":"/customers","dropAnswer":true}`)
+	require.Equal(t, 201, r.status, r.body)
+	assert.Equal(t, true, r.body["data"].(map[string]any)["dropAnswer"])
+
+	// A connection of its own: net/http would resend a request with an
+	// Idempotency-Key dropped on a reused one.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	post := func() (*http.Response, error) {
+		req, err := http.NewRequest("POST", f.url+"/api/v1/customers", strings.NewReader(`{"billingEmail":"a@x.com","externalId":"u1"}`))
+		require.NoError(t, err)
+		req.Header.Set("x-api-key", "ck_test_proc")
+		req.Header.Set("Idempotency-Key", "signup-u1")
+		return hc.Do(req)
+	}
+	_, err := post()
+	require.ErrorIs(t, err, io.EOF, "the connection closed without an answer")
+	resp, err := post()
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 201, resp.StatusCode, "the first answer, replayed")
+	assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 200, f.do(t, "GET", "/api/v1/customers/u1", "", "x-api-key", "ck_test_proc").status)
+}
+
+func TestProcessStats(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-quiet")
+	key := []string{"x-api-key", "ck_test_proc"}
+	f.do(t, "POST", "/api/v1/customers", `{"billingEmail":"a@x.com","externalId":"u1"}`, key...)
+	f.do(t, "GET", "/api/v1/customers/u1", "", key...)
+	f.do(t, "GET", "/api/v1/customers/u2", "", key...)
+	f.do(t, "GET", "/_commettest/faults", "")
+
+	r := f.do(t, "GET", "/_commettest/stats", "")
+	require.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, map[string]any{"success": true, "data": map[string]any{"customers": 1.0, "requests": []any{
+		map[string]any{"method": "POST", "path": "/customers", "status": 201.0, "count": 1.0},
+		map[string]any{"method": "GET", "path": "/customers/{id}", "status": 200.0, "count": 1.0},
+		map[string]any{"method": "GET", "path": "/customers/{id}", "status": 404.0, "count": 1.0},
+	}}}, r.body, "control requests are not counted")
+	f.do(t, "POST", "/_commettest/reset", "")
+	r = f.do(t, "GET", "/_commettest/stats", "")
+	assert.Equal(t, map[string]any{"customers": 0.0, "requests": []any{}}, r.body["data"])
+}
+
+func TestProcessSeed(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-seed", "150", "-quiet")
+	key := []string{"x-api-key", "ck_test_proc"}
+	r := f.do(t, "GET", "/api/v1/customers?limit=100", "", key...)
+	require.Equal(t, 200, r.status, r.body)
+	list := r.body["data"].([]any)
+	require.Len(t, list, 100)
+	assert.Equal(t, true, r.body["hasMore"])
+	first, second := list[0].(map[string]any), list[1].(map[string]any)
+	assert.Equal(t, "seed_000001", first["externalId"])
+	assert.Equal(t, "seed_000001@example.com", first["billingEmail"])
+	assert.Equal(t, "Seed Customer 1", first["fullName"])
+	assert.Equal(t, "seed_000002", second["externalId"])
+	assert.NotContains(t, second, "fullName")
+	assert.Equal(t, 200, f.do(t, "GET", "/api/v1/customers/seed_000150", "", key...).status)
+	assert.Equal(t, 404, f.do(t, "GET", "/api/v1/customers/seed_000151", "", key...).status)
+
+	f.do(t, "POST", "/_commettest/reset", "")
+	r = f.do(t, "GET", "/_commettest/stats", "")
+	assert.Equal(t, map[string]any{"customers": 150.0, "requests": []any{}}, r.body["data"], "a reset makes the seed again")
+}
+
+func TestProcessHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "-help"} {
+		cmd := exec.Command(os.Args[0], arg)
+		cmd.Env = childEnv()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), "%s exits 0; stderr:\n%s", arg, stderr.String())
+		assert.Contains(t, stdout.String(), "Usage: commet-fake [flags]", arg)
+		assert.Contains(t, stdout.String(), "-seed N", arg)
+		assert.NotContains(t, stdout.String()+stderr.String(), "help requested", arg)
+	}
+}
