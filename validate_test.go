@@ -3,6 +3,9 @@ package commet
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -136,4 +139,57 @@ func TestHostileImportRefusesABadItemAlone(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got.indexes())
+}
+
+// TestValidateRefusesWhatCommetSurelyRefuses: Validate lists every bad
+// field of a row, by wire name, before anything is sent, and lets through
+// what Commet accepts.
+func TestValidateRefusesWhatCommetSurelyRefuses(t *testing.T) {
+	addr := func(country string) *Address {
+		return &Address{Line1: "1 Main St", City: "Leeds", PostalCode: "LS1 1AA", Country: country}
+	}
+	for name, tc := range map[string]struct {
+		params CreateCustomerParams
+		field  string // "" for none refused
+		says   string
+	}{
+		"GB is the United Kingdom":     {CreateCustomerParams{Email: "a@example.com", Address: addr("GB")}, "", ""},
+		"Ñandú, Zoë and Müller":        {CreateCustomerParams{Email: "a@example.com", FullName: "Zoë Müller-Ñandú", Address: addr("ES")}, "", ""},
+		"an email Commet may take":     {CreateCustomerParams{Email: "ada@localhost"}, "", ""},
+		"UK":                           {CreateCustomerParams{Email: "a@example.com", Address: addr("UK")}, "address.country", `"GB"`},
+		"XX":                           {CreateCustomerParams{Email: "a@example.com", Address: addr("XX")}, "address.country", "ISO 3166-1 assigns"},
+		"a country's name":             {CreateCustomerParams{Email: "a@example.com", Address: addr("Germany")}, "address.country", "two-letter"},
+		"lower case":                   {CreateCustomerParams{Email: "a@example.com", Address: addr("gb")}, "address.country", `"GB"`},
+		"an address without its city":  {CreateCustomerParams{Email: "a@example.com", Address: &Address{Line1: "1", PostalCode: "1", Country: "US"}}, "address.city", "required"},
+		"no email":                     {CreateCustomerParams{FullName: "Ada"}, "billingEmail", "required"},
+		"no @":                         {CreateCustomerParams{Email: "ada.example.com"}, "billingEmail", "not an email"},
+		"Windows-1252 read as Latin-1": {CreateCustomerParams{Email: "a@example.com", FullName: "\u0093Ada\u0094"}, "fullName", "Windows-1252 read as ISO-8859-1"},
+		"C1 in an address":             {CreateCustomerParams{Email: "a@example.com", Address: &Address{Line1: "Caf\u0082", City: "c", PostalCode: "1", Country: "FR"}}, "address.line1", "wrong encoding"},
+		"Latin-1 bytes, undecoded":     {CreateCustomerParams{Email: "a@example.com", FullName: "Jos\xe9"}, "fullName", "likely Windows-1252 or ISO-8859-1"},
+		"a huge metadata integer":      {CreateCustomerParams{Email: "a@example.com", Metadata: map[string]any{"n": int64(1<<53 + 1)}}, "metadata.n", "±2^53"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tc.params.Validate()
+			if tc.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var invalid *ValidationError
+			require.ErrorAs(t, err, &invalid)
+			assert.ErrorIs(t, err, ErrValidation)
+			require.Contains(t, invalid.Fields, tc.field)
+			assert.Contains(t, strings.Join(invalid.Fields[tc.field], "; "), tc.says)
+		})
+	}
+	t.Run("every bad field of a row at once", func(t *testing.T) {
+		p := CreateCustomerParams{Email: "nope", FullName: "\u0092", Address: &Address{Country: "UK"}}
+		var invalid *ValidationError
+		require.ErrorAs(t, p.Validate(), &invalid)
+		assert.ElementsMatch(t, []string{"billingEmail", "fullName", "address.line1", "address.city", "address.postalCode", "address.country"},
+			slices.Collect(maps.Keys(invalid.Fields)))
+	})
+	t.Run("a nil row", func(t *testing.T) {
+		var p *CreateCustomerParams
+		assert.ErrorIs(t, p.Validate(), ErrValidation)
+	})
 }
