@@ -176,7 +176,7 @@ func (p *pacer) learn(took time.Duration, resp *http.Response, err error) {
 	}
 	limited := resp.StatusCode == http.StatusTooManyRequests
 	if limited {
-		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		if wait, ok := rateLimitWait(resp.Header, now); ok {
 			p.pauseUntil = maxTime(p.pauseUntil, now.Add(min(wait, maxImportRetryAfter)))
 		}
 	} else {
