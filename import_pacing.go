@@ -163,9 +163,7 @@ func (p *pacer) learn(took time.Duration, resp *http.Response, err error) {
 	p.inFlight--
 	defer p.signal()
 	if err != nil || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout {
-		if !p.fixed { // Commet is struggling, or the way to it: fewer at once
-			p.limit = max(1, p.limit/2)
-		}
+		p.halveLimit() // Commet is struggling, or the way to it: fewer at once
 		return
 	}
 	now := time.Now()
@@ -256,14 +254,16 @@ func (p *pacer) followLimits(now time.Time, limited bool) {
 		if p.accepted >= enough {
 			p.pace = float64(p.accepted) / max(p.pauseUntil.Sub(p.start), p.latency).Seconds()
 		} else {
-			p.pace, p.limit = 0, max(1, p.limit/2)
+			p.pace = 0
+			p.halveLimit()
 		}
 		p.limitedAt, p.acceptedAtLimit, p.raisedAt = now, p.accepted, now
 	case limited && now.Sub(p.limitedAt) >= max(time.Second/2, 4*p.latency):
 		if n := p.accepted - p.acceptedAtLimit; n >= enough {
 			p.pace = 0.95 * float64(n) / now.Sub(p.limitedAt).Seconds()
 		} else {
-			p.pace, p.limit = 0, max(1, p.limit/2)
+			p.pace = 0
+			p.halveLimit()
 		}
 		p.limitedAt, p.acceptedAtLimit, p.raisedAt = now, p.accepted, now
 	case !limited && p.pace > 0:
@@ -288,6 +288,13 @@ func (p *pacer) fitConcurrency(limited bool) {
 	} else {
 		need := p.pace * p.latency.Seconds()
 		p.limit = min(max(int(math.Ceil(need*1.5))+2, 1), maxAdaptiveInFlight)
+	}
+}
+
+// halveLimit halves the batches in progress, unless the caller fixed them.
+func (p *pacer) halveLimit() {
+	if !p.fixed {
+		p.limit = max(1, p.limit/2)
 	}
 }
 

@@ -1,11 +1,15 @@
 package commet
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestImportPacesToTheRateLimit runs a few cells of the pacing grid (see
@@ -32,4 +36,26 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestImportFixedConcurrencyStaysFixed: a Concurrency the caller fixed is
+// not lowered by 429s: after early ones, as many batches as asked are in
+// flight again.
+func TestImportFixedConcurrencyStaysFixed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s := newBatchServer(t)
+		s.before = func(n int) *http.Response {
+			switch {
+			case n <= 20: // a storm at the start
+				return withRetryAfter429(1)
+			case n == 21:
+				s.maxInFlight.Store(0) // count from here
+			}
+			return nil
+		}
+		sum, err := c.Customers.Import(context.Background(), people(16*40, 0), &ImportCustomersParams{BatchSize: 1, Concurrency: 16})
+		require.NoError(t, err)
+		assert.Equal(t, 16*40, sum.Created)
+		assert.EqualValues(t, 16, s.maxInFlight.Load(), "batches in flight after the 429s")
+	})
 }
