@@ -18,9 +18,14 @@ import (
 // limit, at most 3% of requests answered 429.
 func TestImportPacesToTheRateLimit(t *testing.T) {
 	cells := map[string]time.Duration{
-		"bucket-20ps":            200 * time.Millisecond,
-		"bucket-200ps":           40 * time.Millisecond,
-		"no-headers-bucket-20ps": 100 * time.Millisecond,
+		"bucket-20ps":                  200 * time.Millisecond,
+		"bucket-50ps-5ps-50ps":         100 * time.Millisecond,
+		"fixed-10per1s":                300 * time.Millisecond,
+		"fixed-50per1s":                100 * time.Millisecond,
+		"fixed-100per10s-clock-+5m":    100 * time.Millisecond,
+		"stacked-100per10s+100kperday": 100 * time.Millisecond,
+		"no-headers-bucket-20ps":       100 * time.Millisecond,
+		"lie-Limit-1e6-bucket-20":      100 * time.Millisecond,
 	}
 	for _, c := range gridLimiters {
 		latency, ok := cells[c.name]
@@ -33,6 +38,61 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 				t.Log(r)
 				assert.GreaterOrEqual(t, r.share, 0.93)
 				assert.LessOrEqual(t, r.limited, 0.03)
+			})
+		})
+	}
+}
+
+// TestImportDoesNotStallOnAFarReset: a RateLimit-Reset sent as a Unix
+// time, or naming a window of a day, is no reason to wait hours: 300
+// items behind 100 requests per 10 s take about 30 s.
+func TestImportDoesNotStallOnAFarReset(t *testing.T) {
+	for _, c := range gridLimiters {
+		if c.name != "fixed-100per10s-Unix-reset" && c.name != "stacked-100per10s+100kperday" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := newSimServer(c.limiter(), c.style, 100*time.Millisecond)
+				client, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: srv}))
+				require.NoError(t, err)
+				start := time.Now()
+				sum, err := client.Customers.Import(context.Background(), people(300, 0), &ImportCustomersParams{BatchSize: 1})
+				require.NoError(t, err)
+				assert.Equal(t, 300, sum.Created)
+				assert.Less(t, time.Since(start), 40*time.Second)
+			})
+		})
+	}
+}
+
+// TestImport429WithoutAWaitStillPauses: Retry-After: 0, or a date
+// already past, still means "not yet": every request waits at least a
+// little, and never less than Commet takes to answer.
+func TestImport429WithoutAWaitStillPauses(t *testing.T) {
+	for _, retryAfter := range []string{"0", "Sat, 01 Jan 2000 00:00:00 GMT"} {
+		t.Run(retryAfter, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				s := &batchServer{byID: map[string]map[string]any{}}
+				var sent []time.Time
+				mock.RegisterResponder("POST", custURL+"/batch", func(r *http.Request) (*http.Response, error) {
+					sent = append(sent, time.Now())
+					time.Sleep(20 * time.Millisecond)
+					if len(sent) <= 5 {
+						resp := jsonResponse(429, map[string]any{"code": "rate_limited", "message": "slow down"})
+						resp.Header.Set("Retry-After", retryAfter)
+						resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+						return resp, nil
+					}
+					return s.respond(r)
+				})
+				_, err := c.Customers.Import(context.Background(), people(10, 0), &ImportCustomersParams{Concurrency: 1})
+				require.NoError(t, err)
+				require.Len(t, sent, 6)
+				for i := 1; i < len(sent); i++ {
+					assert.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), minRateLimitWait, "request %d", i)
+				}
 			})
 		})
 	}
