@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/commettest"
@@ -168,32 +167,3 @@ func rawGet(b *testing.B, hc *http.Client, target string, out any) {
 		b.Fatal(err)
 	}
 }
-
-// BenchmarkImportPacing imports against fakes rate-limited to 5, 20, 50 and
-// 200 requests per second (burst: one second's worth), 40 to 200 ms away,
-// with and without RateLimit-* headers, with default params, on the real
-// clock. It reports the share of the limit reached (the ideal time,
-// batches / limit, over the time taken) and the share of requests answered
-// 429. Each cell takes about -pacing-seconds.
-func BenchmarkImportPacing(b *testing.B) {
-	for _, headers := range []bool{true, false} {
-		for _, limit := range []float64{5, 20, 50, 200} {
-			for _, latency := range []time.Duration{40 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
-				name := fmt.Sprintf("headers=%t/limit=%g/latency=%v", headers, limit, latency)
-				b.Run(name, func(b *testing.B) {
-					var share, limited float64
-					for b.Loop() {
-						cell := pacingCell{limit: limit, latency: latency, headers: headers,
-							batches: int(limit * float64(*pacingSeconds))}
-						cell.run(b)
-						share, limited = cell.share(), cell.share429()
-					}
-					b.ReportMetric(100*share, "%limit")
-					b.ReportMetric(100*limited, "%429")
-				})
-			}
-		}
-	}
-}
-
-var pacingSeconds = flag.Int("pacing-seconds", 10, "ideal seconds of each BenchmarkImportPacing cell")

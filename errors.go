@@ -205,7 +205,7 @@ type fieldError struct {
 // Every text it keeps from the server goes through redact.
 func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
 	e := &APIError{StatusCode: status, RequestID: redact(header.Get("X-Request-Id")), Header: header}
-	e.RetryAfter, e.hasRetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+	e.RetryAfter, e.hasRetryAfter = retryAfter(header, time.Now())
 	body = []byte(redact(string(body))) // once, before anything is built from it; JSON stays valid
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Code != "" || eb.Message != "" || eb.Error != nil) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -14,23 +12,50 @@ import (
 const (
 	startConcurrency    = 2
 	maxAdaptiveInFlight = 64
+	// maxAllowances is how many of Commet's windows (told apart by their
+	// RateLimit-Limit) the pacer follows at once.
+	maxAllowances = 4
+	// stockHorizon is the longest time a stock of requests is spread
+	// over: what a window of a day allows is spent at the pace the
+	// shorter windows allow, not over the day.
+	stockHorizon = time.Minute
+	// maxPaceInterval is the longest one request waits on a pace learned
+	// from 429s alone; a slower limit shows itself with its own 429s.
+	maxPaceInterval = 2 * time.Second
+	// stuckAnswers is how many accepted answers in a row saying
+	// RateLimit-Remaining: 0 prove that the header says nothing.
+	stuckAnswers = 20
 )
 
 // pacer paces the requests of one import to what Commet allows. It is a
 // Middleware, so it governs every attempt, retries included:
 //
-//   - a 429 with Retry-After pauses every request until the wait is over;
+//   - a 429 pauses every request for the wait it asks for (rateLimitWait),
+//     and at least the time Commet takes to answer;
 //   - the batches in progress are bounded (each holds a slot through its
 //     retries); unless the caller fixed the bound, it starts at
 //     startConcurrency, doubles while throughput is bounded by latency
 //     rather than by Commet, halves when Commet fails (5xx, timeouts), and
 //     is kept near what the pace needs (rate × latency) once there is one;
-//   - requests leave at a pace: with RateLimit-* headers, the pace tracks
-//     Commet's refill rate, estimated from how RateLimit-Remaining moves,
-//     plus a term that keeps a little of the allowance unspent; without
-//     them, the pace is set from the throughput Commet accepted when it
-//     first answered 429, and then creeps up, backing off on every 429;
+//   - requests leave evenly at a pace. With RateLimit-* headers, the pacer
+//     keeps a model of each of Commet's windows (see allowance), told
+//     apart by their Limit: what is left, when it resets (Date + Reset,
+//     on Commet's clock), and whether it resets all at once. A window that
+//     does (a fixed window) is paced at what answers bear out as its limit
+//     over its length, which fills every window whatever its phase, and
+//     nothing is sent once its stock is spent until it resets; a stock
+//     on a long window (a day's) is spent at the pace of the shorter ones.
+//     A window that refills as it goes (a token bucket, a sliding window)
+//     is paced at its refill rate, estimated from how Remaining moves,
+//     plus a term that keeps a little of the allowance unspent (see
+//     bucketPace). Headers are trusted only as far as answers bear them
+//     out: the Limit sent is only a name; a 429 where they promised room,
+//     or Remaining: 0 on answer after accepted answer, and they are
+//     dropped for the pace learned from 429s alone (see blindPace);
 //   - RequestsPerSecond, if set, caps everything.
+//
+// The pace is worked out again whenever a request may leave, and a
+// request waiting its turn wakes when an answer revises it.
 type pacer struct {
 	fixed bool    // the caller fixed the batches in progress (Concurrency)
 	cap   float64 // RequestsPerSecond; 0 for none
@@ -40,21 +65,80 @@ type pacer struct {
 	limit      int           // batches allowed in progress
 	slots      int           // batches in progress
 	inFlight   int           // requests in flight
-	wake       chan struct{} // closed and replaced when a slot may be free
-	pauseUntil time.Time     // set by a 429's Retry-After
-	pace       float64       // requests per second; 0 until Commet's limit shows
-	nextAt     time.Time     // when the pace lets the next request go
+	wake       chan struct{} // closed and replaced when a slot may be free or the pace changed
+	pauseUntil time.Time     // set by a 429
+	lastSent   time.Time     // when the last request left
+	latency    time.Duration // moving average of answer times
+	accepted   int           // answers that were not 429
 
-	latency  time.Duration // moving average of answer times
-	headers  bool          // Commet sent RateLimit-* headers
-	refill   float64       // estimated refill rate of Commet's allowance, per second; 0 until known
-	measured bool          // refill was measured over a window in which the allowance never filled
-	window   remainingWindow
-	accepted int // answers that were not 429
+	offset      time.Duration // Commet's clock minus this machine's, at least (from Date)
+	offsetKnown bool
 
+	headers    bool // Commet sent RateLimit-* headers we follow
+	distrusted bool // they proved wrong: ignored from then on
+	allowances []*allowance
+
+	blind  blindPace  // the pace from 429s alone
+	bucket bucketPace // the pace from headers of windows that refill as they go
+}
+
+// allowance is the pacer's model of one of Commet's windows, from the
+// answers whose RateLimit-Limit names it: what is left (Remaining), when
+// it is whole again (Reset, on Commet's clock), how fast it refills
+// between resets (measured from how Remaining moves against the requests
+// accepted), and whether it resets all at once (a fixed window) or refills
+// as it goes (a token bucket, a sliding window).
+type allowance struct {
+	limit     int           // RateLimit-Limit as sent: the window's name only
+	whole     int           // what answers bear out: the largest Remaining seen, plus one
+	remaining int           // as of the last answer
+	server    time.Time     // when Commet wrote the last answer, on its clock (arrival + offset)
+	resetAt   time.Time     // when it said the window is whole again, on its clock; zero if it did not
+	window    time.Duration // the longest Reset seen: the window's length, at least
+	refill    float64       // requests per second between resets, as measured
+	measured  bool          // refill was measured; until then, seed stands for it
+	seed      float64       // what the first Reset says, if the window refills evenly
+	jumps     bool          // Remaining was seen to jump up at a reset
+	accepted  int           // pacer.accepted as of the last answer
+	same      int           // accepted answers in a row saying Remaining: 0
+
+	span refillSpan
+}
+
+// refillSpan measures the refill rate over answers between two resets:
+// (Remaining at the end - Remaining at the start + requests accepted in
+// between) / duration.
+type refillSpan struct {
+	start, end  time.Time // on Commet's clock
+	first, last int       // Remaining at the start and at the end
+	charged     int       // requests accepted after the start, up to the end
+	answers     int       // after the start
+}
+
+// blindPace finds the pace from 429s alone. At the first 429, the pace is
+// what was accepted so far, spread until the pause ends. Two 429s with the
+// allowance spent at both measure the refill rate: the answers accepted in
+// between, over the time between. The pace is then a little under it,
+// creeping up by 2% a second to find where the limit moved, until the next
+// 429.
+type blindPace struct {
+	since           time.Time // when the pacer began to rely on 429s alone
+	acceptedSince   int
+	pace            float64
 	limitedAt       time.Time // of the 429 the last estimate started from
 	acceptedAtLimit int       // accepted then
 	raisedAt        time.Time
+}
+
+// bucketPace is the pace from RateLimit-* headers for a window that
+// refills as it goes (a token bucket, a sliding window): the estimated
+// refill rate of the allowance, plus what is left of it beyond the
+// requests in flight and a small reserve, spent over half a second.
+type bucketPace struct {
+	pace     float64
+	refill   float64 // estimated refill rate, per second; 0 until known
+	measured bool    // refill was measured over a window in which the allowance never filled
+	window   remainingWindow
 }
 
 // remainingWindow follows RateLimit-Remaining across answers, to estimate
@@ -118,96 +202,391 @@ func (p *pacer) middleware(req *http.Request, _ Attempt, next MiddlewareNext) (*
 	}
 	start := time.Now()
 	resp, err := next(req)
-	p.learn(time.Since(start), resp, err)
+	p.learn(start, time.Now(), resp, err)
 	return resp, err
 }
 
-// waitTurn waits until no pause holds and the pace lets a request go.
+// waitTurn waits until no pause holds and the pace lets a request go. It
+// wakes when an answer may have changed either.
 func (p *pacer) waitTurn(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		now := time.Now()
-		wait := max(p.pauseUntil.Sub(now), p.nextAt.Sub(now))
-		if wait <= 0 {
-			p.inFlight++
-			if interval := p.interval(); interval > 0 {
-				p.nextAt = maxTime(p.nextAt, now).Add(interval)
+		var at time.Time // when the request may go
+		if now.Before(p.pauseUntil) {
+			at = p.pauseUntil
+		} else {
+			rate, until := p.rate(now)
+			switch {
+			case !until.IsZero():
+				at = until
+			case rate > 0:
+				interval := time.Duration(float64(time.Second) / rate)
+				at = p.lastSent.Add(interval)
+				if !now.Before(at) {
+					if now.Sub(at) < interval { // on schedule: keep it
+						p.lastSent = at
+					} else {
+						p.lastSent = now
+					}
+					at = time.Time{}
+				}
+			default:
+				p.lastSent = now
 			}
+		}
+		if at.IsZero() || !now.Before(at) {
+			p.inFlight++
 			p.mu.Unlock()
 			return nil
 		}
+		wake := p.wake
 		p.mu.Unlock()
-		if err := sleep(ctx, wait); err != nil {
-			return err
+		t := time.NewTimer(at.Sub(now))
+		select {
+		case <-t.C:
+		case <-wake:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
 		}
 	}
 }
 
-// interval is the time between two requests at the pace and the cap; 0
-// when nothing paces them. Called with p.mu held.
-func (p *pacer) interval() time.Duration {
-	r := p.pace
+// rate is the pace at now, in requests per second (0 for none), or, when
+// nothing may be sent until a window resets, the moment to send again.
+// Called with p.mu held.
+func (p *pacer) rate(now time.Time) (float64, time.Time) {
+	r, until := 0.0, time.Time{}
+	switch {
+	case p.headers && !p.distrusted && p.fixedWindows():
+		r, until = p.headerRate(now)
+	case p.headers && !p.distrusted && p.bucket.pace > 0:
+		r = max(p.bucket.pace, 1/maxPaceInterval.Seconds())
+	case p.blind.pace > 0:
+		r = max(p.blind.pace, 1/maxPaceInterval.Seconds())
+	}
 	if p.cap > 0 && (r == 0 || p.cap < r) {
 		r = p.cap
 	}
-	if r == 0 {
-		return 0
+	return r, until
+}
+
+// headerRate is the pace the windows' models allow: the least of theirs.
+// Called with p.mu held.
+func (p *pacer) headerRate(now time.Time) (float64, time.Time) {
+	// A request sent now reaches Commet about a round trip later on its
+	// clock as the offset places it (biased early by half a round trip).
+	arrives := now.Add(p.offset + p.latency)
+	tau := max(p.latency, 200*time.Millisecond)
+	rate, until := math.Inf(1), time.Time{}
+	for _, a := range p.allowances {
+		if arrives.Sub(a.server) > 2*a.window+10*time.Second && len(p.allowances) > 1 {
+			continue // not named for long: some other window binds
+		}
+		reserve := max(1, float64(a.whole)/50)
+		refill := a.rate()
+		stock := float64(a.remaining) + refill*max(arrives.Sub(a.server), 0).Seconds()
+		left := time.Duration(0) // until the window resets
+		resetAt := a.resetAt
+		if !resetAt.IsZero() && !arrives.Before(resetAt) {
+			resetAt = time.Time{}
+			if a.fixedWindow() { // it reset since it last answered: whole again
+				stock = float64(a.whole)
+				for resetAt = a.resetAt; !arrives.Before(resetAt); {
+					resetAt = resetAt.Add(a.window)
+				}
+			}
+		}
+		stock = min(stock, float64(a.whole)) - float64(p.inFlight)
+		if !resetAt.IsZero() {
+			left = resetAt.Sub(arrives)
+		}
+		var r float64
+		switch spare := stock - reserve; {
+		case a.fixedWindow():
+			// paced at its limit over its length, the window fills
+			// whatever its phase; a stock beyond may go faster
+			r = 0.98 * float64(a.whole) / a.window.Seconds()
+			if left > 2*tau {
+				r = max(r, spare/min(left, stockHorizon).Seconds())
+			}
+			if spare < 0 && left > 0 {
+				r = 0
+			}
+		default:
+			r = refill + max(spare, 0)/min(max(left, tau), stockHorizon).Seconds()
+		}
+		if r <= 0 {
+			// nothing left until the reset: send so as to arrive after it
+			if left <= 0 {
+				r = 1 / tau.Seconds()
+			} else if u := resetAt.Add(-p.offset - p.latency + p.latency/8 + 10*time.Millisecond); until.IsZero() || u.After(until) {
+				until = u
+			}
+		}
+		rate = min(rate, r)
 	}
-	return time.Duration(float64(time.Second) / r)
+	if !until.IsZero() {
+		return 0, until
+	}
+	if math.IsInf(rate, 1) {
+		return 0, time.Time{}
+	}
+	return rate, time.Time{}
+}
+
+// fixedWindow reports whether the window resets all at once and refills
+// nothing in between.
+func (a *allowance) fixedWindow() bool {
+	return a.jumps && a.window > 0 && a.measured && a.refill < 0.1*float64(a.whole)/a.window.Seconds()
+}
+
+// rate is the refill rate between resets: as measured, or as seeded.
+func (a *allowance) rate() float64 {
+	if a.measured {
+		return a.refill
+	}
+	return a.seed
 }
 
 // learn adjusts the pace and the batches in progress to an answer.
-func (p *pacer) learn(took time.Duration, resp *http.Response, err error) {
+func (p *pacer) learn(sent, now time.Time, resp *http.Response, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inFlight--
 	defer p.signal()
 	if err != nil || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout {
-		if !p.fixed { // Commet is struggling, or the way to it: fewer at once
-			p.limit = max(1, p.limit/2)
-		}
+		p.halveLimit() // Commet is struggling, or the way to it: fewer at once
 		return
 	}
-	now := time.Now()
+	took := now.Sub(sent)
 	if p.latency == 0 {
 		p.latency = took
 	} else {
 		p.latency = (p.latency*7 + took) / 8
 	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		if off := d.Sub(now); !p.offsetKnown || off > p.offset {
+			p.offset, p.offsetKnown = off, true
+		}
+	}
 	limited := resp.StatusCode == http.StatusTooManyRequests
 	if limited {
-		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			p.pauseUntil = maxTime(p.pauseUntil, now.Add(min(wait, maxImportRetryAfter)))
-		}
+		p.pause(now, resp.Header)
 	} else {
 		p.accepted++
 	}
-	if limit, remaining, reset, ok := rateLimitHeaders(resp.Header); ok {
+	if rl, ok := readRateLimit(resp.Header, now); ok && !p.distrusted {
 		p.headers = true
-		p.followRemaining(now, limit, remaining, reset, limited)
-	} else if !p.headers {
+		p.follow(now, resp.Header, rl, limited)
+	} else if !p.headers || p.distrusted {
 		p.followLimits(now, limited)
 	}
-	p.fitConcurrency(limited)
+	p.fitConcurrency(now, limited)
 }
 
-// followRemaining sets the pace from RateLimit-* headers: the estimated
-// refill rate of the allowance, plus what is left of it beyond the
-// requests in flight and a small reserve, spent over half a second.
-//
-// The refill rate is read from how Remaining moves: over a second or more,
-// refill = (Remaining at the end - at the start + requests charged in
-// between) / duration. When the allowance was whole at some point in the
-// window, refills were lost, so the figure is only a lower bound; so is the
-// allowance used over the time until it is whole again (Reset, which the
-// server rounds up). While the allowance stays whole the pace is below the
-// limit, and the estimate creeps up until it is not.
-func (p *pacer) followRemaining(now time.Time, limit, remaining, reset int, limited bool) {
-	if remaining < limit && reset > 0 {
-		p.refill = max(p.refill, float64(limit-remaining)/float64(reset))
+// pause holds every request for the wait a 429 asks for (rateLimitWait),
+// and at least for the time Commet takes to answer: a 429 that asks for
+// no wait still means "not yet". Called with p.mu held.
+func (p *pacer) pause(now time.Time, h http.Header) {
+	wait, ok := rateLimitWait(h, now)
+	if !ok {
+		return
 	}
-	full := remaining >= limit-1
-	w := &p.window
+	wait = max(wait, p.latency)
+	p.pauseUntil = maxTime(p.pauseUntil, now.Add(min(wait, maxImportRetryAfter)))
+}
+
+// follow updates the model of the window an answer's RateLimit-* headers
+// name, and drops the headers when the answer proves them wrong. Called
+// with p.mu held.
+func (p *pacer) follow(now time.Time, h http.Header, rl rateLimit, limited bool) {
+	// When Commet wrote the answer, on its clock: its arrival moved by the
+	// offset, which is biased early by the time an answer travels. Date,
+	// in whole seconds, places the reset: an exact moment when windows
+	// end on whole seconds, as they do.
+	server := now.Add(p.offset)
+	date := server
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		date = d
+	}
+	if limited {
+		if promised := p.promised(now); promised >= 3 {
+			p.distrust() // it said there was room, and there was none
+			return
+		}
+	}
+	var a *allowance
+	for _, b := range p.allowances {
+		if b.limit == rl.limit {
+			a = b
+		}
+	}
+	if a == nil {
+		a = &allowance{limit: rl.limit}
+		if len(p.allowances) == maxAllowances {
+			oldest := 0
+			for i, b := range p.allowances {
+				if b.server.Before(p.allowances[oldest].server) {
+					oldest = i
+				}
+			}
+			p.allowances = append(p.allowances[:oldest], p.allowances[oldest+1:]...)
+		}
+		p.allowances = append(p.allowances, a)
+		a.remaining, a.server, a.accepted = rl.remaining, server, p.accepted
+		a.span = refillSpan{start: server, end: server, first: rl.remaining, last: rl.remaining}
+	}
+	charged := p.accepted - a.accepted
+	crossed := !a.resetAt.IsZero() && !date.Before(a.resetAt)
+	switch {
+	case rl.remaining > 0 || limited:
+		a.same = 0
+	case charged > 0:
+		// Nothing left, it says, and yet the requests keep passing: a
+		// well-paced window keeps a reserve, so this one says nothing.
+		if a.same++; a.same >= stuckAnswers {
+			p.distrust()
+			return
+		}
+	}
+	if crossed {
+		if rl.remaining+charged-a.remaining > max(2, a.whole/4) {
+			a.jumps = true
+		}
+		a.measure()
+		a.span = refillSpan{start: server, end: server, first: rl.remaining, last: rl.remaining}
+	} else {
+		s := &a.span
+		s.charged += charged
+		s.answers++
+		s.end, s.last = server, rl.remaining
+		if s.end.Sub(s.start) >= time.Second {
+			a.measure()
+			a.span = refillSpan{start: server, end: server, first: rl.remaining, last: rl.remaining}
+		}
+	}
+	a.whole = max(a.whole, rl.remaining+1)
+	p.followRemaining(now, a.whole, rl, limited)
+	a.remaining, a.server, a.accepted = rl.remaining, server, p.accepted
+	a.resetAt = time.Time{}
+	if rl.hasReset {
+		a.resetAt = date.Add(rl.reset)
+		a.window = max(a.window, min(rl.reset, 24*time.Hour))
+		if !a.measured && rl.reset > 0 {
+			// until measured: what the reset says if the window refills
+			// evenly, as a token bucket does
+			a.seed = float64(a.whole-rl.remaining) / rl.reset.Seconds()
+		}
+	}
+}
+
+// measure ends a's refill span, if it is long enough to mean something.
+func (a *allowance) measure() {
+	s := a.span
+	d := s.end.Sub(s.start).Seconds()
+	if s.answers < 4 || d < 0.25 {
+		return
+	}
+	sample := max(0, float64(s.last-s.first+s.charged)/d)
+	if !a.measured {
+		a.refill, a.measured = sample, true
+	} else {
+		a.refill = (a.refill + sample) / 2
+	}
+}
+
+// promised is how many requests the models said were left beyond those
+// in flight, when a request was sent; a 429 proves the headers wrong when
+// it was several. Called with p.mu held.
+func (p *pacer) promised(now time.Time) float64 {
+	least := math.Inf(1)
+	for _, a := range p.allowances {
+		if now.Add(p.offset).Sub(a.server) > 2*a.window+10*time.Second {
+			continue
+		}
+		least = min(least, float64(a.remaining-p.inFlight))
+	}
+	if math.IsInf(least, 1) {
+		return 0
+	}
+	return least
+}
+
+// distrust drops the RateLimit-* headers for good: the pace comes from
+// 429s alone, starting from the throughput accepted so far.
+func (p *pacer) distrust() {
+	p.distrusted = true
+	p.allowances = nil
+	p.blind = blindPace{since: time.Now(), acceptedSince: p.accepted}
+}
+
+// fixedWindows reports whether a window the headers name resets all at
+// once: then the windows' models pace; else the bucket pace does.
+// Called with p.mu held.
+func (p *pacer) fixedWindows() bool {
+	for _, a := range p.allowances {
+		if a.fixedWindow() {
+			return true
+		}
+	}
+	return false
+}
+
+// followLimits sets the pace from 429s alone (see blindPace). When too
+// few answers were accepted to measure anything (a storm of 429s, not a
+// rate), the pace is lifted and the batches in progress are halved
+// instead, to grow again as answers come. Called with p.mu held.
+func (p *pacer) followLimits(now time.Time, limited bool) {
+	const enough = 4 // accepted answers that make a measure
+	b := &p.blind
+	switch {
+	case limited && b.limitedAt.IsZero():
+		if b.since.IsZero() {
+			b.since = p.start
+		}
+		if n := p.accepted - b.acceptedSince; n >= enough {
+			b.pace = float64(n) / max(p.pauseUntil.Sub(b.since), p.latency).Seconds()
+		} else {
+			b.pace = 0
+			p.halveLimit()
+		}
+		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
+	case limited && now.Sub(b.limitedAt) >= max(time.Second/2, 4*p.latency):
+		if n := p.accepted - b.acceptedAtLimit; n >= enough {
+			b.pace = 0.95 * float64(n) / now.Sub(b.limitedAt).Seconds()
+		} else {
+			b.pace = 0
+			p.halveLimit()
+		}
+		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
+	case !limited && b.pace > 0:
+		if d := now.Sub(b.raisedAt).Seconds(); d >= 0.1 {
+			b.pace *= 1 + 0.02*d
+			b.raisedAt = now
+		}
+	}
+}
+
+// followRemaining sets the bucket pace from an answer's RateLimit-*
+// headers, read against what answers bear out (a.whole, not the Limit
+// sent). The refill rate is read from how Remaining moves: over a second
+// or more, refill = (Remaining at the end - at the start + requests
+// charged in between) / duration. When the allowance was whole at some
+// point in the window, refills were lost, so the figure is only a lower
+// bound; so is the allowance used over the time until it is whole again.
+// While the allowance stays whole the pace is below the limit, and the
+// estimate creeps up until it is not. Called with p.mu held.
+func (p *pacer) followRemaining(now time.Time, whole int, rl rateLimit, limited bool) {
+	b := &p.bucket
+	remaining := rl.remaining
+	if reset := rl.reset.Seconds(); remaining < whole && rl.hasReset && reset > 0 {
+		b.refill = max(b.refill, float64(whole-remaining)/math.Ceil(reset))
+	}
+	full := remaining >= whole-1
+	w := &b.window
 	if w.start.IsZero() {
 		*w = remainingWindow{start: now, first: remaining}
 	}
@@ -219,96 +598,57 @@ func (p *pacer) followRemaining(now time.Time, limit, remaining, reset int, limi
 		sample := float64(remaining-w.first+w.charged-1) / d
 		switch {
 		case w.full:
-			p.refill = max(p.refill, sample)
-		case !p.measured:
-			p.refill, p.measured = sample, true
+			b.refill = max(b.refill, sample)
+		case !b.measured:
+			b.refill, b.measured = sample, true
 		default:
-			p.refill = (p.refill + sample) / 2
+			b.refill = (b.refill + sample) / 2
 		}
 		*w = remainingWindow{start: now, first: remaining}
 	}
 	switch {
 	case limited:
-		p.refill *= 0.9
+		b.refill *= 0.9
 	case full:
-		p.refill *= 1.02
+		b.refill *= 1.02
 	}
-	if p.refill == 0 {
+	if b.refill == 0 {
 		return // the allowance is whole: nothing limits the pace yet
 	}
-	reserve := max(2, float64(limit)/5)
+	reserve := max(2, float64(whole)/5)
 	spare := float64(remaining-p.inFlight) - reserve
-	p.pace = max(p.refill+2*spare, p.refill/4)
-}
-
-// followLimits sets the pace from 429s alone. At the first, to what was
-// accepted so far spread until the pause it asks for ends. Two 429s with
-// the allowance spent at both measure the refill rate: the answers
-// accepted in between, over the time between. The pace is then a little
-// under it, creeping up by 2% a second to find where the limit moved,
-// until the next 429. When too few answers were accepted to measure
-// anything (a storm of 429s, not a rate), the pace is lifted and the
-// batches in progress are halved instead, to grow again as answers come.
-func (p *pacer) followLimits(now time.Time, limited bool) {
-	const enough = 4 // accepted answers that make a measure
-	switch {
-	case limited && p.limitedAt.IsZero():
-		if p.accepted >= enough {
-			p.pace = float64(p.accepted) / max(p.pauseUntil.Sub(p.start), p.latency).Seconds()
-		} else {
-			p.pace, p.limit = 0, max(1, p.limit/2)
-		}
-		p.limitedAt, p.acceptedAtLimit, p.raisedAt = now, p.accepted, now
-	case limited && now.Sub(p.limitedAt) >= max(time.Second/2, 4*p.latency):
-		if n := p.accepted - p.acceptedAtLimit; n >= enough {
-			p.pace = 0.95 * float64(n) / now.Sub(p.limitedAt).Seconds()
-		} else {
-			p.pace, p.limit = 0, max(1, p.limit/2)
-		}
-		p.limitedAt, p.acceptedAtLimit, p.raisedAt = now, p.accepted, now
-	case !limited && p.pace > 0:
-		if d := now.Sub(p.raisedAt).Seconds(); d >= 0.1 {
-			p.pace *= 1 + 0.02*d
-			p.raisedAt = now
-		}
-	}
+	b.pace = max(b.refill+2*spare, b.refill/4)
 }
 
 // fitConcurrency keeps the batches in progress where the pace needs them,
 // unless the caller fixed them: doubling while nothing limits the pace,
-// then rate × latency with room to spare.
-func (p *pacer) fitConcurrency(limited bool) {
+// then rate × latency with room to spare. Called with p.mu held.
+func (p *pacer) fitConcurrency(now time.Time, limited bool) {
 	if p.fixed {
 		return
 	}
-	if p.pace == 0 {
+	rate, until := p.rate(now)
+	switch {
+	case rate == 0 && until.IsZero():
 		if !limited && p.slots >= p.limit {
 			p.limit = min(p.limit+1, maxAdaptiveInFlight) // +1 per answer: doubles each round trip
 		}
-	} else {
-		need := p.pace * p.latency.Seconds()
+	case rate > 0:
+		need := rate * p.latency.Seconds()
 		p.limit = min(max(int(math.Ceil(need*1.5))+2, 1), maxAdaptiveInFlight)
+	}
+}
+
+// halveLimit halves the batches in progress, unless the caller fixed them.
+func (p *pacer) halveLimit() {
+	if !p.fixed {
+		p.limit = max(1, p.limit/2)
 	}
 }
 
 func (p *pacer) signal() {
 	close(p.wake)
 	p.wake = make(chan struct{})
-}
-
-// rateLimitHeaders reads RateLimit-Limit, -Remaining and -Reset (0 when
-// absent or unreadable).
-func rateLimitHeaders(h http.Header) (limit, remaining, reset int, ok bool) {
-	l, err1 := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Limit")))
-	r, err2 := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Remaining")))
-	if err1 != nil || err2 != nil || l <= 0 || r < 0 || r > l {
-		return 0, 0, 0, false
-	}
-	reset, err := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Reset")))
-	if err != nil || reset < 0 {
-		reset = 0
-	}
-	return l, r, reset, true
 }
 
 func maxTime(a, b time.Time) time.Time {

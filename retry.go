@@ -4,11 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"math"
 	mrand "math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -100,10 +97,11 @@ func (p retryPolicy) next(err error, n *retryCount) (time.Duration, bool) {
 }
 
 // wait is the wait a server asked for, or the backoff of retry n when it
-// asked for none.
+// asked for none (rateLimitWait gives such an ask the floor
+// minRateLimitWait, which is "not yet", not a wait).
 func (p retryPolicy) wait(ask time.Duration, n int) time.Duration {
-	if ask <= 0 {
-		return p.backoff(n)
+	if ask <= minRateLimitWait {
+		return max(ask, p.backoff(n))
 	}
 	return ask
 }
@@ -124,31 +122,6 @@ func (c *settings) backoff(n int) time.Duration {
 		d = c.initialBackoff << shift
 	}
 	return d - mrand.N(d/2+1)
-}
-
-// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date,
-// as the wait it asks for, however long: values beyond what a Duration
-// holds saturate. ok is false when there is no valid value (negative
-// numbers, fractions and words are not valid).
-func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		secs, err := strconv.ParseUint(v, 10, 64)
-		switch {
-		case err == nil && secs <= uint64(math.MaxInt64/int64(time.Second)):
-			return time.Duration(secs) * time.Second, true
-		case err == nil || errors.Is(err, strconv.ErrRange):
-			return math.MaxInt64, true
-		}
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true // Sub saturates
 }
 
 // sleep waits d, or until ctx is done, whichever comes first.

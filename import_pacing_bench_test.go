@@ -1,0 +1,204 @@
+package commet
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// gridCell is one limiter of the pacing grid: Import runs against it at
+// several latencies, on synctest's clock.
+type gridCell struct {
+	name    string
+	limiter func() limiter
+	style   headerStyle
+	rate    float64                     // the sustained rate the limiter allows, requests a second
+	rateAt  func(time.Duration) float64 // when it varies: the rate at a time since the start
+	window  time.Duration               // the longest window that binds: warm-up and steady state are counted in whole ones
+	skew    time.Duration               // the server's clock minus this machine's
+}
+
+// gridLimiters are the limiters of the grid: every kind, clock and lying
+// header the pacer must do well against.
+var gridLimiters = []gridCell{
+	{name: "bucket-5ps", limiter: func() limiter { return newTokenBucket(5, 5) }, rate: 5, window: time.Second},
+	{name: "bucket-20ps", limiter: func() limiter { return newTokenBucket(20, 20) }, rate: 20, window: time.Second},
+	{name: "bucket-200ps", limiter: func() limiter { return newTokenBucket(200, 200) }, rate: 200, window: time.Second},
+	{name: "bucket-50ps-burst-10", limiter: func() limiter { return newTokenBucket(50, 10) }, rate: 50, window: time.Second},
+	{name: "bucket-10ps-burst-100", limiter: func() limiter { return newTokenBucket(10, 100) }, rate: 10, window: 10 * time.Second},
+	{name: "bucket-50ps-5ps-50ps", limiter: func() limiter {
+		b := newTokenBucket(50, 50)
+		start := time.Time{}
+		b.rate = func(t time.Time) float64 {
+			if start.IsZero() {
+				start = t
+			}
+			return dropRate(t.Sub(start))
+		}
+		return b
+	}, rateAt: dropRate, window: time.Second},
+	{name: "bucket-20ps-odd-headers", limiter: func() limiter { return newTokenBucket(20, 20) }, style: oddHeaders, rate: 20, window: time.Second},
+	{name: "fixed-10per1s", limiter: func() limiter { return &fixedWindow{n: 10, w: time.Second} }, rate: 10, window: time.Second},
+	{name: "fixed-50per1s", limiter: func() limiter { return &fixedWindow{n: 50, w: time.Second} }, rate: 50, window: time.Second},
+	{name: "fixed-100per10s", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "fixed-600per60s", limiter: func() limiter { return &fixedWindow{n: 600, w: time.Minute} }, rate: 10, window: time.Minute},
+	{name: "fixed-100per10s-Unix-reset", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, style: resetUnix, rate: 10, window: 10 * time.Second},
+	{name: "fixed-100per10s-clock-+5m", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, style: resetUnix, rate: 10, window: 10 * time.Second, skew: 5 * time.Minute},
+	{name: "sliding-log-20per1s", limiter: func() limiter { return &slidingLog{n: 20, w: time.Second} }, rate: 20, window: time.Second},
+	{name: "sliding-log-100per10s", limiter: func() limiter { return &slidingLog{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "sliding-counter-20per1s", limiter: func() limiter { return &slidingCounter{n: 20, w: time.Second} }, rate: 20, window: time.Second},
+	{name: "sliding-counter-100per10s", limiter: func() limiter { return &slidingCounter{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "stacked-100per10s+100kperday", limiter: func() limiter {
+		return stacked{&fixedWindow{n: 100, w: 10 * time.Second}, &fixedWindow{n: 100_000, w: 24 * time.Hour}}
+	}, rate: 10, window: 10 * time.Second},
+	{name: "stacked-200per10s+600per60s", limiter: func() limiter {
+		return stacked{&fixedWindow{n: 200, w: 10 * time.Second}, &fixedWindow{n: 600, w: time.Minute}}
+	}, rate: 10, window: time.Minute},
+	{name: "no-headers-bucket-20ps", limiter: func() limiter { return newTokenBucket(20, 20) }, style: noHeaders, rate: 20, window: time.Second},
+	{name: "no-headers-fixed-10per1s", limiter: func() limiter { return &fixedWindow{n: 10, w: time.Second} }, style: noHeaders, rate: 10, window: time.Second},
+	{name: "lie-Limit-1e6-bucket-20", limiter: func() limiter { return newTokenBucket(20, 20) }, style: limitLies, rate: 20, window: time.Second},
+	{name: "lie-Remaining=Limit", limiter: func() limiter { return newTokenBucket(20, 20) }, style: remainingAtLimit, rate: 20, window: time.Second},
+	{name: "lie-Remaining=0", limiter: func() limiter { return newTokenBucket(20, 20) }, style: remainingZero, rate: 20, window: time.Second},
+}
+
+// gridLatencies are the round trips of the grid.
+var gridLatencies = []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond}
+
+// dropRate is the rate of the bucket that drops from 50/s to 5/s for 30 s
+// and comes back.
+func dropRate(t time.Duration) float64 {
+	if t >= 30*time.Second && t < 60*time.Second {
+		return 5
+	}
+	return 50
+}
+
+// gridResult is how an import fared against a cell, at steady state: the
+// span after the warm-up (the first 10 s, or three windows, whichever is
+// longer) up to the last whole window before the import ended, in whole
+// windows of the server's clock.
+type gridResult struct {
+	share    float64 // requests accepted over what the limiter allowed
+	limited  float64 // share of requests answered 429
+	all429   float64 // share of requests answered 429 over the whole import, warm-up included
+	requests int     // over the whole import
+	elapsed  time.Duration
+}
+
+func (r gridResult) String() string {
+	return fmt.Sprintf("%.2f of the limit, %.1f%% 429 (%.1f%% with warm-up, %d requests, %v)",
+		r.share, 100*r.limited, 100*r.all429, r.requests, r.elapsed.Round(time.Second))
+}
+
+// run imports, inside a synctest bubble, enough items for steady windows
+// of steady state after the warm-up, one item per batch (pacing is per
+// request, and the simulation's work is less), with default params
+// otherwise.
+func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
+	srv := newSimServer(c.limiter(), c.style, latency)
+	srv.skew = c.skew
+	client, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: srv}), WithRetryBackoff(50*time.Millisecond, time.Second))
+	require.NoError(t, err)
+	warm := max(10*time.Second, 3*c.window)
+	rate := c.rate
+	if c.rateAt != nil {
+		rate = c.rateAt(0)
+		steady = max(steady, 90*time.Second) // the drop and the way back
+	}
+	n := int(math.Ceil(rate * (warm + steady + 2*c.window).Seconds()))
+	if c.rateAt != nil {
+		n = int(integrate(c.rateAt, 0, warm+steady+2*c.window))
+	}
+	start := time.Now()
+	sum, err := client.Customers.Import(context.Background(), people(n, 0), &ImportCustomersParams{BatchSize: 1})
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	require.Equal(t, n, sum.Created, "%+v", sum)
+
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	// whole windows of the server's clock, after the warm-up
+	from := start.Add(c.skew).Add(warm).Truncate(c.window).Add(c.window).Add(-c.skew)
+	last := srv.arrivals[len(srv.arrivals)-1].at
+	windows := int(last.Sub(from) / c.window)
+	to := from.Add(time.Duration(windows) * c.window)
+	require.Positive(t, windows, "a steady state to measure")
+	var accepted, limited, requests, all429 int
+	for _, a := range srv.arrivals {
+		if a.limited {
+			all429++
+		}
+		if a.at.Before(from) || !a.at.Before(to) {
+			continue
+		}
+		requests++
+		if a.limited {
+			limited++
+		} else {
+			accepted++
+		}
+	}
+	allowed := rate * to.Sub(from).Seconds()
+	if c.rateAt != nil {
+		allowed = integrate(c.rateAt, from.Sub(start), to.Sub(start))
+	}
+	return gridResult{
+		share:    float64(accepted) / allowed,
+		limited:  float64(limited) / float64(max(requests, 1)),
+		all429:   float64(all429) / float64(len(srv.arrivals)),
+		requests: len(srv.arrivals),
+		elapsed:  elapsed,
+	}
+}
+
+// integrate sums rate over [a, b), by the millisecond.
+func integrate(rate func(time.Duration) float64, a, b time.Duration) float64 {
+	sum := 0.0
+	for t := a; t < b; t += time.Millisecond {
+		sum += rate(t) / 1000
+	}
+	return sum
+}
+
+// inBubble runs f in a synctest bubble, from a test or a benchmark.
+func inBubble(tb testing.TB, f func(t *testing.T)) {
+	if t, ok := tb.(*testing.T); ok {
+		synctest.Test(t, f)
+		return
+	}
+	ok := testing.RunTests(func(string, string) (bool, error) { return true, nil },
+		[]testing.InternalTest{{Name: tb.Name(), F: func(t *testing.T) { synctest.Test(t, f) }}})
+	if !ok {
+		tb.Fatal("the cell failed")
+	}
+}
+
+// BenchmarkImportPacingGrid runs Import against every limiter of the grid
+// at every latency, on synctest's clock, for 20 windows (at least 60 s)
+// of steady state, and reports the share of the limit reached (requests
+// accepted over what the limiter allowed), the share of requests answered
+// 429 at steady state, and with the warm-up:
+//
+//	go test -run '^$' -bench ImportPacingGrid -benchmem
+func BenchmarkImportPacingGrid(b *testing.B) {
+	for _, c := range gridLimiters {
+		for _, latency := range gridLatencies {
+			b.Run(fmt.Sprintf("%s/%v", c.name, latency), func(b *testing.B) {
+				var r gridResult
+				for b.Loop() {
+					inBubble(b, func(t *testing.T) { r = c.run(t, latency, max(60*time.Second, 20*c.window)) })
+				}
+				b.ReportMetric(r.share, "share")
+				b.ReportMetric(100*r.limited, "%429")
+				b.ReportMetric(100*r.all429, "%429-all")
+				b.ReportMetric(r.elapsed.Seconds(), "sim-s")
+			})
+		}
+	}
+}
