@@ -131,7 +131,7 @@ type builder struct {
 // set assigns v, a CSV cell (string) or an NDJSON value (any JSON), to
 // field.
 func (b *builder) set(field string, v any) {
-	if b.err != nil || v == nil {
+	if v == nil {
 		return
 	}
 	if key, ok := strings.CutPrefix(field, "metadata."); ok {
@@ -159,18 +159,18 @@ func (b *builder) set(field string, v any) {
 			dec.UseNumber()
 			var m map[string]any
 			if err := dec.Decode(&m); err != nil || m == nil || dec.More() {
-				b.err = &RowError{Field: "metadata", Reason: "is not a JSON object"}
+				b.fail("metadata", "is not a JSON object")
 				return
 			}
 			b.setMetadata(m)
 		default:
-			b.err = &RowError{Field: "metadata", Reason: "is not a JSON object"}
+			b.fail("metadata", "is not a JSON object")
 		}
 		return
 	}
 	s, ok := text(v)
 	if !ok {
-		b.err = &RowError{Field: wireName(field), Reason: "is not text, a number or a boolean"}
+		b.fail(wireName(field), "is not text, a number or a boolean")
 		return
 	}
 	switch field {
@@ -202,6 +202,14 @@ func (b *builder) set(field string, v any) {
 		b.addr.PostalCode = s
 	case "address.country":
 		b.addr.Country = s
+	}
+}
+
+// fail keeps the row's first error; the other fields are still read, so
+// that the failures file can name the row's id and email.
+func (b *builder) fail(field, reason string) {
+	if b.err == nil {
+		b.err = &RowError{Field: field, Reason: reason}
 	}
 }
 
