@@ -89,8 +89,9 @@ outcome, 2 for a usage or configuration error.`,
 // input is the file being read, with a count of the bytes read so far.
 type input struct {
 	r    io.Reader
-	size int64 // -1 when unknown (standard input)
-	read atomic.Int64
+	size int64        // -1 when unknown (standard input)
+	read atomic.Int64 // bytes
+	rows atomic.Int64 // rows read
 	name string
 }
 
@@ -196,6 +197,7 @@ func importRun(o *ImportOptions) error {
 			if err == io.EOF {
 				return
 			}
+			in.rows.Add(1)
 			if err != nil {
 				readErr = err
 				return

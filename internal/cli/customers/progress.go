@@ -95,7 +95,16 @@ func (p *importProgress) show() {
 	if p.bar != nil {
 		p.bar.Describe(p.status())
 		if p.in.size > 0 {
-			p.bar.Set64(p.in.read.Load())
+			// The bar counts rows settled, out of the rows the file holds,
+			// estimated from the bytes a row has taken so far (the reading
+			// runs ahead of the sending, so bytes alone would run ahead).
+			p.mu.Lock()
+			done := int64(p.last.Done) + p.unreadable.Load()
+			p.mu.Unlock()
+			if read, rows := p.in.read.Load(), p.in.rows.Load(); read > 0 && rows > 0 {
+				p.bar.ChangeMax64(max(done, int64(float64(rows)*float64(p.in.size)/float64(read))))
+			}
+			p.bar.Set64(done)
 		} else {
 			p.bar.Add(0)
 		}
