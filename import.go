@@ -41,16 +41,18 @@ type ImportCustomersParams struct {
 	// request), from the goroutine that calls OnResult, in the order the
 	// outcomes were counted: the counts it sees only ever grow.
 	OnProgress func(ImportProgress)
-	// Since, when set, is when the migration began: a customer whose
-	// CreatedAt is at or after it, on Commet's clock, counts as
+	// Since, when set, is when the migration began, on Commet's clock: a
+	// customer whose CreatedAt (Commet's clock) is at or after it counts as
 	// OutcomeCreated, created by this migration in whichever run, so that
 	// the last run's report is exact however many runs came before (a
-	// kill -9 leaves no process to remember what it created). Record
-	// time.Now() once, before the first run, keep it, and pass it on every
-	// run. Import places it on Commet's clock with each answer's Date, at
-	// the earliest it can have been there, so the migration's own
-	// customers always count; one made by someone else within about a
-	// second and a round trip before Since would count too.
+	// kill -9 leaves no process to remember what it created). Record it
+	// once, before the first run, keep it, and pass it on every run. Take
+	// it from Commet's clock: the Date header of an answer received before
+	// the first run (Response.Header, through WithResponseInto; whole
+	// seconds, so never after the moment), as commet customers import
+	// --state does. time.Now() serves only when this machine's clock is
+	// synchronized; subtract a margin for its error, since a Since later
+	// than the truth counts the migration's first customers as existed.
 	Since time.Time
 	// Stop, when closed, stops the import gracefully: no more items are
 	// read, the batches already sent finish and report their true

@@ -146,16 +146,16 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 // proves (a batch answer has no status per item): archived when it is
 // archived; with Since, created when its CreatedAt is at or after Since;
 // without, existed when its CreatedAt lies before the batch's first
-// request left, and created otherwise. Both moments are placed on Commet's
-// clock by the answer's own Date, at the earliest they can have been
-// there, so a customer this migration created is never taken for one that
+// request left, and created otherwise. That departure is placed on
+// Commet's clock by the answer's own Date, at the earliest it can have
+// been there, so a customer this batch created is never taken for one that
 // existed. (Without a Date, this machine's clock stands in for Commet's.)
 func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
 	if !c.IsActive {
 		return OutcomeArchived
 	}
-	if since := r.params.Since; !since.IsZero() {
-		if at, _ := clock.earliest(since); c.CreatedAt.Before(at) {
+	if since := r.params.Since; !since.IsZero() { // a moment on Commet's clock already
+		if c.CreatedAt.Before(since) {
 			return OutcomeExisted
 		}
 		return OutcomeCreated

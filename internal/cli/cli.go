@@ -1,0 +1,117 @@
+// Package cli is the commet command line: Run takes the arguments, the
+// environment and the streams, and returns the exit status, so that every
+// command runs in process in a test, against commettest, with nothing
+// global. cmd/commet's main only calls it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/internal/cli/customers"
+	"github.com/spf13/cobra"
+)
+
+// Invocation is everything a run of the command reads from outside.
+type Invocation struct {
+	Args   []string
+	Env    map[string]string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Interrupts delivers each Ctrl-C (nil: none comes).
+	Interrupts <-chan os.Signal
+	// IO, if set, replaces the streams above, with what is a terminal said
+	// (a test's pretend terminal).
+	IO *cmdutil.IOStreams
+	// HTTPClient, if set, sends every request: a test's commettest transport.
+	HTTPClient *http.Client
+}
+
+// Run runs the command and returns its exit status: 0 when everything
+// settled, 1 when a request or some row failed, 2 for a usage or
+// configuration error.
+func Run(ctx context.Context, inv Invocation) int {
+	ios := inv.IO
+	if ios == nil {
+		ios = cmdutil.NewIOStreams(inv.Stdin, inv.Stdout, inv.Stderr)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	it := cmdutil.NewInterrupts(inv.Interrupts)
+	it.Watch(ctx, cancel, ios.ErrOut)
+	f := cmdutil.NewFactory(ios, inv.Env, it)
+	f.HTTPClient = inv.HTTPClient
+
+	root := NewCmdRoot(f)
+	root.SetArgs(inv.Args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := cmdutil.ExitCode(err)
+	if err != nil {
+		var exit *cmdutil.ExitError
+		if !errors.As(err, &exit) || exit.Err != nil {
+			msg := oneLine(err.Error())
+			if !strings.HasPrefix(msg, "commet: ") { // the SDK's errors say it already
+				msg = "commet: " + msg
+			}
+			fmt.Fprintln(ios.ErrOut, msg)
+		}
+		if code == cmdutil.ExitUsage && (cmdutil.IsUsage(err) || !isRunError(err)) && cmd != nil {
+			fmt.Fprintf(ios.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+	}
+	return code
+}
+
+func isRunError(err error) bool {
+	var exit *cmdutil.ExitError
+	var run *cmdutil.RunError
+	return errors.As(err, &exit) || errors.As(err, &run)
+}
+
+// oneLine keeps an error to one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// NewCmdRoot returns the commet command.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "commet <command> <subcommand> [flags]",
+		Short: "Commet from the command line: customers, and migrations without writing a program",
+		Long: `Commet from the command line: get, list, create, update and archive customers,
+import a legacy export into Commet, and export every customer.
+
+The API key comes from COMMET_API_KEY or --api-key; it decides sandbox or live data.
+Writes with a key that is not a sandbox key (ck_sandbox_...) ask first on a terminal,
+and need --yes otherwise.`,
+		Version:       commet.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.UsageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return cmdutil.UsageErrorf("%v", err)
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.APIKey, "api-key", "", "Commet API key (default: COMMET_API_KEY)")
+	pf.StringVar(&f.BaseURL, "base-url", "", "Commet base URL, for a proxy or a fake (default: COMMET_BASE_URL, else "+commet.DefaultBaseURL+")")
+	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "log each HTTP attempt to stderr (never headers or bodies)")
+	root.AddCommand(customers.NewCmd(f))
+	return root
+}

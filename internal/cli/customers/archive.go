@@ -1,0 +1,60 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// ArchiveOptions are the options of commet customers archive.
+type ArchiveOptions struct {
+	Factory *cmdutil.Factory
+	Ctx     context.Context
+	ID      string
+	Output  string
+	Yes     bool
+}
+
+// NewCmdArchive returns commet customers archive.
+func NewCmdArchive(f *cmdutil.Factory, runF func(*ArchiveOptions) error) *cobra.Command {
+	opts := &ArchiveOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "archive ID",
+		Short: "Archive a customer (this cannot be undone)",
+		Args:  exactID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
+			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+			if err != nil {
+				return err
+			}
+			opts.Output = format
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(func() error { return archiveRun(opts) })
+		},
+	}
+	outputFlag(cmd.Flags(), &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
+	return cmd
+}
+
+func archiveRun(opts *ArchiveOptions) error {
+	f := opts.Factory
+	client, err := f.Client()
+	if err != nil {
+		return err
+	}
+	if err := f.ConfirmWrite(opts.Yes, "archiving "+opts.ID); err != nil {
+		return err
+	}
+	c, err := client.Customers.Archive(opts.Ctx, opts.ID)
+	if err != nil {
+		return describeErr(opts.ID, err)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "archived customer %s\n", c.ID)
+	return printOne(f, opts.Output, c)
+}

@@ -1,0 +1,53 @@
+package customers
+
+import (
+	"context"
+
+	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// GetOptions are the options of commet customers get.
+type GetOptions struct {
+	Factory *cmdutil.Factory
+	Ctx     context.Context
+	ID      string
+	Output  string
+}
+
+// NewCmdGet returns commet customers get; runF, if set, replaces its run
+// (for tests of the flags).
+func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
+	opts := &GetOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show a customer, by Commet's ID (cus_...) or your own",
+		Args:  exactID,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
+			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+			if err != nil {
+				return err
+			}
+			opts.Output = format
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(func() error { return getRun(opts) })
+		},
+	}
+	outputFlag(cmd.Flags(), &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	return cmd
+}
+
+func getRun(opts *GetOptions) error {
+	client, err := opts.Factory.Client()
+	if err != nil {
+		return err
+	}
+	c, err := client.Customers.Get(opts.Ctx, opts.ID)
+	if err != nil {
+		return describeErr(opts.ID, err)
+	}
+	return printOne(opts.Factory, opts.Output, c)
+}
