@@ -15,8 +15,16 @@ type Response struct {
 	Header http.Header
 	// RequestID is the x-request-id of the final attempt's answer.
 	RequestID string
-	// Attempts is the number of HTTP requests the call sent, answered or
-	// not: 1 when the first attempt settled the call.
+	// Attempts is the number of HTTP requests the call really sent,
+	// answered or not: 1 when the first attempt settled the call. It
+	// counts what net/http reports through httptrace: a request net/http
+	// re-sent on its own, after a reused connection died under it, counts
+	// twice, and an attempt that never left (the context ended while it
+	// waited, no connection could be opened) counts none. A transport that
+	// reports nothing through httptrace is counted once per attempt it was
+	// handed, and a middleware that answers in its place once. Import's
+	// RequestsPerSecond paces attempts: a re-send by net/http is counted
+	// here but leaves without waiting its turn.
 	Attempts int
 	// RawJSON is the body of a successful answer, as Commet sent it,
 	// envelope included: the place to read a field Commet added after

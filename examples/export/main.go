@@ -44,7 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cursor := fs.String("cursor", "", "start from this page's cursor (printed by an earlier run)")
 	generate := fs.Int("generate", 0, "first create N fake customers (commettest only)")
 	baseURL := fs.String("base-url", "", "Commet base URL (default: https://commet.co, or commettest without a key)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // -h: the usage is printed, and asking for it is no failure
+	} else if err != nil {
 		return err
 	}
 	var client *commet.Client

@@ -50,6 +50,9 @@ func TestExportFromACursor(t *testing.T) {
 func TestExportFlags(t *testing.T) {
 	var out bytes.Buffer
 	assert.Error(t, run(context.Background(), []string{"-bogus"}, &out, &out))
+	out.Reset()
+	assert.NoError(t, run(context.Background(), []string{"-h"}, &out, &out), "asking for help is no failure: exit 0")
+	assert.Contains(t, out.String(), "-cursor")
 	t.Setenv("COMMET_API_KEY", "ck_test_x")
 	assert.ErrorContains(t, run(context.Background(), []string{"-generate", "3"}, &out, &out), "in-process")
 }

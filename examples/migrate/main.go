@@ -54,7 +54,9 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, stdout, stder
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 1000, "how many users to import")
 	baseURL := fs.String("base-url", "", "Commet base URL (default: https://commet.co, or commettest without a key)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // -h: the usage is printed, and asking for it is no failure
+	} else if err != nil {
 		return err
 	}
 	client, closeServer, err := newClient(*baseURL, stderr)

@@ -29,4 +29,7 @@ func TestMigrateStopsGracefully(t *testing.T) {
 func TestMigrateFlags(t *testing.T) {
 	var out bytes.Buffer
 	assert.Error(t, run(context.Background(), nil, []string{"-bogus"}, &out, &out))
+	out.Reset()
+	assert.NoError(t, run(context.Background(), nil, []string{"-h"}, &out, &out), "asking for help is no failure: exit 0")
+	assert.Contains(t, out.String(), "-n")
 }
