@@ -84,8 +84,15 @@
 // what the operation expects, a body over 8 MiB, a redirected write, an
 // unexpected status); ErrPagination (paging that cannot be followed); and
 // ErrInvalidConfig (a key, option or setting the SDK refuses: a bug in the
-// calling code, not bad data). A call ended by its context returns an error
-// matching the context's error.
+// calling code, not bad data). Two more say what became of a write:
+// ErrOutcomeUnknown (its request left and its answer never came, or came
+// unreadable: it may have been done) and ErrNotSent (nothing was sent);
+// each is matched together with the cause, never both at once. A call
+// ended by its context returns an error matching the context's error, its
+// cause, and the last answer that came. A 404 endpoint_not_available or a
+// 410 endpoint_deprecated (an endpoint the resolved API version lacks) is
+// ErrBadRequest, never ErrNotFound; a 2xx in another API version's shapes
+// is ErrBadResponse, whose message names that likely cause.
 //
 // # Retries and idempotency
 //
@@ -137,10 +144,13 @@
 // CreateBatch creates up to MaxCustomerBatchSize customers in one request;
 // items succeed or fail one by one. Import takes an iterator of any length,
 // sends it in concurrent batches, paced to Commet's rate limit, and reports
-// each item once with its Outcome. It streams, so a million customers take
+// each item once with its Outcome, from what Commet's answers prove; an
+// item whose answer was lost is ErrOutcomeUnknown, never a failure, and
+// ImportCustomersParams.Since makes the last run's report exact after any
+// stop, a kill -9 included. It streams, so a million customers take
 // little more memory than a thousand, and it is safe to re-run after a
-// crash: customers created by the first run come back as OutcomeExisted.
-// See examples/migrate.
+// crash: nothing is created twice. ImportCustomersParams.Stop stops it
+// gracefully. See examples/migrate, and the command line cmd/commet.
 //
 // # Options
 //
