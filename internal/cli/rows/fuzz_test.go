@@ -1,0 +1,50 @@
+package rows
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzRows feeds any bytes, in any format, encoding and delimiter, to the
+// reader: it never panics, never loops, ends with io.EOF or an error, and
+// every row it hands on holds only valid UTF-8, so that nothing it reads
+// can reach Commet rewritten.
+func FuzzRows(f *testing.F) {
+	f.Add([]byte("id;email;name\nk1;a@example.com;Zo\xeb\n"), uint8(1), uint8(0), false)
+	f.Add([]byte("id,email\n\"a,b\",\"x\ny\"\n"), uint8(0), uint8(0), false)
+	f.Add([]byte("\xef\xbb\xbfid\temail\nk1\ta@example.com\n"), uint8(0), uint8(2), false)
+	f.Add([]byte("\xff\xfei\x00d\x00\n\x00"), uint8(3), uint8(0), false)
+	f.Add([]byte(`{"id":"k1","email":"a@example.com","metadata":{"n":1}}`+"\n{"), uint8(0), uint8(0), true)
+	f.Fuzz(func(t *testing.T, input []byte, encoding, delimiter uint8, ndjson bool) {
+		o := Options{Name: "in.csv", Encoding: Encodings[int(encoding)%len(Encodings)],
+			Delimiter: []string{"", ",", ";", "tab"}[int(delimiter)%4]}
+		if ndjson {
+			o.Format = "ndjson"
+		}
+		_ = CheckEncoding(bytes.NewReader(input), o)
+		r, err := Open(bytes.NewReader(input), o)
+		if err != nil {
+			return
+		}
+		for n := 0; ; n++ {
+			if n > len(input)+2 {
+				t.Fatalf("%d rows from %d bytes: a loop", n, len(input))
+			}
+			row, err := r.Next()
+			if err == io.EOF || err != nil {
+				return
+			}
+			if row.Err != nil {
+				continue
+			}
+			p := row.Params
+			for _, s := range []string{p.ID, p.Email, p.FullName, p.Timezone} {
+				if !utf8.ValidString(s) {
+					t.Fatalf("row %d holds invalid UTF-8: %q", row.Line, s)
+				}
+			}
+		}
+	})
+}
