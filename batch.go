@@ -158,6 +158,12 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 	if len(errs) > 0 {
 		return nil, joinValidation(errs)
 	}
+	return s.createBatch(ctx, items, opts)
+}
+
+// createBatch sends items already checked (Import checks each as it reads
+// it, and sends only those that pass).
+func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CustomerBatchResult, error) {
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}

@@ -120,7 +120,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 		withCallMiddleware(departed),
 		withRetryPolicy(importRetryPolicy),
 	)
-	res, err := r.customers.CreateBatch(ctx, items, opts...)
+	res, err := r.customers.createBatch(ctx, items, opts) // each item was checked as it was read
 	if err != nil {
 		if !errors.Is(err, ErrNotSent) {
 			r.batchFailed(err)
