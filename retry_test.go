@@ -414,3 +414,43 @@ func TestHostileOutOfRangeSettingsAreRefused(t *testing.T) {
 	}
 	assert.Zero(t, mock.GetTotalCallCount())
 }
+
+// TestHostileImportWaitsOutEveryKindOf429: a 429 that sends RateLimit-*
+// but no Retry-After (Remaining: 0 and a Reset) is the rate limiter too,
+// and a batch asked to wait longer than Import's longest wait (20 minutes)
+// waits with the others instead of failing at once: neither is counted,
+// and every item is created.
+func TestHostileImportWaitsOutEveryKindOf429(t *testing.T) {
+	for name, limited := range map[string]func() *http.Response{
+		"RateLimit-Remaining 0 and a reset": func() *http.Response {
+			resp := jsonResponse(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
+			resp.Header.Set("RateLimit-Limit", "10")
+			resp.Header.Set("RateLimit-Remaining", "0")
+			resp.Header.Set("RateLimit-Reset", "2")
+			return resp
+		},
+		"a Retry-After of 20 minutes": func() *http.Response {
+			resp := jsonResponse(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
+			resp.Header.Set("Retry-After", "1200")
+			return resp
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, s := newBatchServer(t)
+				s.before = func(n int) *http.Response {
+					if n <= 2 { // the first request of each of the two first batches
+						return limited()
+					}
+					return nil
+				}
+				start := time.Now()
+				sum, err := c.Customers.Import(context.Background(), people(500, 0), &ImportCustomersParams{FailureBudget: 1})
+				assert.Less(t, time.Since(start), 11*time.Minute, "a long wait is cut to 10 minutes, for every batch at once")
+				require.NoError(t, err)
+				assert.Equal(t, 500, sum.Created)
+				assert.Zero(t, sum.Failed)
+			})
+		})
+	}
+}
