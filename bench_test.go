@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/commettest"
@@ -166,4 +170,61 @@ func rawGet(b *testing.B, hc *http.Client, target string, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkImportTrial is the trial of a legacy migration on synctest's
+// clock: 30,000 rows with 1% repeated IDs (each repeat well after its
+// first row) into commettest at 20 requests a second with 60 ms of
+// latency. It reports the share of the rate limit's ideal (the distinct
+// IDs' batches at 20 a second, less the bucket's first 20) and the
+// requests sent per batch of distinct IDs: repeats of settled IDs are
+// settled without a request, so it is 1.00 when nothing is sent twice.
+func BenchmarkImportTrial(b *testing.B) {
+	const rows, limit = 30_000, 20
+	items, distinct := trialRows(rows)
+	for b.Loop() {
+		// A benchmark has no *testing.T to start a bubble with: run one test.
+		ok := testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{Name: b.Name(), F: func(t *testing.T) {
+			synctest.Test(t, func(*testing.T) { trial(b, items, distinct, limit) })
+		}}})
+		if !ok {
+			b.Fatal("the trial failed")
+		}
+	}
+}
+
+func trial(b *testing.B, items []commet.CreateCustomerParams, distinct, limit int) {
+	srv := commettest.NewServer(commettest.WithRateLimit(float64(limit), limit), commettest.WithLatency(60*time.Millisecond))
+	defer srv.Close()
+	start := time.Now()
+	sum, err := srv.Client().Customers.Import(context.Background(), slices.Values(items), nil)
+	took := time.Since(start)
+	if err != nil || sum.Created != distinct || sum.Repeated != len(items)-distinct {
+		b.Fatalf("%+v, %v", sum, err)
+	}
+	batches := (distinct + commet.MaxCustomerBatchSize - 1) / commet.MaxCustomerBatchSize
+	ideal := time.Duration(float64(batches-limit) / float64(limit) * float64(time.Second))
+	requests := 0
+	for _, r := range srv.Stats().Requests {
+		requests += r.Count
+	}
+	b.ReportMetric(ideal.Seconds()/took.Seconds(), "share-of-limit")
+	b.ReportMetric(float64(requests)/float64(batches), "requests/batch")
+	b.ReportMetric(took.Seconds(), "synctest-s")
+}
+
+// trialRows is the trial's input: rows rows, 1% of them a repeat of an ID
+// seen at least 1,000 rows before; distinct is the number of IDs.
+func trialRows(rows int) (items []commet.CreateCustomerParams, distinct int) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range rows {
+		id := fmt.Sprintf("k%06d", i)
+		if i > 1000 && rng.IntN(100) == 0 {
+			id = items[rng.IntN(i-1000)].ID
+		} else {
+			distinct++
+		}
+		items = append(items, commet.CreateCustomerParams{ID: id, Email: fmt.Sprintf("kunde%d@example.com", i)})
+	}
+	return items, distinct
 }
