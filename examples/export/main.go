@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		key := os.Getenv("COMMET_API_KEY")
 		if key == "" {
-			key = "ck_test_export" // a local server such as commet-fake takes any ck_ key
+			key = "ck_sandbox_export" // a local server such as commet-fake takes any ck_ key
 		}
 		var opts []commet.ClientOption
 		if *baseURL != "" {

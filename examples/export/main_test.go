@@ -53,6 +53,6 @@ func TestExportFlags(t *testing.T) {
 	out.Reset()
 	assert.NoError(t, run(context.Background(), []string{"-h"}, &out, &out), "asking for help is no failure: exit 0")
 	assert.Contains(t, out.String(), "-cursor")
-	t.Setenv("COMMET_API_KEY", "ck_test_x")
+	t.Setenv("COMMET_API_KEY", "ck_sandbox_x")
 	assert.ErrorContains(t, run(context.Background(), []string{"-generate", "3"}, &out, &out), "in-process")
 }

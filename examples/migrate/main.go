@@ -139,7 +139,7 @@ func newClient(baseURL string, stderr io.Writer) (*commet.Client, func(), error)
 		opts = append(opts, commet.WithBaseURL(baseURL))
 	}
 	if key == "" {
-		key = "ck_test_migrate" // a local server such as commet-fake takes any ck_ key
+		key = "ck_sandbox_migrate" // a local server such as commet-fake takes any ck_ key
 	}
 	client, err := commet.NewClient(key, opts...)
 	return client, func() {}, err
