@@ -10,9 +10,12 @@ import (
 // so that a repeated ID is never sent while its first item is in flight,
 // and never sent at all once that item settled the customer (a create
 // never updates, so the request could change nothing). Each ID costs an
-// 8-byte hash as the key and an idEntry of 40 bytes: some 50 to 70 bytes
-// per distinct ID once the map's slack is counted. Everything else
-// streams.
+// 8-byte hash as the key and an idEntry of 40 bytes. Measured with
+// examples/migrate against commet-fake in another process, peak RSS is
+// 38 MB for 100,000 IDs and 210 MB for a million: about 190 bytes per
+// distinct ID once the map's growth and the garbage collector's headroom
+// are counted (it was about 67 before the fingerprint, which is what lets
+// a repeat settle without a request). Everything else streams.
 
 // idEntry is what Import remembers of an ID: the index of the item that
 // holds it, whether that item is in flight, settled the customer, or
