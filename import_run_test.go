@@ -51,6 +51,18 @@ func TestImportLostAnswers(t *testing.T) {
 			assert.Equal(t, 500, srv.Len())
 		})
 	})
+	t.Run("created, through commettest's DropAnswer", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", DropAnswer: true, Times: 3})
+			sum, err := srv.Client().Customers.Import(context.Background(), people(500), nil)
+			require.NoError(t, err)
+			assert.Equal(t, 500, sum.Created, "the retry got the first answer again")
+			assert.Equal(t, 500, srv.Len())
+			assert.Empty(t, srv.UnfiredFaults())
+		})
+	})
 	t.Run("existed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			srv := commettest.NewServer()

@@ -28,6 +28,9 @@ type batchServer struct {
 	requests int
 	// before runs first and may answer instead (a fault), if it returns one.
 	before func(n int) *http.Response
+	// skew, if set, is how far ahead the clock of the backend that answers
+	// request n runs: its Date and the createdAt of what it creates agree.
+	skew func(n int) time.Duration
 
 	inFlight, maxInFlight atomic.Int32
 }
@@ -59,6 +62,10 @@ func (s *batchServer) respond(r *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
+	now := time.Now()
+	if s.skew != nil {
+		now = now.Add(s.skew(s.requests))
+	}
 	successful, failed := []any{}, []any{}
 	for i, item := range body.Customers {
 		if !strings.Contains(item.Email, "@") {
@@ -68,12 +75,14 @@ func (s *batchServer) respond(r *http.Request) (*http.Response, error) {
 		cust, ok := s.byID[item.ID]
 		if !ok {
 			cust = customerJSON(fmt.Sprintf("cus_%d", len(s.byID)), item.ID, item.Email)
-			cust["createdAt"] = time.Now().UTC().Format(time.RFC3339Nano)
+			cust["createdAt"] = now.UTC().Format(time.RFC3339Nano)
 			s.byID[item.ID] = cust
 		}
 		successful = append(successful, cust)
 	}
-	return jsonResponse(200, envelope(map[string]any{"successful": successful, "failed": failed})), nil
+	resp := jsonResponse(200, envelope(map[string]any{"successful": successful, "failed": failed}))
+	resp.Header.Set("Date", now.UTC().Format(http.TimeFormat))
+	return resp, nil
 }
 
 func (s *batchServer) count() int {
@@ -370,4 +379,31 @@ func TestImport429PausesEveryWorker(t *testing.T) {
 			assert.GreaterOrEqual(t, at.Sub(start), 5100*time.Millisecond, "request %d left during the pause", i)
 		}
 	})
+}
+
+// TestHostileOneFastClockSwaysNoOtherOutcome: behind a load balancer, one
+// backend's clock runs 2 s ahead, its Date and createdAt agreeing with each
+// other. Each answer is judged by its own Date, so every customer the
+// import created is reported created, whichever backend answered.
+func TestHostileOneFastClockSwaysNoOtherOutcome(t *testing.T) {
+	for _, ahead := range []time.Duration{2 * time.Second, 40 * time.Second, -3 * time.Second} {
+		synctest.Test(t, func(t *testing.T) {
+			c, s := newBatchServer(t)
+			s.skew = func(n int) time.Duration {
+				if n%3 == 0 {
+					return ahead
+				}
+				return 0
+			}
+			sum, err := c.Customers.Import(context.Background(), people(600, 0), &ImportCustomersParams{BatchSize: 10})
+			require.NoError(t, err)
+			assert.Equal(t, 600, sum.Created, "ahead %v", ahead)
+			assert.Zero(t, sum.Existed)
+
+			time.Sleep(time.Minute)
+			again, err := c.Customers.Import(context.Background(), people(600, 0), &ImportCustomersParams{BatchSize: 10})
+			require.NoError(t, err)
+			assert.Equal(t, 600, again.Existed, "a re-run finds them all, whichever clock answers")
+		})
+	}
 }

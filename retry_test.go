@@ -454,3 +454,31 @@ func TestHostileImportWaitsOutEveryKindOf429(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileRetryAfterDateIsReadOnTheServersClock: a server whose clock
+// runs 40 s ahead (or 10 s behind) asks for 2 s with an HTTP date. The
+// date is compared with the same answer's Date, not this machine's clock,
+// so the call waits 2 s: it neither ends at once asking for 42 s, nor
+// retries at once.
+func TestHostileRetryAfterDateIsReadOnTheServersClock(t *testing.T) {
+	for _, skew := range []time.Duration{40 * time.Second, -10 * time.Second} {
+		synctest.Test(t, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			var at []time.Time
+			mock.RegisterResponder("POST", custURL, func(req *http.Request) (*http.Response, error) {
+				at = append(at, time.Now())
+				if len(at) > 1 {
+					return okCustomer(req)
+				}
+				server := time.Now().Add(skew)
+				resp, _ := withRetryAfter(429, server.Add(2*time.Second).UTC().Format(http.TimeFormat))(req)
+				resp.Header.Set("Date", server.UTC().Format(http.TimeFormat))
+				return resp, nil
+			})
+			_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"})
+			require.NoError(t, err, skew)
+			require.Len(t, at, 2)
+			assert.Equal(t, 2*time.Second, at[1].Sub(at[0]), skew)
+		})
+	}
+}
