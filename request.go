@@ -74,8 +74,8 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	var tries retryCount
 	for attempt := 1; ; attempt++ {
 		ans, sent, err := c.attempt(ctx, &cfg, r, target, body, idemKey, attempt)
-		resp = Response{Attempts: resp.Attempts + sent}
 		call.sent += sent
+		resp = Response{Attempts: call.sent}
 		if ans != nil {
 			resp.StatusCode, resp.Header, resp.RequestID = ans.status, ans.header, c.key.redact(ans.header.Get("X-Request-Id"))
 			c.noticeDeprecation(ctx, r, ans.header)
