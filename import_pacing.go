@@ -28,6 +28,10 @@ const (
 	// windowShare is the share of a refilling window's allowance over its
 	// length that is paced: the rest absorbs the jitter of arrivals.
 	windowShare = 0.97
+	// blindShare is the share of the limit a 429 measured that is paced.
+	blindShare = 0.98
+	// blindSpan is how far back a 429 looks to measure the limit.
+	blindSpan = 2 * time.Second
 )
 
 // pacer paces the requests of one import to what Commet allows. It is a
@@ -133,19 +137,21 @@ type refillSpan struct {
 	answers     int       // after the start
 }
 
-// blindPace finds the pace from 429s alone. At the first 429, the pace is
-// what was accepted so far, spread until the pause ends. Two 429s with the
-// allowance spent at both measure the refill rate: the answers accepted in
-// between, over the time between. The pace is then a little under it,
-// creeping up by 2% a second to find where the limit moved, until the next
-// 429.
+// blindPace finds the pace from 429s alone. Each 429 (but those of a
+// storm) measures the limit: the answers accepted over the last
+// blindSpan, or since the last pause ended if sooner, over that time. The
+// pace is then a little under the measure, and creeps up to find where
+// the limit moved: slowly near the measure, since a 429 costs every
+// request its pause (a whole window, when Retry-After is rounded up to
+// one), and fast below it, or beyond it once well clear of it with no 429.
 type blindPace struct {
-	since           time.Time // when the pacer began to rely on 429s alone
-	acceptedSince   int
-	pace            float64
-	limitedAt       time.Time // of the 429 the last estimate started from
-	acceptedAtLimit int       // accepted then
-	raisedAt        time.Time
+	since         time.Time // when the pacer began to rely on 429s alone
+	acceptedSince int
+	pace          float64
+	measure       float64   // the limit as the last 429 measured it; 0 until then
+	limitedAt     time.Time // of the 429 the last measure started from
+	resumedAt     time.Time // when the pause that 429 began ended
+	raisedAt      time.Time
 }
 
 // bucketPace is the pace from RateLimit-* headers for a window that
@@ -634,31 +640,43 @@ func (p *pacer) fixedWindows() bool {
 func (p *pacer) followLimits(now time.Time, limited bool) {
 	const enough = 4 // accepted answers that make a measure
 	b := &p.blind
-	switch {
-	case limited && b.limitedAt.IsZero():
-		if b.since.IsZero() {
-			b.since = p.start
+	first := limited && b.limitedAt.IsZero()
+	if first && b.since.IsZero() {
+		b.since = p.start
+	}
+	if first || limited && now.Sub(b.limitedAt) >= max(time.Second/2, 4*p.latency) {
+		// At the first, the pace is what was accepted so far, spread
+		// until the pause ends. Later, the limit is what passed just
+		// before: over the last blindSpan, or since the last pause ended
+		// if that is sooner.
+		d := min(blindSpan, now.Sub(b.resumedAt))
+		n := p.countSince(now.Add(p.offset - d))
+		if first {
+			d, n = p.pauseUntil.Sub(b.since), p.accepted-b.acceptedSince
 		}
-		if n := p.accepted - b.acceptedSince; n >= enough {
-			b.pace = float64(n) / max(p.pauseUntil.Sub(b.since), p.latency).Seconds()
-		} else {
+		if d <= 0 {
+			return // sent before the pause ended: nothing new
+		}
+		switch {
+		case n < enough:
 			b.pace = 0
 			p.halveLimit()
+		case first:
+			b.pace = float64(n) / max(d, p.latency).Seconds()
+		default:
+			b.measure = float64(n) / max(d, p.latency).Seconds()
+			b.pace = blindShare * b.measure
 		}
-		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
-	case limited && now.Sub(b.limitedAt) >= max(time.Second/2, 4*p.latency):
-		if n := p.accepted - b.acceptedAtLimit; n >= enough {
-			b.pace = 0.95 * float64(n) / now.Sub(b.limitedAt).Seconds()
-		} else {
-			b.pace = 0
-			p.halveLimit()
+		b.limitedAt, b.resumedAt, b.raisedAt = now, p.pauseUntil, now
+		return
+	}
+	if d := now.Sub(b.raisedAt).Seconds(); !limited && b.pace > 0 && d >= 0.1 {
+		creep := 0.05 // a second
+		if b.measure > 0 && b.pace >= blindShare*b.measure && b.pace <= 1.05*b.measure {
+			creep = 0.0005
 		}
-		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
-	case !limited && b.pace > 0:
-		if d := now.Sub(b.raisedAt).Seconds(); d >= 0.1 {
-			b.pace *= 1 + 0.02*d
-			b.raisedAt = now
-		}
+		b.pace *= 1 + creep*d
+		b.raisedAt = now
 	}
 }
 
