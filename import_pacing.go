@@ -141,9 +141,11 @@ type refillSpan struct {
 // storm) measures the limit: the answers accepted over the last
 // blindSpan, or since the last pause ended if sooner, over that time. The
 // pace is then a little under the measure, and creeps up to find where
-// the limit moved: slowly near the measure, since a 429 costs every
-// request its pause (a whole window, when Retry-After is rounded up to
-// one), and fast below it, or beyond it once well clear of it with no 429.
+// the limit moved: slowly near the measure (0.1% a second), since a 429
+// costs every request its pause (a whole window, when Retry-After is
+// rounded up to one); fast (5% a second) below it, or beyond it once well
+// clear of it with no 429; faster still (15%) from the first 429's guess,
+// which is only what passed before the first pause.
 type blindPace struct {
 	since         time.Time // when the pacer began to rely on 429s alone
 	acceptedSince int
@@ -672,8 +674,11 @@ func (p *pacer) followLimits(now time.Time, limited bool) {
 	}
 	if d := now.Sub(b.raisedAt).Seconds(); !limited && b.pace > 0 && d >= 0.1 {
 		creep := 0.05 // a second
-		if b.measure > 0 && b.pace >= blindShare*b.measure && b.pace <= 1.05*b.measure {
-			creep = 0.0005
+		switch {
+		case b.measure == 0: // only the first 429's guess
+			creep = 0.15
+		case b.pace >= blindShare*b.measure && b.pace <= 1.05*b.measure:
+			creep = 0.001
 		}
 		b.pace *= 1 + creep*d
 		b.raisedAt = now
