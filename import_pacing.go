@@ -31,7 +31,7 @@ const (
 	// blindShare is the share of the limit a 429 measured that is paced.
 	blindShare = 0.98
 	// blindSpan is how far back a 429 looks to measure the limit.
-	blindSpan = 2 * time.Second
+	blindSpan = 4 * time.Second
 )
 
 // pacer paces the requests of one import to what Commet allows. It is a
@@ -139,7 +139,8 @@ type refillSpan struct {
 
 // blindPace finds the pace from 429s alone. Each 429 (but those of a
 // storm) measures the limit: the answers accepted over the last
-// blindSpan, or since the last pause ended if sooner, over that time. The
+// blindSpan, or since the last pause ended if sooner, over that time,
+// raised by half of what the pace crept up over it. The
 // pace is then a little under the measure, and creeps up to find where
 // the limit moved: slowly near the measure (0.1% a second), since a 429
 // costs every request its pause (a whole window, when Retry-After is
@@ -154,6 +155,7 @@ type blindPace struct {
 	limitedAt     time.Time // of the 429 the last measure started from
 	resumedAt     time.Time // when the pause that 429 began ended
 	raisedAt      time.Time
+	creep         float64 // the share a second the pace last crept up by
 }
 
 // bucketPace is the pace from RateLimit-* headers for a window that
@@ -666,10 +668,12 @@ func (p *pacer) followLimits(now time.Time, limited bool) {
 		case first:
 			b.pace = float64(n) / max(d, p.latency).Seconds()
 		default:
-			b.measure = float64(n) / max(d, p.latency).Seconds()
+			// a pace that crept up over the span was, at its end,
+			// above the span's average by about half the creep
+			b.measure = float64(n) / max(d, p.latency).Seconds() * (1 + b.creep*d.Seconds()/2)
 			b.pace = blindShare * b.measure
 		}
-		b.limitedAt, b.resumedAt, b.raisedAt = now, p.pauseUntil, now
+		b.limitedAt, b.resumedAt, b.raisedAt, b.creep = now, p.pauseUntil, now, 0
 		return
 	}
 	if d := now.Sub(b.raisedAt).Seconds(); !limited && b.pace > 0 && d >= 0.1 {
@@ -681,7 +685,7 @@ func (p *pacer) followLimits(now time.Time, limited bool) {
 			creep = 0.001
 		}
 		b.pace *= 1 + creep*d
-		b.raisedAt = now
+		b.raisedAt, b.creep = now, creep
 	}
 }
 
