@@ -23,7 +23,7 @@ type verdict struct {
 	ok         bool
 	limit      int
 	remaining  int
-	reset      time.Duration // until the allowance is whole again
+	reset      time.Duration // RateLimit-Reset, as each limiter means it (see its type)
 	retryAfter time.Duration // when refused: until a request would pass
 }
 
@@ -88,8 +88,9 @@ func (f *fixedWindow) take(now time.Time) verdict {
 }
 
 // slidingLog allows n requests in any span of length w: it keeps the
-// times of the requests it let through. Reset is the time until the
-// oldest of them leaves the span, when the allowance grows again.
+// times of the requests it let through (a refused request is not
+// counted). Reset is the time until the oldest of them leaves the span,
+// when the allowance grows again.
 type slidingLog struct {
 	n   int
 	w   time.Duration
@@ -324,7 +325,7 @@ func (s *simServer) writeHeaders(h http.Header, v verdict, now time.Time, n int)
 		if n == 0 {
 			limit = 0
 		}
-		reset = strconv.FormatFloat(v.reset.Seconds(), 'f', 2, 64)
+		reset = strconv.FormatFloat(math.Ceil(v.reset.Seconds()*100-1e-9)/100, 'f', 2, 64) // rounded up, as seconds are
 		retryAfter = date(v.retryAfter + time.Second - 1)
 	}
 	if limit > 0 {
