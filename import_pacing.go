@@ -25,6 +25,13 @@ const (
 	// stuckAnswers is how many accepted answers in a row saying
 	// RateLimit-Remaining: 0 prove that the header says nothing.
 	stuckAnswers = 20
+	// windowShare is the share of a refilling window's allowance over its
+	// length that is paced: the rest absorbs the jitter of arrivals.
+	windowShare = 0.97
+	// blindShare is the share of the limit a 429 measured that is paced.
+	blindShare = 0.98
+	// blindSpan is how far back a 429 looks to measure the limit.
+	blindSpan = 4 * time.Second
 )
 
 // pacer paces the requests of one import to what Commet allows. It is a
@@ -45,13 +52,20 @@ const (
 //     over its length, which fills every window whatever its phase, and
 //     nothing is sent once its stock is spent until it resets; a stock
 //     on a long window (a day's) is spent at the pace of the shorter ones.
-//     A window that refills as it goes (a token bucket, a sliding window)
-//     is paced at its refill rate, estimated from how Remaining moves,
-//     plus a term that keeps a little of the allowance unspent (see
-//     bucketPace). Headers are trusted only as far as answers bear them
-//     out: the Limit sent is only a name; a 429 where they promised room,
-//     or Remaining: 0 on answer after accepted answer, and they are
-//     dropped for the pace learned from 429s alone (see blindPace);
+//     A window whose Remaining is, over a whole window length, what the
+//     requests accepted over the last window length leave (a sliding
+//     log or counter) is paced evenly at windowShare of what answers
+//     bear out as its allowance over its length (the longest Reset):
+//     a stock spent faster would come back as a burst a window later,
+//     and a 429 pauses everyone for a whole-second Retry-After. Any
+//     other window that refills as it goes (a token bucket) is paced at
+//     its refill rate, estimated from how Remaining moves, plus a term
+//     that keeps a little of the allowance unspent (see bucketPace), and
+//     never below that even pace. Headers are trusted only as far as
+//     answers bear them out: the Limit sent is only a name; a 429 where
+//     they promised room, or Remaining: 0 on answer after accepted
+//     answer beyond what any window of that allowance passes, and they
+//     are dropped for the pace learned from 429s alone (see blindPace);
 //   - RequestsPerSecond, if set, caps everything.
 //
 // The pace is worked out again whenever a request may leave, and a
@@ -78,8 +92,11 @@ type pacer struct {
 	distrusted bool // they proved wrong: ignored from then on
 	allowances []*allowance
 
-	blind  blindPace  // the pace from 429s alone
-	bucket bucketPace // the pace from headers of windows that refill as they go
+	blind blindPace // the pace from 429s alone
+	// acceptedAt is when Commet wrote the accepted answers of the last
+	// stockHorizon, on its clock: what a sliding window still counts.
+	acceptedAt []time.Time
+	bucket     bucketPace // the pace from headers of windows that refill as they go
 }
 
 // allowance is the pacer's model of one of Commet's windows, from the
@@ -101,6 +118,11 @@ type allowance struct {
 	jumps     bool          // Remaining was seen to jump up at a reset
 	accepted  int           // pacer.accepted as of the last answer
 	same      int           // accepted answers in a row saying Remaining: 0
+	// sliding: the answers of the last window length bore out a sliding
+	// window of whole requests per window: Remaining was what the
+	// requests accepted over the last window length leave, or less.
+	sliding bool
+	unslid  time.Time // when an answer last did not (Commet's clock)
 
 	span refillSpan
 }
@@ -115,19 +137,25 @@ type refillSpan struct {
 	answers     int       // after the start
 }
 
-// blindPace finds the pace from 429s alone. At the first 429, the pace is
-// what was accepted so far, spread until the pause ends. Two 429s with the
-// allowance spent at both measure the refill rate: the answers accepted in
-// between, over the time between. The pace is then a little under it,
-// creeping up by 2% a second to find where the limit moved, until the next
-// 429.
+// blindPace finds the pace from 429s alone. Each 429 (but those of a
+// storm) measures the limit: the answers accepted over the last
+// blindSpan, or since the last pause ended if sooner, over that time,
+// raised by half of what the pace crept up over it. The
+// pace is then a little under the measure, and creeps up to find where
+// the limit moved: slowly near the measure (0.1% a second), since a 429
+// costs every request its pause (a whole window, when Retry-After is
+// rounded up to one); fast (5% a second) below it, or beyond it once well
+// clear of it with no 429; faster still (15%) from the first 429's guess,
+// which is only what passed before the first pause.
 type blindPace struct {
-	since           time.Time // when the pacer began to rely on 429s alone
-	acceptedSince   int
-	pace            float64
-	limitedAt       time.Time // of the 429 the last estimate started from
-	acceptedAtLimit int       // accepted then
-	raisedAt        time.Time
+	since         time.Time // when the pacer began to rely on 429s alone
+	acceptedSince int
+	pace          float64
+	measure       float64   // the limit as the last 429 measured it; 0 until then
+	limitedAt     time.Time // of the 429 the last measure started from
+	resumedAt     time.Time // when the pause that 429 began ended
+	raisedAt      time.Time
+	creep         float64 // the share a second the pace last crept up by
 }
 
 // bucketPace is the pace from RateLimit-* headers for a window that
@@ -262,8 +290,10 @@ func (p *pacer) rate(now time.Time) (float64, time.Time) {
 	switch {
 	case p.headers && !p.distrusted && p.fixedWindows():
 		r, until = p.headerRate(now)
+	case p.headers && !p.distrusted && p.slidingWindows():
+		r = max(windowShare*p.windowRate(now), 1/maxPaceInterval.Seconds())
 	case p.headers && !p.distrusted && p.bucket.pace > 0:
-		r = max(p.bucket.pace, 1/maxPaceInterval.Seconds())
+		r = max(p.bucket.pace, windowShare*p.windowRate(now), 1/maxPaceInterval.Seconds())
 	case p.blind.pace > 0:
 		r = max(p.blind.pace, 1/maxPaceInterval.Seconds())
 	}
@@ -337,10 +367,59 @@ func (p *pacer) headerRate(now time.Time) (float64, time.Time) {
 	return rate, time.Time{}
 }
 
+// windowRate is the least, over the windows the headers name, of what
+// answers bear out as the window's allowance over its length (the longest
+// Reset seen, in whole seconds): the rate a sliding window sustains, and
+// at most what a token bucket does once drained. 0 when unknown.
+// Called with p.mu held.
+func (p *pacer) windowRate(now time.Time) float64 {
+	rate := math.Inf(1)
+	for _, a := range p.allowances {
+		if now.Add(p.offset).Sub(a.server) > 2*a.window+10*time.Second && len(p.allowances) > 1 {
+			continue // not named for long: some other window binds
+		}
+		if a.window <= 0 {
+			return 0
+		}
+		rate = min(rate, float64(a.whole)/math.Ceil(a.window.Seconds()))
+	}
+	if math.IsInf(rate, 1) {
+		return 0
+	}
+	return rate
+}
+
+// slidingWindows reports whether every window the headers name bears out
+// a sliding window: then it is paced evenly at its allowance over its
+// length, since a stock spent faster comes back as a burst a window
+// later. Called with p.mu held.
+func (p *pacer) slidingWindows() bool {
+	if len(p.allowances) == 0 {
+		return false
+	}
+	for _, a := range p.allowances {
+		if !a.sliding {
+			return false
+		}
+	}
+	return p.windowRate(time.Now()) > 0
+}
+
+// countSince is how many accepted answers Commet wrote after t (its clock).
+func (p *pacer) countSince(t time.Time) int {
+	n := 0
+	for i := len(p.acceptedAt) - 1; i >= 0 && p.acceptedAt[i].After(t); i-- {
+		n++
+	}
+	return n
+}
+
 // fixedWindow reports whether the window resets all at once and refills
-// nothing in between.
+// nothing in between. A sliding window that was sent a burst gives it
+// back all at once a window later too, but it alone leaves no more than
+// the requests of the last window length allow.
 func (a *allowance) fixedWindow() bool {
-	return a.jumps && a.window > 0 && a.measured && a.refill < 0.1*float64(a.whole)/a.window.Seconds()
+	return a.jumps && !a.sliding && a.window > 0 && a.measured && a.refill < 0.1*float64(a.whole)/a.window.Seconds()
 }
 
 // rate is the refill rate between resets: as measured, or as seeded.
@@ -377,6 +456,12 @@ func (p *pacer) learn(sent, now time.Time, resp *http.Response, err error) {
 		p.pause(now, resp.Header)
 	} else {
 		p.accepted++
+		server := now.Add(p.offset)
+		drop := 0
+		for drop < len(p.acceptedAt) && server.Sub(p.acceptedAt[drop]) > stockHorizon {
+			drop++
+		}
+		p.acceptedAt = append(p.acceptedAt[drop:], server)
 	}
 	if rl, ok := readRateLimit(resp.Header, now); ok && !p.distrusted {
 		p.headers = true
@@ -447,7 +532,13 @@ func (p *pacer) follow(now time.Time, h http.Header, rl rateLimit, limited bool)
 	case charged > 0:
 		// Nothing left, it says, and yet the requests keep passing: a
 		// well-paced window keeps a reserve, so this one says nothing.
-		if a.same++; a.same >= stuckAnswers {
+		// An honest sliding window at its limit says 0 on answer after
+		// answer too, but never accepts more than its allowance in one
+		// window length.
+		// window. Remaining never above 0 says nothing about the pace
+		// either: it is dropped sooner.
+		a.same++
+		if a.whole <= 1 && a.same >= stuckAnswers/5 || a.same >= stuckAnswers && p.countSince(server.Add(-max(a.window, time.Second))) > a.whole+max(2, a.whole/10) {
 			p.distrust()
 			return
 		}
@@ -469,6 +560,17 @@ func (p *pacer) follow(now time.Time, h http.Header, rl rateLimit, limited bool)
 		}
 	}
 	a.whole = max(a.whole, rl.remaining+1)
+	if a.window > 0 && a.whole > 1 {
+		// a sliding window of whole per window leaves whole minus what
+		// it accepted over the last window; a window that refills
+		// faster (a token bucket) leaves more
+		slack := max(2, a.whole/10)
+		n := p.countSince(server.Add(-time.Duration(math.Ceil(a.window.Seconds())) * time.Second))
+		if n > a.whole+slack || rl.remaining > a.whole-n+slack {
+			a.unslid = server
+		}
+		a.sliding = server.Sub(a.unslid) > a.window
+	}
 	p.followRemaining(now, a.whole, rl, limited)
 	a.remaining, a.server, a.accepted = rl.remaining, server, p.accepted
 	a.resetAt = time.Time{}
@@ -542,31 +644,48 @@ func (p *pacer) fixedWindows() bool {
 func (p *pacer) followLimits(now time.Time, limited bool) {
 	const enough = 4 // accepted answers that make a measure
 	b := &p.blind
-	switch {
-	case limited && b.limitedAt.IsZero():
-		if b.since.IsZero() {
-			b.since = p.start
+	first := limited && b.limitedAt.IsZero()
+	if first && b.since.IsZero() {
+		b.since = p.start
+	}
+	if first || limited && now.Sub(b.limitedAt) >= max(time.Second/2, 4*p.latency) {
+		// At the first, the pace is what was accepted so far, spread
+		// until the pause ends. Later, the limit is what passed just
+		// before: over the last blindSpan, or since the last pause ended
+		// if that is sooner.
+		d := min(blindSpan, now.Sub(b.resumedAt))
+		n := p.countSince(now.Add(p.offset - d))
+		if first {
+			d, n = p.pauseUntil.Sub(b.since), p.accepted-b.acceptedSince
 		}
-		if n := p.accepted - b.acceptedSince; n >= enough {
-			b.pace = float64(n) / max(p.pauseUntil.Sub(b.since), p.latency).Seconds()
-		} else {
+		if d <= 0 {
+			return // sent before the pause ended: nothing new
+		}
+		switch {
+		case n < enough:
 			b.pace = 0
 			p.halveLimit()
+		case first:
+			b.pace = float64(n) / max(d, p.latency).Seconds()
+		default:
+			// a pace that crept up over the span was, at its end,
+			// above the span's average by about half the creep
+			b.measure = float64(n) / max(d, p.latency).Seconds() * (1 + b.creep*d.Seconds()/2)
+			b.pace = blindShare * b.measure
 		}
-		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
-	case limited && now.Sub(b.limitedAt) >= max(time.Second/2, 4*p.latency):
-		if n := p.accepted - b.acceptedAtLimit; n >= enough {
-			b.pace = 0.95 * float64(n) / now.Sub(b.limitedAt).Seconds()
-		} else {
-			b.pace = 0
-			p.halveLimit()
+		b.limitedAt, b.resumedAt, b.raisedAt, b.creep = now, p.pauseUntil, now, 0
+		return
+	}
+	if d := now.Sub(b.raisedAt).Seconds(); !limited && b.pace > 0 && d >= 0.1 {
+		creep := 0.05 // a second
+		switch {
+		case b.measure == 0: // only the first 429's guess
+			creep = 0.15
+		case b.pace >= blindShare*b.measure && b.pace <= 1.05*b.measure:
+			creep = 0.001
 		}
-		b.limitedAt, b.acceptedAtLimit, b.raisedAt = now, p.accepted, now
-	case !limited && b.pace > 0:
-		if d := now.Sub(b.raisedAt).Seconds(); d >= 0.1 {
-			b.pace *= 1 + 0.02*d
-			b.raisedAt = now
-		}
+		b.pace *= 1 + creep*d
+		b.raisedAt, b.creep = now, creep
 	}
 }
 

@@ -80,9 +80,11 @@ func dropRate(t time.Duration) float64 {
 }
 
 // gridResult is how an import fared against a cell, at steady state: the
-// span after the warm-up (the first 10 s, or three windows, whichever is
-// longer) up to the last whole window before the import ended, in whole
-// windows of the server's clock.
+// span from the end of the warm-up (the first 10 s, or three windows,
+// whichever is longer; rounded up to a window boundary of the server's
+// clock) to the last window boundary before the import's last request,
+// in whole windows. Only the warm-up and the import's last, partial
+// window are left out; every 429 and pause in between counts.
 type gridResult struct {
 	share    float64 // requests accepted over what the limiter allowed
 	limited  float64 // share of requests answered 429
@@ -123,8 +125,9 @@ func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	// whole windows of the server's clock, after the warm-up
-	from := start.Add(c.skew).Add(warm).Truncate(c.window).Add(c.window).Add(-c.skew)
+	// whole windows of the server's clock, from the first boundary at or
+	// after the end of the warm-up
+	from := start.Add(c.skew).Add(warm - 1).Truncate(c.window).Add(c.window).Add(-c.skew)
 	last := srv.arrivals[len(srv.arrivals)-1].at
 	windows := int(last.Sub(from) / c.window)
 	to := from.Add(time.Duration(windows) * c.window)

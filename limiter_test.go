@@ -23,7 +23,7 @@ type verdict struct {
 	ok         bool
 	limit      int
 	remaining  int
-	reset      time.Duration // until the allowance is whole again
+	reset      time.Duration // RateLimit-Reset, as each limiter means it (see its type)
 	retryAfter time.Duration // when refused: until a request would pass
 }
 
@@ -88,8 +88,9 @@ func (f *fixedWindow) take(now time.Time) verdict {
 }
 
 // slidingLog allows n requests in any span of length w: it keeps the
-// times of the requests it let through. Reset is the time until the
-// oldest of them leaves the span, when the allowance grows again.
+// times of the requests it let through (a refused request is not
+// counted). Reset is the time until the oldest of them leaves the span,
+// when the allowance grows again.
 type slidingLog struct {
 	n   int
 	w   time.Duration
@@ -117,8 +118,12 @@ func (s *slidingLog) take(now time.Time) verdict {
 
 // slidingCounter is the sliding window of many gateways: the count of
 // the current fixed window plus the previous one's, weighted by how much
-// of it the sliding span still covers. Reset is the end of the current
-// fixed window.
+// of it the sliding span still covers, the weighted part truncated to a
+// whole count (as github.com/RussellLuo/slidingwindow does): a request
+// passes when that count plus one is within n, and Remaining is n minus
+// the count. So it sustains n a window (the n-th of a window passes once
+// the previous window's weight has fallen below one request), and never
+// more. Reset is the end of the current fixed window.
 type slidingCounter struct {
 	n           int
 	w           time.Duration
@@ -136,20 +141,21 @@ func (s *slidingCounter) take(now time.Time) verdict {
 		s.start, s.count = start, 0
 	}
 	frac := float64(now.Sub(s.start)) / float64(s.w)
-	used := float64(s.prev)*(1-frac) + float64(s.count)
+	used := int(float64(s.prev)*(1-frac)) + s.count
 	v := verdict{limit: s.n, reset: s.start.Add(s.w).Sub(now)}
-	if used+1 <= float64(s.n) {
+	if used+1 <= s.n {
 		v.ok = true
 		s.count++
 		used++
 	} else {
-		// the weight of the previous window falls to let one more in
+		// until the previous window's weight falls below n - count, or,
+		// when the current window alone is full, the next window
 		v.retryAfter = v.reset
-		if s.prev > 0 {
-			v.retryAfter = time.Duration((used + 1 - float64(s.n)) / float64(s.prev) * float64(s.w))
+		if room := s.n - s.count; room > 0 && s.prev > 0 {
+			v.retryAfter = time.Duration((1-float64(room)/float64(s.prev))*float64(s.w)) - now.Sub(s.start) + time.Nanosecond
 		}
 	}
-	v.remaining = max(0, int(float64(s.n)-used))
+	v.remaining = max(0, s.n-used)
 	return v
 }
 
@@ -319,7 +325,7 @@ func (s *simServer) writeHeaders(h http.Header, v verdict, now time.Time, n int)
 		if n == 0 {
 			limit = 0
 		}
-		reset = strconv.FormatFloat(v.reset.Seconds(), 'f', 2, 64)
+		reset = strconv.FormatFloat(math.Ceil(v.reset.Seconds()*100-1e-9)/100, 'f', 2, 64) // rounded up, as seconds are
 		retryAfter = date(v.retryAfter + time.Second - 1)
 	}
 	if limit > 0 {
