@@ -43,10 +43,11 @@ func Run(ctx context.Context, inv Invocation) int {
 	if ios == nil {
 		ios = cmdutil.NewIOStreams(inv.Stdin, inv.Stdout, inv.Stderr)
 	}
+	ios = ios.Locked()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	it := cmdutil.NewInterrupts(inv.Interrupts)
-	it.Watch(ctx, cancel, ios.ErrOut)
+	watched := it.Watch(ctx, cancel, ios.ErrOut)
+	defer func() { cancel(); watched() }() // nothing writes once Run returns
 	f := cmdutil.NewFactory(ios, inv.Env, it)
 	f.HTTPClient = inv.HTTPClient
 

@@ -34,12 +34,15 @@ func (it *Interrupts) Graceful() <-chan struct{} {
 }
 
 // Watch cancels ctx on the Ctrl-C that should stop at once, until ctx is
-// done; it tells stderr what each Ctrl-C does.
-func (it *Interrupts) Watch(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) {
+// done; it tells stderr what each Ctrl-C does. The func it returns waits,
+// once ctx is done, until the watcher has written its last word.
+func (it *Interrupts) Watch(ctx context.Context, cancel context.CancelFunc, stderr io.Writer) (wait func()) {
 	if it.signals == nil {
-		return
+		return func() {}
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		n := 0
 		for {
 			select {
@@ -63,4 +66,5 @@ func (it *Interrupts) Watch(ctx context.Context, cancel context.CancelFunc, stde
 			return
 		}
 	}()
+	return func() { <-done }
 }

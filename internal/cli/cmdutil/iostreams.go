@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"io"
 	"os"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -25,8 +26,35 @@ type IOStreams struct {
 // NewIOStreams wraps the given streams, asking the operating system whether
 // each is a terminal (only an *os.File can be).
 func NewIOStreams(in io.Reader, out, errOut io.Writer) *IOStreams {
-	return &IOStreams{In: in, Out: out, ErrOut: errOut,
+	s := &IOStreams{In: in, Out: out, ErrOut: errOut,
 		InTTY: isTerminal(in), OutTTY: isTerminal(out), ErrTTY: isTerminal(errOut)}
+	return s.Locked()
+}
+
+// Locked returns the streams with Out and ErrOut safe for concurrent
+// writers: the progress bar, the interrupt watcher and the command write
+// stderr at once. Run locks whatever streams it is given.
+func (s *IOStreams) Locked() *IOStreams {
+	l := *s
+	if _, ok := l.Out.(*lockedWriter); !ok {
+		l.Out = &lockedWriter{w: l.Out}
+	}
+	if _, ok := l.ErrOut.(*lockedWriter); !ok {
+		l.ErrOut = &lockedWriter{w: l.ErrOut}
+	}
+	return &l
+}
+
+// lockedWriter serializes the writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func isTerminal(v any) bool {
