@@ -26,18 +26,10 @@ func NewCmdArchive(f *cmdutil.Factory, runF func(*ArchiveOptions) error) *cobra.
 		Args:  exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
-			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
-			if err != nil {
-				return err
-			}
-			opts.Output = format
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(func() error { return archiveRun(opts) })
+			return runPrinting(f.IO, &opts.Output, opts, runF, archiveRun)
 		},
 	}
-	outputFlag(cmd.Flags(), &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	outputFlag(cmd.Flags(), &opts.Output, customerFormats...)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }

@@ -38,15 +38,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 			}
 			opts.Params.Metadata = md
 			opts.Params.Address = opts.Address.address()
-			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
-			if err != nil {
-				return err
-			}
-			opts.Output = format
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(func() error { return createRun(opts) })
+			return runPrinting(f.IO, &opts.Output, opts, runF, createRun)
 		},
 	}
 	fl := cmd.Flags()
@@ -60,7 +52,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	fl.StringVar(&opts.Params.Industry, "industry", "", "industry, free text")
 	fl.StringArrayVar(&opts.Metadata, "metadata", nil, "a metadata `key=value` (repeat for more)")
 	opts.Address.register(fl)
-	outputFlag(fl, &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	outputFlag(fl, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }

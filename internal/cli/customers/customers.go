@@ -46,6 +46,24 @@ func groupRunE(cmd *cobra.Command, args []string) error {
 
 // run wraps a command's run, so that its errors are told from cobra's
 // (which are usage errors) when mapped to an exit code.
+// customerFormats are the outputs of the verbs that print customers.
+var customerFormats = []string{formatTable, formatJSON, formatNDJSON, formatCSV}
+
+// runPrinting ends the RunE of a verb that prints customers: it resolves
+// --output (a table on a terminal, JSON otherwise), then runs the verb with
+// runF when a test gave one, else with its own run.
+func runPrinting[O any](io *cmdutil.IOStreams, output *string, opts O, runF, verbRun func(O) error) error {
+	format, err := resolveFormat(io, *output, customerFormats...)
+	if err != nil {
+		return err
+	}
+	*output = format
+	if runF != nil {
+		return runF(opts)
+	}
+	return run(func() error { return verbRun(opts) })
+}
+
 func run(fn func() error) error {
 	err := fn()
 	var exit *cmdutil.ExitError

@@ -25,18 +25,10 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Args:  exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
-			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
-			if err != nil {
-				return err
-			}
-			opts.Output = format
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(func() error { return getRun(opts) })
+			return runPrinting(f.IO, &opts.Output, opts, runF, getRun)
 		},
 	}
-	outputFlag(cmd.Flags(), &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	outputFlag(cmd.Flags(), &opts.Output, customerFormats...)
 	return cmd
 }
 

@@ -35,15 +35,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			if opts.Limit < 0 || opts.Limit > 100 {
 				return cmdutil.UsageErrorf("--limit %d: want 1 to 100", opts.Limit)
 			}
-			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
-			if err != nil {
-				return err
-			}
-			opts.Output = format
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(func() error { return listRun(opts) })
+			return runPrinting(f.IO, &opts.Output, opts, runF, listRun)
 		},
 	}
 	fl := cmd.Flags()
@@ -52,7 +44,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	fl.BoolVar(&opts.Active, "active", false, "only active customers")
 	fl.BoolVar(&opts.Archived, "archived", false, "only archived customers")
 	fl.BoolVarP(&opts.All, "all", "a", false, "every page, streamed as it comes")
-	outputFlag(fl, &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	outputFlag(fl, &opts.Output, customerFormats...)
 	return cmd
 }
 

@@ -53,15 +53,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 				p.Language == nil && p.Industry == nil && p.Metadata == nil && p.Address == nil {
 				return cmdutil.UsageErrorf("nothing to update: give at least one field, such as --email or --name")
 			}
-			format, err := resolveFormat(f.IO, opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
-			if err != nil {
-				return err
-			}
-			opts.Output = format
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(func() error { return updateRun(opts) })
+			return runPrinting(f.IO, &opts.Output, opts, runF, updateRun)
 		},
 	}
 	fl := cmd.Flags()
@@ -74,7 +66,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	fl.StringVar(&industry, "industry", "", "new industry")
 	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs (repeat for more)")
 	addr.register(fl)
-	outputFlag(fl, &opts.Output, formatTable, formatJSON, formatNDJSON, formatCSV)
+	outputFlag(fl, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }
