@@ -106,9 +106,11 @@ func TestImportLostAnswers(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var got results
 			done := make(chan struct{})
+			var sum commet.ImportProgress
 			go func() {
 				defer close(done)
-				_, err := srv.Client().Customers.Import(ctx, people(1000), &commet.ImportCustomersParams{Concurrency: 4, OnResult: got.add})
+				var err error
+				sum, err = srv.Client().Customers.Import(ctx, people(1000), &commet.ImportCustomersParams{Concurrency: 4, OnResult: got.add})
 				assert.ErrorIs(t, err, context.Canceled)
 			}()
 			time.Sleep(10 * time.Second) // every batch waits in the 429's pause
@@ -127,7 +129,9 @@ func TestImportLostAnswers(t *testing.T) {
 			}
 			assert.Zero(t, srv.Len())
 			assert.GreaterOrEqual(t, notSent, 300, "the batches waiting in the pacer were never sent")
-			assert.Len(t, got.by, len(got.by))
+			assert.Equal(t, sum.Done, len(got.by), "every item read has its one outcome")
+			assert.Equal(t, sum.NotSent, notSent)
+			assert.Zero(t, sum.Unknown, "nothing was in flight: the one batch sent had its 429")
 		})
 	})
 }
