@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -38,6 +39,13 @@ type Client struct {
 // cannot carry is an error matching ErrInvalidConfig, returned before any
 // request. Options set the client's defaults; a call's options override
 // them for that call (see Option for which option applies where).
+//
+// A Client is cheap to make and to drop: every Client made without
+// WithHTTPClient sends through one connection pool shared by the whole
+// process (a copy of http.DefaultTransport), so a handler that makes a
+// Client per request keeps no more connections open than one shared
+// Client would. Sharing one Client is still the better habit: its options
+// are set once.
 func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	if apiKey == "" {
 		apiKey = os.Getenv(apiKeyEnv)
@@ -60,8 +68,20 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
-// defaultTransport is a copy of http.DefaultTransport (never the shared one
-// itself) that keeps more idle connections per host, for concurrent calls.
+// sharedHTTPClient is the *http.Client of every Client made without
+// WithHTTPClient: one connection pool for the whole process, as
+// net/http's own default is, so that a Client is cheap to make and to
+// drop (a handler may make one per request) and idle connections are kept
+// once, not once per Client. It sends through a copy of
+// http.DefaultTransport (never the shared one itself) that keeps more idle
+// connections per host, for concurrent calls, with the SDK's redirect
+// policy.
+var sharedHTTPClient = sync.OnceValue(func() *http.Client {
+	return protectRedirects(&http.Client{Transport: defaultTransport()})
+})
+
+// defaultTransport is a copy of http.DefaultTransport that keeps more idle
+// connections per host.
 func defaultTransport() http.RoundTripper {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {

@@ -553,8 +553,9 @@ func TestBodiesClosedAndCallerClientUsed(t *testing.T) {
 }
 
 // TestDefaultTransportIsCopiedNotShared: a client made without
-// WithHTTPClient sends through its own copy of http.DefaultTransport, and
-// leaves the shared one, and http.DefaultClient, as they were.
+// WithHTTPClient sends through the SDK's one copy of http.DefaultTransport
+// (shared by every such Client), and leaves net/http's own, and
+// http.DefaultClient, as they were.
 func TestDefaultTransportIsCopiedNotShared(t *testing.T) {
 	shared, ok := http.DefaultTransport.(*http.Transport)
 	require.True(t, ok)
@@ -574,6 +575,9 @@ func TestDefaultTransportIsCopiedNotShared(t *testing.T) {
 	require.True(t, ok)
 	assert.NotSame(t, shared, own, "the client must not send through the shared transport")
 	assert.Equal(t, 32, own.MaxIdleConnsPerHost)
+	other, err := NewClient(testKey, WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	assert.Same(t, c.cfg.httpClient, other.cfg.httpClient, "Clients without WithHTTPClient share one *http.Client")
 	assert.Same(t, shared, http.DefaultTransport, "http.DefaultTransport was replaced")
 	assert.Equal(t, before, shared.MaxIdleConnsPerHost, "http.DefaultTransport was modified")
 	assert.True(t, reflect.DeepEqual(defaultClient, *http.DefaultClient), "http.DefaultClient was modified")

@@ -156,7 +156,7 @@ func newClientConfig(opts []ClientOption) (clientConfig, error) {
 		c.baseURL = u
 	}
 	if c.httpClient == nil {
-		c.httpClient = protectRedirects(&http.Client{Transport: defaultTransport()})
+		c.httpClient = sharedHTTPClient()
 	}
 	return c, c.err()
 }
