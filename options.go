@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -189,7 +190,11 @@ func callOptions(opts []Option) []CallOption {
 // or a local fake such as commettest. The scheme must be https; plain http
 // is accepted for loopback hosts (localhost, 127.0.0.0/8, ::1), and for any
 // other host only with WithInsecureHTTP, since the API key would travel in
-// clear. A path in base is kept as a prefix and /api/v1 is appended to it.
+// clear. A path in base is kept as a prefix and /api/v1 is appended to it;
+// a base that already ends in /api/v1 (as curl examples write it) is taken
+// as the API root, and one ending in another API path (/api, /api/v2,
+// /api/v1/customers) is refused, so that a misconfigured URL never meets a
+// 404 that reads as "no such customer".
 func WithBaseURL(base string) ClientOption {
 	return clientOption(func(c *clientConfig) {
 		c.rawBaseURL = base
@@ -226,8 +231,20 @@ func parseBaseURL(raw string, insecureHTTP bool) (string, error) {
 	default:
 		return "", fmt.Errorf("scheme %q is not https", printable(u.Scheme, 20))
 	}
-	return strings.TrimRight(u.String(), "/"), nil
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	switch lower := strings.ToLower(path); {
+	case strings.HasSuffix(lower, "/api/v1"): // the API root, as the README's curl lines show it
+		path = path[:len(path)-len("/api/v1")]
+	case apiPath.MatchString(lower):
+		return "", fmt.Errorf("the path %q names an API path: give the host (and a proxy's prefix, if any) without it; the client appends /api/v1 and pins its version with the Commet-Version header", printable(u.Path, 64))
+	}
+	u.Path, u.RawPath = "", ""
+	return strings.TrimRight(u.String(), "/") + path, nil
 }
+
+// apiPath matches a base URL's path that ends in an API path other than
+// the API root: /api alone, another version, or an endpoint.
+var apiPath = regexp.MustCompile(`/api(/v[0-9]+(/.*)?)?$`)
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

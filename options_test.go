@@ -19,6 +19,14 @@ func TestBaseURL(t *testing.T) {
 		"http://127.9.9.9":                  "http://127.9.9.9",
 		"http://[::1]:9000":                 "http://[::1]:9000",
 		" https://commet.co ":               "https://commet.co",
+		// The API's own path, as the README's curl lines show it, is the
+		// API root, not a prefix: /api/v1 is not sent twice.
+		"http://127.0.0.1:12111/api/v1":             "http://127.0.0.1:12111",
+		"https://commet.co/api/v1/":                 "https://commet.co",
+		"https://proxy.example.com/commet/api/v1":   "https://proxy.example.com/commet",
+		"https://proxy.example.com/commet/API/V1//": "https://proxy.example.com/commet",
+		"https://proxy.example.com/api/v1x":         "https://proxy.example.com/api/v1x",
+		"https://proxy.example.com/apis/v1/commet/": "https://proxy.example.com/apis/v1/commet",
 	}
 	for raw, want := range good {
 		got, err := parseBaseURL(raw, false)
@@ -29,6 +37,10 @@ func TestBaseURL(t *testing.T) {
 		"http://commet.co", "http://10.0.0.1", "http://localhost.evil.com", "ftp://commet.co",
 		"commet.co", "https://", "https://user:pw@commet.co", "https://commet.co?x=1",
 		"https://commet.co#frag", "://", "",
+		// Another version's path, the API path without its version, or an
+		// endpoint's: each would put a second API path in every request.
+		"https://commet.co/api", "https://commet.co/api/", "https://commet.co/api/v2",
+		"https://commet.co/api/v1/customers", "http://127.0.0.1:12111/api/v1/customers/",
 	}
 	for _, raw := range bad {
 		_, err := parseBaseURL(raw, false)
@@ -104,4 +116,23 @@ func TestInsecureHTTPIsAnExplicitOptIn(t *testing.T) {
 	}
 	_, err = NewClient(testKey, WithInsecureHTTP(), WithBaseURL("ftp://commet-fake"))
 	assert.ErrorIs(t, err, ErrInvalidConfig, "only http is let through")
+}
+
+// TestBaseURLWithAPIPathReachesTheAPI: WithBaseURL("…/api/v1"), copied from
+// the README's curl lines, reaches /api/v1/customers, not
+// /api/v1/api/v1/customers, whose 404 a sign-up would read as "no such
+// customer, create it".
+func TestBaseURLWithAPIPathReachesTheAPI(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	rec := answers(okCustomer)
+	mock.RegisterResponder("GET", "http://127.0.0.1:12111/api/v1/customers/x", rec.responder)
+	c, err := NewClient(testKey, WithBaseURL("http://127.0.0.1:12111/api/v1"), WithHTTPClient(&http.Client{Transport: mock}))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "x")
+	require.NoError(t, err)
+	assert.Len(t, rec.requests(), 1)
+
+	_, err = NewClient(testKey, WithBaseURL("https://commet.co/api/v2"))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	assert.ErrorContains(t, err, "/api/v1")
 }

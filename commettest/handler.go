@@ -244,8 +244,8 @@ func route(r *http.Request) (opKind, string, answer) {
 			return opNone, "", notFound()
 		}
 		get, put, allow = opGet, opUpdate, "GET, PUT"
-	default:
-		return opNone, "", errorAnswer(http.StatusNotFound, "not_found", "No such endpoint", nil)
+	default: // as Commet answers an endpoint its version lacks: never a missing customer
+		return opNone, "", errorAnswer(http.StatusNotFound, "endpoint_not_available", "No such endpoint in this API version: the customers API is under "+apiPrefix, nil)
 	}
 	var op opKind
 	switch r.Method {

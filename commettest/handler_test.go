@@ -149,8 +149,14 @@ func TestMalformedBodies(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	srv := newServer(t)
-	assert.Equal(t, 404, call(t, srv, "GET", "/api/v1/nothing", nil).Status)
-	assert.Equal(t, 404, call(t, srv, "GET", "/api/v1/customers/a/b", nil).Status)
+	// A route the API does not have is answered as Commet answers an
+	// endpoint its version lacks, never as a missing customer: a client
+	// whose base URL is wrong must not read "no such customer".
+	for _, path := range []string{"/api/v1/nothing", "/api/v1/customers/a/b", "/api/v1/api/v1/customers/x", "/x"} {
+		r := call(t, srv, "GET", path, nil)
+		assert.Equal(t, 404, r.Status, path)
+		assert.Equal(t, "endpoint_not_available", r.Body["code"], path)
+	}
 	assert.Equal(t, 405, call(t, srv, "DELETE", "/api/v1/customers/x", nil).Status)
 	assert.Equal(t, 405, call(t, srv, "PUT", "/api/v1/customers", nil).Status)
 
