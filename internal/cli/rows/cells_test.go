@@ -1,0 +1,60 @@
+package rows
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestNeutralizeCell(t *testing.T) {
+	cases := []struct{ in, out string }{
+		{"", ""},
+		{"Ada Lovelace", "Ada Lovelace"},
+		{`=HYPERLINK("http://x","y")`, `'=HYPERLINK("http://x","y")`},
+		{`+cmd|' /C calc'!A0`, `'+cmd|' /C calc'!A0`},
+		{"-1", "'-1"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tindented", "'\tindented"},
+		{"\rreturn", "'\rreturn"},
+		// Already quoted formulas get one more quote, so restoring is exact.
+		{"'=1+1", "''=1+1"},
+		{"''-2", "'''-2"},
+		// A quote not followed by a formula lead is left alone.
+		{"'hello", "'hello"},
+		{"'", "'"},
+		{"''", "''"},
+		{"O'Brien", "O'Brien"},
+		// Only the first character counts.
+		{"a=b", "a=b"},
+		{" =1", " =1"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.out, NeutralizeCell(c.in), "NeutralizeCell(%q)", c.in)
+		assert.Equal(t, c.in, RestoreCell(c.out), "RestoreCell(%q)", c.out)
+	}
+}
+
+func TestRestoreCellLeavesOtherCellsAlone(t *testing.T) {
+	for _, s := range []string{"", "'", "''", "'hello", "'' x", "plain", "=1"} {
+		assert.Equal(t, s, RestoreCell(s), "RestoreCell(%q)", s)
+	}
+	assert.Equal(t, "=1", RestoreCell("'=1"))
+	assert.Equal(t, "'@x", RestoreCell("''@x"))
+}
+
+// FuzzNeutralizeCell proves the round trip is exact for every string and that
+// what is written never begins with a formula lead.
+func FuzzNeutralizeCell(f *testing.F) {
+	for _, s := range []string{"", "'", "=1", "'=1", "''-", "\t", "\r\n", "abc", "'a", "@", "+-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := NeutralizeCell(s)
+		if got := RestoreCell(n); got != s {
+			t.Fatalf("RestoreCell(NeutralizeCell(%q)) = %q", s, got)
+		}
+		if n != "" && (n[0] == '=' || n[0] == '+' || n[0] == '-' || n[0] == '@' || n[0] == '\t' || n[0] == '\r') {
+			t.Fatalf("NeutralizeCell(%q) = %q still begins with a formula lead", s, n)
+		}
+	})
+}
