@@ -1,6 +1,10 @@
 package rows
 
-import "strings"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
 
 // A cell that a spreadsheet would read as a formula begins with one of these
 // bytes: '=', '+', '-', '@', a tab (0x09) or a carriage return (0x0D). This is
@@ -44,4 +48,47 @@ func RestoreCell(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// The kinds of a metadata.KEY column, as a suffix on its name names them.
+var cellKinds = []string{"string", "number", "bool", "json"}
+
+// MetadataKind is the kind of metadata.KEY column that reads v back exactly:
+// "string" for text that a reader keeps as it is (not empty, no spaces at
+// either end, which a reader trims), "number" for a number, "bool" for true
+// or false, and "json" for everything else (an object, an array, null, and
+// the text a plain column would not give back).
+func MetadataKind(v any) string {
+	switch v := v.(type) {
+	case string:
+		if v != "" && v == strings.TrimSpace(v) {
+			return "string"
+		}
+	case float64, float32, int, int64, int32, uint, uint64, uint32, json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	}
+	return "json"
+}
+
+// MetadataColumn names the CSV column that holds the values of metadata key
+// of kind (one of MetadataKind's), as commet customers import reads it:
+// "metadata.KEY" for text, else "metadata.KEY:KIND". A text key whose own
+// name ends in such a suffix ("seats:number") gets an explicit ":string".
+// ok is false for a key that no column name reads back (empty, or with
+// spaces at either end, which a reader trims): such keys go in the
+// "metadata" column, a JSON object.
+func MetadataColumn(key, kind string) (name string, ok bool) {
+	if key == "" || key != strings.TrimSpace(key) {
+		return "", false
+	}
+	name = "metadata." + key
+	if kind != "string" {
+		return name + ":" + kind, true
+	}
+	if i := strings.LastIndexByte(key, ':'); i >= 0 && slices.Contains(cellKinds, strings.ToLower(strings.TrimSpace(key[i+1:]))) {
+		name += ":string"
+	}
+	return name, true
 }

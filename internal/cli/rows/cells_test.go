@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,4 +58,43 @@ func FuzzNeutralizeCell(f *testing.F) {
 			t.Fatalf("NeutralizeCell(%q) = %q still begins with a formula lead", s, n)
 		}
 	})
+}
+
+func TestMetadataKind(t *testing.T) {
+	for v, want := range map[any]string{
+		"pro": "string", "O'Brien": "string", "=1": "string",
+		"": "json", " padded": "json", "tail\n": "json",
+		5.0: "number", json.Number("12"): "number", 3: "number",
+		true: "bool", false: "bool",
+		nil: "json",
+	} {
+		assert.Equal(t, want, MetadataKind(v), "MetadataKind(%#v)", v)
+	}
+	assert.Equal(t, "json", MetadataKind(map[string]any{"a": 1.0}))
+	assert.Equal(t, "json", MetadataKind([]any{"a"}))
+}
+
+func TestMetadataColumn(t *testing.T) {
+	cases := []struct {
+		key, kind, name string
+		ok              bool
+	}{
+		{"plan", "string", "metadata.plan", true},
+		{"seats", "number", "metadata.seats:number", true},
+		{"trial", "bool", "metadata.trial:bool", true},
+		{"tags", "json", "metadata.tags:json", true},
+		{"a:b", "string", "metadata.a:b", true},
+		{"seats:number", "string", "metadata.seats:number:string", true},
+		{"x: JSON ", "string", "", false},
+		{"x: JSON", "string", "metadata.x: JSON:string", true},
+		{"seats:number", "number", "metadata.seats:number:number", true},
+		{"", "string", "", false},
+		{" lead", "string", "", false},
+		{"trail ", "number", "", false},
+	}
+	for _, c := range cases {
+		name, ok := MetadataColumn(c.key, c.kind)
+		assert.Equal(t, c.ok, ok, "MetadataColumn(%q, %q)", c.key, c.kind)
+		assert.Equal(t, c.name, name, "MetadataColumn(%q, %q)", c.key, c.kind)
+	}
 }
