@@ -268,3 +268,17 @@ func atoi(t *testing.T, s string) int {
 	require.NoError(t, err, s)
 	return n
 }
+
+func TestDryRunFlagsAnItemTooLargeForOneRequest(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	big := strings.Repeat("x", 1_000_001)
+	in := writeFile(t, "users.csv", []byte("id,email,fullName\nu1,a@example.com,Ada\nu2,b@example.com,"+big+"\n"))
+	res := runCommet(t, srv, "customers", "import", in, "--dry-run")
+	assert.Equal(t, 0, res.code, "flagged, not refused: %s", res.stderr)
+	assert.Regexp(t, `to send +2\n`, res.stdout)
+	assert.Contains(t, res.stdout, "over 1000000 bytes as JSON, which Commet may refuse as too large 1")
+	assert.Regexp(t, `line 3 \(id "u2"\): is 10000\d\d bytes as JSON, over the 1000000 Commet likely takes in one request`, res.stderr)
+	assert.NotContains(t, res.stderr, "xxxx")
+	assert.Equal(t, 0, srv.Requests())
+}
