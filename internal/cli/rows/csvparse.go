@@ -18,7 +18,8 @@ import (
 type QuoteError struct {
 	// Line is the line where the quoted field opened.
 	Line int
-	// End is the line where the field broke off; 0 when it never closed.
+	// End is the line where the field broke off; 0 when it never closed,
+	// -1 when it ran over 16 MB.
 	End int
 	// Reason says what is wrong.
 	Reason string
@@ -26,10 +27,25 @@ type QuoteError struct {
 
 func (e *QuoteError) Error() string {
 	const fix = `if the quote belongs to the text, double it ("") and quote the whole field, or remove it; nothing was sent`
-	if e.End == 0 {
+	switch e.End {
+	case 0:
 		return fmt.Sprintf("line %d: a quote opens a field that never closes, so every row after it would read as part of that field: %s", e.Line, fix)
+	case -1:
+		return fmt.Sprintf("line %d: a quote opens a field that runs over %d MB, so the rows after it would read as part of that field: %s", e.Line, maxField>>20, fix)
 	}
 	return fmt.Sprintf("line %d: the quoted field that opens here runs to line %d, and %s: a stray quote? %s", e.Line, e.End, e.Reason, fix)
+}
+
+// maxField bounds a field, so that a stray quote, or a file that is no
+// CSV, cannot make the reader hold the whole input in memory.
+const maxField = 16 << 20
+
+// tooLong is the error of a field over maxField.
+func tooLong(line int, quoted bool) error {
+	if quoted {
+		return &QuoteError{Line: line, End: -1}
+	}
+	return &ConfigError{fmt.Sprintf("line %d holds a field over %d MB: is the input a CSV file?", line, maxField>>20)}
 }
 
 // record is one CSV record as the parser reads it.
@@ -168,6 +184,9 @@ func (p *csvParser) field(rec *record) (done bool, err error) {
 				return true, p.endOfLine(c)
 			}
 			p.buf.WriteByte(c)
+			if p.buf.Len() > maxField {
+				return false, tooLong(rec.line, false)
+			}
 			if c, ok, err = p.next(); err != nil {
 				return false, err
 			}
@@ -237,6 +256,9 @@ func (p *csvParser) field(rec *record) (done bool, err error) {
 			}
 		}
 		p.buf.WriteByte(c)
+		if p.buf.Len() > maxField {
+			return false, tooLong(opened, true)
+		}
 	}
 }
 

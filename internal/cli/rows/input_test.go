@@ -252,3 +252,15 @@ func TestCommetsOwnExportReadsBack(t *testing.T) {
 	assert.Equal(t, "user_1", rows[0].Params.ID)
 	assert.False(t, rows[0].Archive, "only Commet's isActive archives")
 }
+
+func TestAFieldOver16MBStopsTheReading(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", maxField)
+	for input, want := range map[string]string{
+		"id,email\nu1,\"" + long + "x\nu2,b@example.com\n": "line 2: a quote opens a field that runs over 16 MB",
+		"id,email\nu1," + long + "x\n":                     "line 2 holds a field over 16 MB",
+	} {
+		_, err := Check(strings.NewReader(input), Options{}, false)
+		assert.ErrorContains(t, err, want)
+	}
+}
