@@ -23,8 +23,9 @@ import (
 // reads to archive again a customer that was archived. Then come a
 // metadata.KEY column per metadata key, typed as import reads it back
 // (metadata.seats:number, metadata.trial:bool, metadata.tags:json), sorted,
-// and last, only when some key cannot name a column (empty, or with spaces
-// at either end), a "metadata" column holding those keys as a JSON object.
+// and last, only when some key cannot name a column (see
+// rows.MetadataColumn), a "metadata" column holding those keys as a JSON
+// object.
 var csvColumns = []string{"id", "externalId", "billingEmail", "fullName", "domain", "website", "timezone",
 	"language", "industry", "employeeCount", "isActive", "createdAt", "updatedAt"}
 
@@ -177,10 +178,10 @@ func (p *csvPrinter) writeTo(w io.Writer) error {
 	if l.objKeys {
 		header = append(header, "metadata")
 	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(p.cells(header)); err != nil {
+	if _, err := io.WriteString(w, headerLine(p.cells(header))); err != nil {
 		return err
 	}
+	cw := csv.NewWriter(w)
 	r, err := p.spool.rows()
 	if err != nil {
 		return err
@@ -201,7 +202,7 @@ func (p *csvPrinter) writeTo(w io.Writer) error {
 			v, ok := c.Metadata[k]
 			cell := ""
 			if ok {
-				if cell, err = metadataCell(p.kinds[k], v); err != nil {
+				if cell, err = rows.MetadataCell(p.kinds[k], v); err != nil {
 					return fmt.Errorf("customer %s: metadata %q: %w", c.ID, k, err)
 				}
 			}
@@ -216,7 +217,7 @@ func (p *csvPrinter) writeTo(w io.Writer) error {
 			}
 			cell := ""
 			if len(obj) > 0 {
-				if cell, err = jsonCell(obj); err != nil {
+				if cell, err = rows.MetadataCell("json", obj); err != nil {
 					return fmt.Errorf("customer %s: metadata: %w", c.ID, err)
 				}
 			}
@@ -241,28 +242,22 @@ func (p *csvPrinter) cells(record []string) []string {
 	return record
 }
 
-// metadataCell writes v in a metadata.KEY column of kind.
-func metadataCell(kind string, v any) (string, error) {
-	switch kind {
-	case "string":
-		if s, ok := v.(string); ok {
-			return s, nil
-		}
-	case "bool":
-		if b, ok := v.(bool); ok {
-			return strconv.FormatBool(b), nil
-		}
-	}
-	return jsonCell(v) // a number is its JSON text
-}
-
-// jsonCell is v as compact JSON, without escaping <, > and &.
-func jsonCell(v any) (string, error) {
+// headerLine is the CSV line of header. It quotes, beside what
+// encoding/csv quotes, a name holding a semicolon or a tab: import guesses
+// the delimiter from the header's unquoted ones, and metadata keys are free
+// text.
+func headerLine(header []string) string {
 	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
+	for i, name := range header {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if name != "" && (strings.ContainsAny(name, ",;\t\"\r\n") || name[0] == ' ') {
+			b.WriteString(`"` + strings.ReplaceAll(name, `"`, `""`) + `"`)
+			continue
+		}
+		b.WriteString(name)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	b.WriteByte('\n')
+	return b.String()
 }

@@ -3,6 +3,7 @@ package rows
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -76,11 +77,12 @@ func MetadataKind(v any) string {
 // of kind (one of MetadataKind's), as commet customers import reads it:
 // "metadata.KEY" for text, else "metadata.KEY:KIND". A text key whose own
 // name ends in such a suffix ("seats:number") gets an explicit ":string".
-// ok is false for a key that no column name reads back (empty, or with
-// spaces at either end, which a reader trims): such keys go in the
-// "metadata" column, a JSON object.
+// ok is false for a key that no column name reads back (empty, with spaces
+// at either end, which a reader trims, or with a NUL, which a reader takes
+// for UTF-16 in a header): such keys go in the "metadata" column, a JSON
+// object.
 func MetadataColumn(key, kind string) (name string, ok bool) {
-	if key == "" || key != strings.TrimSpace(key) {
+	if key == "" || key != strings.TrimSpace(key) || strings.IndexByte(key, 0) >= 0 {
 		return "", false
 	}
 	name = "metadata." + key
@@ -91,4 +93,27 @@ func MetadataColumn(key, kind string) (name string, ok bool) {
 		name += ":string"
 	}
 	return name, true
+}
+
+// MetadataCell writes v in a column of kind (MetadataColumn's): text as it
+// is, true or false, and any other value (a number too) as compact JSON,
+// without escaping <, > and &.
+func MetadataCell(kind string, v any) (string, error) {
+	switch kind {
+	case "string":
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case "bool":
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), nil
+		}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }

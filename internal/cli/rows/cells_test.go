@@ -91,6 +91,7 @@ func TestMetadataColumn(t *testing.T) {
 		{"", "string", "", false},
 		{" lead", "string", "", false},
 		{"trail ", "number", "", false},
+		{"nul\x00", "string", "", false},
 	}
 	for _, c := range cases {
 		name, ok := MetadataColumn(c.key, c.kind)
