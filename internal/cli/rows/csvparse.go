@@ -31,7 +31,7 @@ func (e *QuoteError) Error() string {
 	case 0:
 		return fmt.Sprintf("line %d: a quote opens a field that never closes, so every row after it would read as part of that field: %s", e.Line, fix)
 	case -1:
-		return fmt.Sprintf("line %d: a quote opens a field that runs over %d MB, so the rows after it would read as part of that field: %s", e.Line, maxField>>20, fix)
+		return fmt.Sprintf("line %d: a quote opens a field that %s, so the rows after it would read as part of that field: %s", e.Line, e.Reason, fix)
 	}
 	return fmt.Sprintf("line %d: the quoted field that opens here runs to line %d, and %s: a stray quote? %s", e.Line, e.End, e.Reason, fix)
 }
@@ -40,12 +40,12 @@ func (e *QuoteError) Error() string {
 // CSV, cannot make the reader hold the whole input in memory.
 const maxField = 16 << 20
 
-// tooLong is the error of a field over maxField.
-func tooLong(line int, quoted bool) error {
+// tooLong is the error of a field over p.limit.
+func (p *csvParser) tooLong(line int, quoted bool) error {
 	if quoted {
-		return &QuoteError{Line: line, End: -1}
+		return &QuoteError{Line: line, End: -1, Reason: fmt.Sprintf("runs over %d MB", p.limit>>20)}
 	}
-	return &ConfigError{fmt.Sprintf("line %d holds a field over %d MB: is the input a CSV file?", line, maxField>>20)}
+	return &ConfigError{fmt.Sprintf("line %d holds a field over %d MB: is the input a CSV file?", line, p.limit>>20)}
 }
 
 // record is one CSV record as the parser reads it.
@@ -78,6 +78,8 @@ type csvParser struct {
 	buf   strings.Builder
 	// width is the header's number of fields, once read.
 	width int
+	// limit is the longest field, maxField but in tests.
+	limit int
 }
 
 func newCSVParser(r io.Reader, delim rune) *csvParser {
@@ -85,7 +87,7 @@ func newCSVParser(r io.Reader, delim rune) *csvParser {
 	if !ok {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
-	return &csvParser{br: br, delim: byte(delim), line: 1}
+	return &csvParser{br: br, delim: byte(delim), line: 1, limit: maxField}
 }
 
 // next byte, or ok false at the end of the input.
@@ -184,8 +186,8 @@ func (p *csvParser) field(rec *record) (done bool, err error) {
 				return true, p.endOfLine(c)
 			}
 			p.buf.WriteByte(c)
-			if p.buf.Len() > maxField {
-				return false, tooLong(rec.line, false)
+			if p.buf.Len() > p.limit {
+				return false, p.tooLong(rec.line, false)
 			}
 			if c, ok, err = p.next(); err != nil {
 				return false, err
@@ -256,8 +258,8 @@ func (p *csvParser) field(rec *record) (done bool, err error) {
 			}
 		}
 		p.buf.WriteByte(c)
-		if p.buf.Len() > maxField {
-			return false, tooLong(opened, true)
+		if p.buf.Len() > p.limit {
+			return false, p.tooLong(opened, true)
 		}
 	}
 }
