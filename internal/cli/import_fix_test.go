@@ -282,3 +282,29 @@ func TestDryRunFlagsAnItemTooLargeForOneRequest(t *testing.T) {
 	assert.NotContains(t, res.stderr, "xxxx")
 	assert.Equal(t, 0, srv.Requests())
 }
+
+func TestImportListsACustomerItCouldNotArchive(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.InjectFault(commettest.Fault{Method: "PUT", Status: 400, Times: commettest.Forever}) // an archive is a PUT
+	in := writeFile(t, "export.ndjson", []byte(`{"id":"cus_1","organizationId":"org_1","externalId":"u1","billingEmail":"a@example.com","isActive":false}`+"\n"))
+	failures := in + ".failed"
+	res := runCommet(t, srv, "customers", "import", in, "--failures", failures)
+	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Regexp(t, `created +1\n`, res.stdout)
+	assert.Contains(t, res.stdout, "created but not archived 1 (listed in the failures as not_archived)")
+	assert.Contains(t, res.stdout, "run the same command again")
+	failed := readLog(t, failures)
+	require.Len(t, failed, 2)
+	assert.Equal(t, []string{"1", "u1", "a@example.com", "not_archived", "isActive"}, failed[1][:5])
+	assert.Contains(t, failed[1][5], "run the same command again to archive it")
+
+	// Run again once Commet takes it: the customer exists, active, and is archived.
+	srv.ClearFaults()
+	res = runCommet(t, srv, "customers", "import", in, "--failures", failures)
+	assert.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "archived after create (isActive false) 1")
+	c, err := srv.Client().Customers.Get(context.Background(), "u1")
+	require.NoError(t, err)
+	assert.False(t, c.IsActive)
+}

@@ -337,7 +337,7 @@ func importRun(o *ImportOptions) error {
 		}
 		o.Params.OnProgress = progress.update
 		sum, importErr = client.Customers.Import(o.Ctx, items, &o.Params)
-		archiveAll(o.Ctx, client, toArchive, rep.stoppedEarly, failures, notes, rep)
+		archiveAll(o.Ctx, client, toArchive, stop, rep.stoppedEarly, failures, notes, rep)
 	}
 	progress.finish(sum)
 	rep.elapsed = time.Since(start)
@@ -375,9 +375,15 @@ type archiveItem struct {
 // isActive false, once their creates settled; each is noted, and one that
 // could not be archived is listed in the failures file as not_archived
 // (run the same command again: the customer exists, active, and is
-// archived then). After a graceful stop, none is.
-func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem, stopped bool, failures *failureLog, notes *noteLog, rep *report) {
+// archived then). After a graceful stop (before or while archiving), the
+// rest are not.
+func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem, stop <-chan struct{}, stopped bool, failures *failureLog, notes *noteLog, rep *report) {
 	for _, it := range items {
+		select {
+		case <-stop:
+			stopped = true
+		default:
+		}
 		var err error
 		if stopped {
 			err = fmt.Errorf("%w: stopped before archiving it", commet.ErrNotSent)
