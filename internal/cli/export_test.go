@@ -316,3 +316,73 @@ func TestExportStateIsForOneSearch(t *testing.T) {
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "by an older commet")
 }
+
+// TestExportImportRoundTripHostile exports an organization whose data is
+// hard on a CSV (formulas, keys of two types, null, empty and padded text,
+// keys that look typed or hold the other delimiters, nested objects, over
+// several pages) and imports it into another, through a file with --state,
+// and through a pipe: the other organization then holds the same customers.
+func TestExportImportRoundTripHostile(t *testing.T) {
+	t.Parallel()
+	from := newServer(t)
+	client := from.Client()
+	ctx := context.Background()
+	names := []string{`=HYPERLINK("http://x","y")`, `+cmd|' /C calc'!A0`, `-1`, `@SUM(A1)`, `'=quoted`, `''@twice`, "O'Brien", "Zoë Müller", `"quoted"`, "comma, inc", "two\nlines"}
+	var ids []string
+	for i := range 230 {
+		p := commet.CreateCustomerParams{ID: fmt.Sprintf("ext-%03d", i), Email: fmt.Sprintf("c%d+tag@example.com", i),
+			FullName: names[i%len(names)], Metadata: map[string]any{"seats": i, "neg": -i, "flag": i%2 == 0}}
+		switch i % 5 {
+		case 0:
+			p.Domain, p.Website, p.Timezone, p.Language, p.Industry = "acme.dev", "https://acme.dev", "Europe/Paris", "fr", "software"
+		case 1:
+			p.Metadata["nested"] = map[string]any{"plan": "pro", "tags": []any{"a", 1.5, nil, map[string]any{"deep": true}}}
+		case 2:
+			p.Metadata["nothing"], p.Metadata["empty"], p.Metadata["padded"] = nil, "", " x "
+		case 3:
+			p.Metadata["odd:number"], p.Metadata[strings.Repeat("k;", 40)], p.Metadata[" spaced "] = "text", "semi", "edge"
+		}
+		if i == 7 {
+			p.Metadata["mixed"] = "seven"
+		}
+		if i == 222 { // on the third page: the key becomes JSON for every row
+			p.Metadata["mixed"] = 222
+		}
+		_, err := client.Customers.Create(ctx, &p)
+		require.NoError(t, err)
+		if i%7 == 3 {
+			_, err := client.Customers.Archive(ctx, p.ID)
+			require.NoError(t, err)
+		}
+		ids = append(ids, p.ID)
+	}
+
+	check := func(t *testing.T, to *commettest.Server, how string) {
+		for _, id := range ids {
+			orig, err := client.Customers.Get(ctx, id)
+			require.NoError(t, err)
+			got, err := to.Client().Customers.Get(ctx, id)
+			require.NoError(t, err, "%s: %s", how, id)
+			orig.ID, orig.OrganizationID, orig.CreatedAt, orig.UpdatedAt = got.ID, got.OrganizationID, got.CreatedAt, got.UpdatedAt
+			assert.Equal(t, orig, got, "%s: %s comes back as it was, metadata types included", how, id)
+		}
+	}
+	dir := t.TempDir()
+	for _, format := range []string{"csv", "ndjson"} {
+		out := filepath.Join(dir, "customers."+format)
+		res := runCommet(t, from, "customers", "export", "-o", format, "--out", out, "--state", filepath.Join(dir, format+".state"))
+		require.Equal(t, 0, res.code, res.stderr)
+		to := newServer(t)
+		res = runCommet(t, to, "customers", "import", out)
+		require.Equal(t, 0, res.code, "%s: %s%s", format, res.stdout, res.stderr)
+		assert.Regexp(t, `created +230\n`, res.stdout, format)
+		check(t, to, format+" file")
+	}
+
+	res := runCommet(t, from, "customers", "export")
+	require.Equal(t, 0, res.code, res.stderr)
+	to := newServer(t)
+	imp := run{srv: to, stdin: res.stdout}.exec(t, "customers", "import", "-")
+	require.Equal(t, 0, imp.code, "%s%s", imp.stdout, imp.stderr)
+	check(t, to, "csv through a pipe")
+}
