@@ -72,8 +72,9 @@ cell that begins with ' followed by =, +, -, @, a tab, a CR or another ' (as exp
 writes cells a spreadsheet would run as formulas) loses that one '.
 
 Notes on rows (an address dropped, a customer archived after its create, in a dry run
-an item over the 1 MB Commet likely takes in one request) go to --notes FILE, else to
-stderr, each with its line and ID; never an email or an address.
+an item whose JSON alone is over 1,000,000 bytes: Commet's body limit is undocumented,
+and 1 MB is the default of the Node.js server it runs on; flagged, not refused) go to
+--notes FILE, else to stderr, each with its line and ID; never an email or an address.
 
 Exit status: 0 when every row settled, 1 when some row failed or has an unknown
 outcome, 2 for a usage or configuration error.`,
@@ -104,7 +105,7 @@ outcome, 2 for a usage or configuration error.`,
 	fl.StringVar(&opts.Rows.Format, "format", "", "csv or ndjson (default: from the file's extension, csv)")
 	fl.StringVar(&opts.Rows.Encoding, "encoding", "", "utf-8, windows-1252, iso-8859-1 or utf-16 (default utf-8; a byte order mark wins)")
 	fl.StringVar(&opts.Rows.Delimiter, "delimiter", "", `CSV delimiter: ",", ";" or tab (default: detected from the header row)`)
-	fl.StringSliceVar(&opts.Rows.Map, "map", nil, "map fields to columns: `field=column,...` (fields: "+strings.Join(rows.Fields, ", ")+")")
+	fl.StringSliceVar(&opts.Rows.Map, "map", nil, "map fields to columns: `field=column[:type],...`, type for metadata.KEY only: number, bool, json or string (fields: "+strings.Join(rows.Fields, ", ")+")")
 	fl.StringSliceVar(&opts.Rows.Null, "null", nil, "cell `values` that mean empty, such as N/A,NULL,- (spaces around a cell trimmed, case kept)")
 	fl.StringVar(&opts.Rows.IncompleteAddress, "incomplete-address", "fail", "an address without line1, city, postalCode or country: fail the row, or drop the address and send the row")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and check every row, send nothing (and flag items over the 1 MB Commet likely takes)")
