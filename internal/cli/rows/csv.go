@@ -35,7 +35,7 @@ func detectDelimiter(header []byte) rune {
 		switch {
 		case r == '"':
 			quoted = !quoted
-		case r == '\n' && !quoted:
+		case (r == '\n' || r == '\r') && !quoted:
 			goto done
 		case !quoted && slices.Contains(delimiters, r):
 			counts[r]++

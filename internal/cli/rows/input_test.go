@@ -101,6 +101,11 @@ func TestLineEndings(t *testing.T) {
 		}
 		assert.Equal(t, []int{2, 3, 5, 8}, []int{rows[0].Line, rows[1].Line, rows[2].Line, rows[3].Line}, "%s: each ending is a line, a CR in quotes too", name)
 	}
+	// The delimiter is detected from the header line alone, whatever ends it.
+	rd, err := Open(strings.NewReader("id;email;note\ru1;a@example.com;a,b,c,d\ru2;b@example.com;e,f,g,h\r"), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, ';', rd.Delimiter)
+
 	// NDJSON with bare CRs is split the same way.
 	_, rows := readAll(t, []byte(`{"id":"u1","email":"a@example.com"}`+"\r"+`{"id":"u2","email":"b@example.com"}`+"\r\n"), Options{Format: "ndjson"})
 	require.Len(t, rows, 2)
