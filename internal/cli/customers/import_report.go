@@ -279,7 +279,7 @@ type report struct {
 	dryRun, stoppedEarly          bool
 	sum                           commet.ImportProgress
 	unreadable                    int
-	// dropped counts the rows sent without their address; archivedAfter
+	// dropped counts the rows read without their address; archivedAfter
 	// the customers archived after their create (to archive, in a dry
 	// run), notArchived those that could not be; tooLarge the items a dry
 	// run found over RequestBodyLimit.
@@ -332,7 +332,7 @@ func (r *report) print(w io.Writer) {
 // those that are not zero: they are among the rows counted above.
 func (r *report) printNotes(w io.Writer, archived string) {
 	if r.dropped > 0 {
-		fmt.Fprintf(w, "  of which, sent without their address (--incomplete-address drop) %d\n", r.dropped)
+		fmt.Fprintf(w, "  of which, address dropped (--incomplete-address drop) %d\n", r.dropped)
 	}
 	if r.archivedAfter > 0 {
 		fmt.Fprintf(w, "  of which, %s (isActive false) %d\n", archived, r.archivedAfter)
