@@ -1,7 +1,12 @@
 // Package rows reads the customers of a legacy export, one row at a time:
-// CSV with a header row or NDJSON, in UTF-8, Windows-1252, ISO-8859-1 or
-// UTF-16, with its columns mapped to the fields of a customer. It streams,
-// so a file of any size takes little memory.
+// CSV with a header row (RFC 4180, with LF, CRLF or bare-CR line endings)
+// or NDJSON, in UTF-8, Windows-1252, ISO-8859-1 or UTF-16, with its columns
+// mapped to the fields of a customer, cells equal to a --null value empty,
+// metadata values typed, and each cell that export neutralised restored
+// (RestoreCell). It streams, so a file of any size takes little memory.
+// Check reads a whole input first, so that an input that cannot be read
+// whole (its encoding, a stray quote, a header without an id or an email)
+// is refused before anything is sent.
 package rows
 
 import (
