@@ -268,3 +268,18 @@ func TestListPagesByHand(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.JSONEq(t, `{"data":[],"hasMore":false,"nextCursor":""}`, res.stdout, "an empty page is an empty list, not null")
 }
+
+func TestGetAndArchiveCSVIsExportsRow(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	_, err := srv.Client().Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "u1", Email: "a@example.com", FullName: "=1+1", Metadata: map[string]any{"seats": 3}})
+	require.NoError(t, err)
+	for _, verb := range []string{"get", "archive"} {
+		res := runCommet(t, srv, "customers", verb, "u1", "-o", "csv")
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.Contains(t, res.stdout, ",metadata.seats:number\n", verb)
+		assert.Contains(t, res.stdout, ",'=1+1,", verb)
+		help := runCommet(t, srv, "customers", verb, "--help")
+		assert.Contains(t, help.stdout, "neutralised", verb)
+	}
+}

@@ -202,6 +202,7 @@ func TestExportCSVNeutralizesFormulas(t *testing.T) {
 	for _, args := range [][]string{
 		{"customers", "export", "-o", "ndjson", "--raw-cells"},
 		{"customers", "list", "-o", "json", "--raw-cells"},
+		{"customers", "list", "--raw-cells"}, // JSON, not on a terminal
 	} {
 		res := runCommet(t, srv, args...)
 		assert.Equal(t, 2, res.code, "%v", args)

@@ -46,8 +46,10 @@ has more after it says its next cursor on standard error.
 			if opts.Active && opts.Archived {
 				return cmdutil.UsageErrorf("--active and --archived exclude each other")
 			}
-			if opts.RawCells && opts.Output != "" && opts.Output != formatCSV {
-				return cmdutil.UsageErrorf("--raw-cells is for --output csv; %s is never read as formulas", opts.Output)
+			if opts.RawCells {
+				if format, err := resolveFormat(f.IO, opts.Output, customerFormats...); err == nil && format != formatCSV {
+					return cmdutil.UsageErrorf("--raw-cells is for --output csv; %s is never read as formulas", format)
+				}
 			}
 			if opts.Limit < 0 || opts.Limit > 100 {
 				return cmdutil.UsageErrorf("--limit %d: want 1 to 100", opts.Limit)
