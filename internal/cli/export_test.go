@@ -387,3 +387,31 @@ func TestExportImportRoundTripHostile(t *testing.T) {
 	require.Equal(t, 0, imp.code, "%s%s", imp.stdout, imp.stderr)
 	check(t, to, "csv through a pipe")
 }
+
+// TestExportCSVFailureLeavesOutAsItWas interrupts a CSV export without
+// --state: --out keeps its old content, and no spool is left behind.
+func TestExportCSVFailureLeavesOutAsItWas(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "customers.csv")
+	require.NoError(t, os.WriteFile(out, []byte("yesterday's export\n"), 0o600))
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer(commettest.WithLatency(time.Second))
+		defer srv.Close()
+		_, err := srv.Client().Customers.Import(context.Background(), fakeCustomers(450), nil)
+		require.NoError(t, err)
+		sigs := make(chan os.Signal, 1)
+		go func() {
+			time.Sleep(2500 * time.Millisecond)
+			sigs <- os.Interrupt
+		}()
+		res := run{srv: srv, sigs: sigs}.exec(t, "customers", "export", "--out", out)
+		require.Equal(t, 1, res.code, res.stderr)
+	})
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "yesterday's export\n", string(b), "--out holds the old file or the whole new one")
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, left, 1, "no spool is left: %v", left)
+}
