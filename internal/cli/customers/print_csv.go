@@ -24,24 +24,27 @@ import (
 // metadata.KEY column per metadata key, typed as import reads it back
 // (metadata.seats:number, metadata.trial:bool, metadata.tags:json), sorted,
 // and last, only when some key cannot name a column (see
-// rows.MetadataColumn), a "metadata" column holding those keys as a JSON
-// object.
+// rows.MetadataColumn) or is past maxMetadataColumns, a "metadata" column
+// holding those keys as a JSON object.
 var csvColumns = []string{"id", "externalId", "billingEmail", "fullName", "domain", "website", "timezone",
 	"language", "industry", "employeeCount", "isActive", "createdAt", "updatedAt"}
 
 // csvHelp says what a CSV holds, for the help of the commands that write one.
-const csvHelp = `A CSV has a column per field, then one per metadata key, typed so that
-commet customers import reads each value back as it was: metadata.plan (text),
-metadata.seats:number, metadata.trial:bool, metadata.tags:json (objects, arrays,
-null, and keys whose values differ in type between customers). The columns are
-known only once every customer is read, so the rows wait in a temporary file
-and the CSV is written whole at the end.
+const csvHelp = `A CSV has a column per field, isActive included, then one per metadata key,
+typed so that commet customers import reads each value back as it was:
+metadata.plan (text), metadata.seats:number, metadata.trial:bool, metadata.tags:json
+(objects, arrays, null, empty or space-padded text, and keys whose values differ in
+type between customers). A key that cannot name a column (empty, padded, holding a
+NUL), and every key past the first 1,000, goes in a last "metadata" column as a JSON
+object. The columns are known only once every customer is read, so the rows wait in
+a temporary file and the CSV is written whole at the end.
 
 Cells are safe to open in a spreadsheet (OWASP's CSV-injection rule): a cell
-beginning with =, +, -, @, a tab or a carriage return gets a leading ', so that
-it is shown as text, never run as a formula; so does a cell of one or more '
-followed by one of those, so that commet customers import removes exactly one '
-and gets every value back. --raw-cells writes the values as they are.`
+beginning with =, +, -, @, a tab or a carriage return gets a leading ', so that it is
+shown as text, never run as a formula; so does a cell of one or more ' followed by
+one of those, so that commet customers import removes exactly one ' and gets every
+value back. --raw-cells writes the values as they are.
+`
 
 // metaKinds holds, for each metadata key seen, the kind of column that
 // reads all its values back (rows.MetadataKind): a key seen with values of
@@ -151,22 +154,31 @@ func (p *csvPrinter) Close() error {
 	return p.spool.remove()
 }
 
+// maxMetadataColumns bounds the metadata.KEY columns of a CSV: past it
+// (metadata keyed by order or user, say), the keys after the first ones in
+// sorted order go in the "metadata" column, which import reads too with
+// their types, rather than make a CSV too wide for a spreadsheet (Excel
+// stops at 16,384 columns).
+const maxMetadataColumns = 1000
+
 // csvLayout is where each metadata key goes.
 type csvLayout struct {
-	keys    []string // keys with a column of their own, in column order
-	names   []string // their columns' names
-	objKeys bool     // some keys go in the "metadata" column
+	keys    []string        // keys with a column of their own, in column order
+	names   []string        // their columns' names
+	column  map[string]bool // the keys with a column
+	objKeys bool            // some keys go in the "metadata" column
 }
 
 func (p *csvPrinter) layout() csvLayout {
-	var l csvLayout
+	l := csvLayout{column: map[string]bool{}}
 	for _, k := range slices.Sorted(maps.Keys(p.kinds)) {
 		name, ok := rows.MetadataColumn(k, p.kinds[k])
-		if !ok {
+		if !ok || len(l.keys) == maxMetadataColumns {
 			l.objKeys = true
 			continue
 		}
 		l.keys, l.names = append(l.keys, k), append(l.names, name)
+		l.column[k] = true
 	}
 	return l
 }
@@ -211,7 +223,7 @@ func (p *csvPrinter) writeTo(w io.Writer) error {
 		if l.objKeys {
 			obj := map[string]any{}
 			for k, v := range c.Metadata {
-				if _, ok := rows.MetadataColumn(k, p.kinds[k]); !ok {
+				if !l.column[k] {
 					obj[k] = v
 				}
 			}

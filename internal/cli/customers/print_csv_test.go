@@ -3,8 +3,10 @@ package customers
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -80,4 +82,27 @@ func FuzzCSVExportReadsBack(f *testing.F) {
 
 func TestCSVHeaderQuotesOtherDelimiters(t *testing.T) {
 	assert.Equal(t, "id,\"metadata.a;b\",\"metadata.t\tx\",\"metadata.q\"\"\"\n", headerLine([]string{"id", "metadata.a;b", "metadata.t\tx", `metadata.q"`}))
+}
+
+func TestCSVPutsKeysPastTheColumnLimitInTheMetadataObject(t *testing.T) {
+	var customers []commet.Customer
+	for i := range maxMetadataColumns + 5 {
+		customers = append(customers, commet.Customer{ID: "cus_" + strconv.Itoa(i), ExternalID: "u" + strconv.Itoa(i), Email: "a@example.com",
+			IsActive: true, Metadata: map[string]any{fmt.Sprintf("k%05d", i): float64(i), "plan": "pro"}})
+	}
+	var out bytes.Buffer
+	p := newCSVPrinter(&out, false)
+	for i := range customers {
+		require.NoError(t, p.Add(&customers[i]))
+	}
+	require.NoError(t, p.Close())
+	header, _, _ := strings.Cut(out.String(), "\n")
+	assert.Len(t, strings.Split(header, ","), len(csvColumns)+maxMetadataColumns+1, "the column limit, then the metadata object")
+	assert.True(t, strings.HasSuffix(header, ",metadata"))
+	got := readBack(t, out.Bytes())
+	require.Len(t, got, len(customers))
+	for i, c := range customers {
+		require.Nil(t, got[i].Err)
+		assert.Equal(t, asJSON(t, c.Metadata), asJSON(t, got[i].Params.Metadata), "row %d reads back, types kept", i)
+	}
 }
