@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestOutputIsATableOnATerminalAndJSONOtherwise(t *testing.T) {
 	assert.True(t, strings.HasPrefix(res.stdout, "ID  "), res.stdout)
 	res = runCommet(t, srv, "customers", "list")
 	require.Equal(t, 0, res.code, res.stderr)
-	assert.True(t, strings.HasPrefix(res.stdout, "[\n  {"), res.stdout)
+	assert.True(t, strings.HasPrefix(res.stdout, "{\n  \"data\": [\n    {"), res.stdout)
 }
 
 func TestUsageErrorsExit2AndNeedNoKey(t *testing.T) {
@@ -225,4 +226,60 @@ func TestVerboseLogsEachAttemptWithoutEmails(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(res.stderr, "method=POST"), res.stderr)
 	assert.Contains(t, res.stderr, "status=503")
 	assert.NotContains(t, res.stderr, "ada@example.com")
+}
+
+func TestListPagesByHand(t *testing.T) {
+	t.Parallel()
+	srv := seeded(t)
+	var page struct {
+		Data       []commet.Customer `json:"data"`
+		HasMore    bool              `json:"hasMore"`
+		NextCursor string            `json:"nextCursor"`
+	}
+	res := runCommet(t, srv, "customers", "list", "--limit", "2", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page), "one page of JSON is an object")
+	assert.Len(t, page.Data, 2)
+	assert.True(t, page.HasMore)
+	require.NotEmpty(t, page.NextCursor)
+	assert.Empty(t, res.stderr, "JSON carries the cursor itself")
+	first := page.NextCursor
+
+	page.Data = nil
+	res = runCommet(t, srv, "customers", "list", "--limit", "2", "--cursor", first, "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page))
+	require.Len(t, page.Data, 1)
+	assert.Equal(t, "user_3", page.Data[0].ExternalID)
+	assert.False(t, page.HasMore)
+
+	for _, format := range []string{"table", "ndjson", "csv"} {
+		res = runCommet(t, srv, "customers", "list", "--limit", "2", "-o", format)
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.Contains(t, res.stderr, "--cursor "+first+" gives the next page", "%s has no place for the cursor but standard error", format)
+	}
+
+	res = runCommet(t, srv, "customers", "list", "--all", "--limit", "1", "--cursor", first, "-o", "ndjson")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Equal(t, 1, strings.Count(res.stdout, "\n"), "--all goes on from --cursor")
+	assert.Contains(t, res.stdout, `"externalId":"user_3"`)
+
+	res = runCommet(t, srv, "customers", "list", "--search", "nobody", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.JSONEq(t, `{"data":[],"hasMore":false,"nextCursor":""}`, res.stdout, "an empty page is an empty list, not null")
+}
+
+func TestGetAndArchiveCSVIsExportsRow(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	_, err := srv.Client().Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "u1", Email: "a@example.com", FullName: "=1+1", Metadata: map[string]any{"seats": 3}})
+	require.NoError(t, err)
+	for _, verb := range []string{"get", "archive"} {
+		res := runCommet(t, srv, "customers", verb, "u1", "-o", "csv")
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.Contains(t, res.stdout, ",metadata.seats:number\n", verb)
+		assert.Contains(t, res.stdout, ",'=1+1,", verb)
+		help := runCommet(t, srv, "customers", verb, "--help")
+		assert.Contains(t, help.stdout, "neutralised", verb)
+	}
 }

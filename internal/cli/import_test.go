@@ -45,7 +45,7 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
-func readCSV(t *testing.T, name string) [][]string {
+func readLog(t *testing.T, name string) [][]string {
 	t.Helper()
 	f, err := os.Open(name)
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ func TestImportWindows1252Export(t *testing.T) {
 	assert.Equal(t, 0, srv.Requests(), "a dry run sends nothing")
 	assert.Empty(t, srv.Stats().Requests, "not one request, by any method or path")
 	assert.Contains(t, res.stdout, "dry run of "+in+", nothing sent: 9 rows")
-	dry := byLine(readCSV(t, failures))
+	dry := byLine(readLog(t, failures))
 	assert.Equal(t, []string{"8", "", "noid@example.com", "failed", "externalId"}, dry["8"][:5])
 	assert.ElementsMatch(t, []string{"5", "6", "8", "11"}, slices.Collect(maps.Keys(dry)), "every row the real run will refuse")
 
@@ -95,7 +95,7 @@ func TestImportWindows1252Export(t *testing.T) {
 	assert.Equal(t, 1, res.code, "some rows failed: %s", res.stderr)
 	golden(t, "golden/import-european.report", strings.ReplaceAll(res.stdout, filepath.Dir(in)+string(filepath.Separator), ""))
 	assert.Equal(t, 3, srv.Len(), "k1, k2 and k6, once each")
-	rows := readCSV(t, failures)
+	rows := readLog(t, failures)
 	assert.Equal(t, []string{"line", "id", "email", "outcome", "fields", "reason", "request_id"}, rows[0])
 	failed := byLine(rows)
 	assert.Len(t, failed, 4)
@@ -158,9 +158,11 @@ ada@example.org,user_1,Ada L.,,,,,,
 	res := runCommet(t, srv, "customers", "import", in, "--differences", differences, "--failures", failures)
 	assert.Equal(t, 1, res.code)
 	assert.Contains(t, res.stderr, `ignoring the columns "extra"`)
-	assert.Equal(t, [][]string{{"line", "id", "outcome", "fields", "repeats_line"}, {"4", "user_1", "repeated", "billingEmail;fullName", "2"}},
-		readCSV(t, differences))
-	assert.Equal(t, []string{"3", "user_4", "linus@example.com", "failed", "metadata", "is not a JSON object", ""}, readCSV(t, failures)[1])
+	assert.Equal(t, [][]string{{"line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line"},
+		{"4", "user_1", "repeated", "billingEmail", "ada@example.com", "ada@example.org", "2"},
+		{"4", "user_1", "repeated", "fullName", "Ada", "Ada L.", "2"}},
+		readLog(t, differences), "each differing field, its value in Commet (the customer line 2 created) and in the file")
+	assert.Equal(t, []string{"3", "user_4", "linus@example.com", "failed", "metadata", "is not a JSON object", ""}, readLog(t, failures)[1])
 }
 
 // users makes an input of n users.

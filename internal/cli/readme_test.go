@@ -79,6 +79,9 @@ func TestREADMECommandLineRuns(t *testing.T) {
 	kunden, err := charmap.Windows1252.NewEncoder().Bytes([]byte("Kundennummer;E-Mail;Name\nk1;zoe@example.de;Zoë Müller\nk2;nandu@example.es;\"Ñandú; S.A.\"\n"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile("kunden.csv", kunden, 0o600))
+	require.NoError(t, os.WriteFile("dump.csv", []byte("id,email,full_name,line1,city,postal_code,country,plan,seats\n"+
+		"d1,ada+billing@example.com,Ada,1 Loop Rd,Austin,78701,US,pro,5\n"+
+		"d2,bob@example.com,N/A,2 Main St,Boston,N/A,US,N/A,N/A\n"), 0o600))
 
 	srv := newServer(t)
 	require.GreaterOrEqual(t, len(cmds), 10, "the section's commands: %q", cmds)
@@ -87,9 +90,9 @@ func TestREADMECommandLineRuns(t *testing.T) {
 		res := runCommet(t, srv, args...)
 		assert.Equal(t, 0, res.code, "%s\nstdout: %s\nstderr: %s", line, res.stdout, res.stderr)
 	}
-	assert.Equal(t, 5, srv.Len(), "user_1 from create, user_2 and user_3, k1 and k2")
+	assert.Equal(t, 7, srv.Len(), "user_1 from create, user_2 and user_3, k1 and k2, d1 and d2")
 	b, err := os.ReadFile("customers.csv")
 	require.NoError(t, err)
-	assert.Equal(t, 6, strings.Count(string(b), "\n"), "the export: a header and five customers")
+	assert.Equal(t, 8, strings.Count(string(b), "\n"), "the export: a header and seven customers")
 	assert.Contains(t, string(b), "Ñandú; S.A.")
 }

@@ -23,6 +23,7 @@ func NewCmdArchive(f *cmdutil.Factory, runF func(*ArchiveOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "archive ID",
 		Short: "Archive a customer (this cannot be undone)",
+		Long:  "Archive a customer (this cannot be undone).\n\nWith --output csv, the customer is one row as export writes it: typed\nmetadata.KEY columns, and cells a spreadsheet would run as formulas\nneutralised (see commet customers export --help).",
 		Args:  exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]

@@ -3,9 +3,11 @@ package customers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/internal/cli/rows"
 	"github.com/spf13/cobra"
 )
 
@@ -50,11 +52,35 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	fl.StringVar(&opts.Params.Timezone, "timezone", "", "IANA time zone, such as Europe/Berlin")
 	fl.StringVar(&opts.Params.Language, "language", "", "language, such as de")
 	fl.StringVar(&opts.Params.Industry, "industry", "", "industry, free text")
-	fl.StringArrayVar(&opts.Metadata, "metadata", nil, "a metadata `key=value` (repeat for more)")
+	fl.StringArrayVar(&opts.Metadata, "metadata", nil, "a metadata `key=value`, text; key:number=5, key:bool=true, key:json='{...}' for other types (repeat for more)")
 	opts.Address.register(fl)
 	outputFlag(fl, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
+}
+
+// parseMetadata reads --metadata pairs: key=value for text, or
+// key:TYPE=value for another type, TYPE being number, bool, json or string,
+// as import's --map metadata.KEY=COLUMN:TYPE. A value that is not of its
+// type is a usage error: nothing is sent.
+func parseMetadata(pairs []string) (map[string]any, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]any, len(pairs))
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		key, kind := rows.SplitKind(k)
+		if !ok || strings.TrimSpace(key) == "" {
+			return nil, cmdutil.UsageErrorf("--metadata %q: want key=value, or key:TYPE=value with TYPE one of %s", kv, strings.Join(rows.Kinds, ", "))
+		}
+		value, err := rows.ParseValue(kind, v)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("--metadata %q: the value %v", kv, err)
+		}
+		m[key] = value
+	}
+	return m, nil
 }
 
 func createRun(opts *CreateOptions) error {

@@ -107,22 +107,6 @@ func (a *addressFlags) address() *commet.Address {
 	return &addr
 }
 
-// parseMetadata reads --metadata key=value pairs.
-func parseMetadata(pairs []string) (map[string]any, error) {
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]any, len(pairs))
-	for _, kv := range pairs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, cmdutil.UsageErrorf("--metadata %q: want key=value", kv)
-		}
-		m[k] = v
-	}
-	return m, nil
-}
-
 // printOne prints one customer in the chosen format.
 func printOne(f *cmdutil.Factory, format string, c *commet.Customer) error {
 	p := newPrinter(format, f.IO.Out, false)

@@ -1,12 +1,14 @@
 package customers
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,21 +26,34 @@ type ExportOptions struct {
 	Output   string
 	Out      string
 	State    string
+	Search   string
 	Active   bool
 	Archived bool
+	RawCells bool
 }
 
 // NewCmdExport returns commet customers export.
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "export [--output csv|ndjson|json] [--out FILE [--state FILE]]",
+		Use:   "export [--output csv|ndjson|json] [--out FILE [--state FILE]] [--search TEXT] [--active|--archived]",
 		Short: "Write every customer to a file, a page at a time, resumable after a crash",
 		Long: `Write every customer, a page at a time, so that a million customers take no more memory
-than a hundred. With --state, each page is checkpointed once it is written: running the
-same command again after a crash cuts --out back to the last checkpoint (dropping a
-half-written page) and goes on from there, so no customer is written twice or torn.
-A finished export removes the state file.`,
+than a hundred; --search, --active and --archived keep only some, as they do for list.
+What export writes, commet customers import reads back into another organization: the
+same external IDs, emails, names, optional fields and typed metadata, and the customers
+that were archived are archived again.
+
+With --state, each page is checkpointed once it is written: running the same command
+again after a crash goes on from the last checkpoint (dropping a half-written page),
+so no customer is written twice or torn. A finished export removes the state file.
+
+` + csvHelp + `
+With --out, the CSV is written beside the file and renamed onto it at the end, so
+--out never holds half an export; the rows wait in a hidden file beside it
+(.NAME.*.spool), which --state keeps for the resume and a finished export removes.
+Without --out they wait in the system's temporary directory.
+NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
@@ -54,6 +69,9 @@ A finished export removes the state file.`,
 			if opts.State != "" && opts.Out == "" {
 				return cmdutil.UsageErrorf("--state needs --out: an export to standard output cannot be resumed")
 			}
+			if opts.RawCells && opts.Output != formatCSV {
+				return cmdutil.UsageErrorf("--raw-cells is for --output csv; %s is never read as formulas", opts.Output)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -64,21 +82,28 @@ A finished export removes the state file.`,
 	fl.StringVarP(&opts.Output, "output", "o", "", "csv, ndjson or json (default csv)")
 	fl.StringVar(&opts.Out, "out", "", "write to this `file` (default: standard output)")
 	fl.StringVar(&opts.State, "state", "", "checkpoint each page in this `file`, to resume after a crash")
+	fl.StringVarP(&opts.Search, "search", "s", "", "only customers whose email, name or ID matches")
 	fl.BoolVar(&opts.Active, "active", false, "only active customers")
 	fl.BoolVar(&opts.Archived, "archived", false, "only archived customers")
+	fl.BoolVar(&opts.RawCells, "raw-cells", false, "CSV: write cells as they are, even those a spreadsheet would run as formulas")
 	return cmd
 }
 
-// exportState is an export's checkpoint: the page to fetch next, and the
-// output's size and rows once the pages before it were written.
+// exportState is an export's checkpoint: the page to fetch next, and what
+// the pages before it left: the output's size (NDJSON, JSON), or the
+// spool's size and the metadata keys seen (CSV), and the rows written.
 type exportState struct {
-	Version int    `json:"version"`
-	Out     string `json:"out"`
-	Output  string `json:"output"`
-	Filter  string `json:"filter"`
-	Cursor  string `json:"cursor"`
-	Size    int64  `json:"size"`
-	Rows    int    `json:"rows"`
+	Version   int               `json:"version"`
+	Out       string            `json:"out"`
+	Output    string            `json:"output"`
+	Filter    string            `json:"filter"`
+	Search    string            `json:"search,omitempty"`
+	Cursor    string            `json:"cursor"`
+	Size      int64             `json:"size"`
+	Rows      int               `json:"rows"`
+	Spool     string            `json:"spool,omitempty"`
+	SpoolSize int64             `json:"spoolSize,omitempty"`
+	Kinds     map[string]string `json:"kinds,omitempty"`
 }
 
 func (o *ExportOptions) filterName() string {
@@ -108,9 +133,16 @@ func loadExportState(o *ExportOptions, out string) (*exportState, error) {
 	if err := json.Unmarshal(b, &st); err != nil || st.Cursor == "" {
 		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is not an export's state file", o.State))
 	}
-	if st.Out != out || st.Output != o.Output || st.Filter != o.filterName() {
+	if st.Out != out || st.Output != o.Output || st.Filter != o.filterName() || st.Search != o.Search {
+		what := st.Filter
+		if st.Search != "" {
+			what += fmt.Sprintf(" matching %q", st.Search)
+		}
 		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is the checkpoint of another export (%s of %s customers to %s): remove it to start afresh",
-			o.State, st.Output, st.Filter, st.Out))
+			o.State, st.Output, what, st.Out))
+	}
+	if st.Output == formatCSV && st.Spool == "" {
+		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is the checkpoint of a CSV export by an older commet, which this one cannot go on with: remove it to start afresh", o.State))
 	}
 	return &st, nil
 }
@@ -127,7 +159,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func exportRun(o *ExportOptions) error {
+func exportRun(o *ExportOptions) (err error) {
 	f := o.Factory
 	client, err := f.Client()
 	if err != nil {
@@ -143,28 +175,50 @@ func exportRun(o *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	w := &countingWriter{w: f.IO.Out}
-	if o.Out != "" {
-		fh, err := openExportFile(o.Out, st)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		w.w = fh
-	}
-	params := &commet.ListCustomersParams{Limit: 100, IsActive: filter(o.Active, o.Archived)}
-	var p printer
+	params := &commet.ListCustomersParams{Limit: 100, Search: o.Search, IsActive: filter(o.Active, o.Archived)}
 	rows := 0
 	if st != nil {
-		params.Cursor, w.n, rows = st.Cursor, st.Size, st.Rows
+		params.Cursor, rows = st.Cursor, st.Rows
 		fmt.Fprintf(f.IO.ErrOut, "resuming the export to %s after %d customers\n", o.Out, rows)
 	}
+	w := &countingWriter{w: f.IO.Out}
+	checkpointed := st != nil
+	var p printer
+	var csvp *csvPrinter
 	switch o.Output {
 	case formatCSV:
-		p = newCSVPrinter(w, st == nil)
-	case formatNDJSON:
-		p = &ndjsonPrinter{w: w}
-	default:
+		spool, spoolErr := openExportSpool(out, st)
+		if spoolErr != nil {
+			return spoolErr
+		}
+		csvp = &csvPrinter{out: f.IO.Out, raw: o.RawCells, spool: spool, kinds: metaKinds{}}
+		if st != nil {
+			maps.Copy(csvp.kinds, st.Kinds)
+		}
+		defer func() {
+			if err == nil || !checkpointed { // a failed export with a checkpoint keeps its rows to resume
+				if rmErr := spool.remove(); err == nil {
+					err = rmErr
+				}
+			}
+		}()
+		p = csvp
+	case formatNDJSON, formatJSON:
+		if o.Out != "" {
+			fh, err := openExportFile(o.Out, st)
+			if err != nil {
+				return err
+			}
+			defer fh.Close()
+			w.w = fh
+		}
+		if st != nil {
+			w.n = st.Size
+		}
+		if o.Output == formatNDJSON {
+			p = &ndjsonPrinter{w: w}
+			break
+		}
 		jp := &jsonPrinter{w: w, list: true, open: st != nil, n: rows}
 		if err := jp.begin(); err != nil {
 			return err
@@ -190,17 +244,34 @@ func exportRun(o *ExportOptions) error {
 		rows += len(page.Data)
 		progress.update(rows)
 		if o.State != "" && page.HasMore {
-			b, _ := json.Marshal(exportState{Version: 1, Out: out, Output: o.Output, Filter: o.filterName(),
-				Cursor: page.NextCursor, Size: w.n, Rows: rows})
+			next := exportState{Version: 2, Out: out, Output: o.Output, Filter: o.filterName(), Search: o.Search,
+				Cursor: page.NextCursor, Size: w.n, Rows: rows}
+			if csvp != nil {
+				next.Size = 0
+				next.Spool, next.SpoolSize, next.Kinds = csvp.spool.(*fileSpool).f.Name(), csvp.spool.size(), csvp.kinds
+			}
+			b, err := json.Marshal(next)
+			if err != nil {
+				return err
+			}
 			if err := cmdutil.WriteFileAtomic(o.State, b); err != nil {
 				return err
 			}
+			checkpointed = true
 		}
 	}
-	if err := p.Close(); err != nil {
+	progress.finish(rows)
+	switch {
+	case csvp != nil && o.Out != "":
+		err = writeCSVAtomic(o.Out, csvp)
+	case csvp != nil:
+		err = csvp.writeTo(f.IO.Out)
+	default:
+		err = p.Close()
+	}
+	if err != nil {
 		return err
 	}
-	progress.finish(rows)
 	if o.State != "" {
 		if err := os.Remove(o.State); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -212,6 +283,69 @@ func exportRun(o *ExportOptions) error {
 	}
 	fmt.Fprintf(f.IO.ErrOut, "exported %d customers to %s in %v\n", rows, dest, round(time.Since(start)))
 	return nil
+}
+
+// openExportSpool opens the file where a CSV export's rows wait for their
+// header: a new hidden file beside out (or in the temporary directory when
+// there is no out), or, to resume, the checkpoint's, cut back to its size.
+func openExportSpool(out string, st *exportState) (*fileSpool, error) {
+	if st == nil {
+		dir, pattern := "", "commet-export-*.spool"
+		if out != "" {
+			dir, pattern = filepath.Dir(out), "."+filepath.Base(out)+".*.spool"
+		}
+		fh, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return nil, err
+		}
+		return newFileSpool(fh, 0), nil
+	}
+	fh, err := os.OpenFile(st.Spool, os.O_RDWR, 0)
+	if err != nil {
+		return nil, cmdutil.ConfigError(fmt.Errorf("resuming the export: the rows it had written are gone (%w): remove the state file to start afresh", err))
+	}
+	info, err := fh.Stat()
+	if err == nil && info.Size() < st.SpoolSize {
+		err = cmdutil.ConfigError(fmt.Errorf("%s is shorter than its checkpoint: it changed since; remove the state file to start afresh", st.Spool))
+	}
+	if err == nil {
+		err = fh.Truncate(st.SpoolSize)
+	}
+	if err == nil {
+		_, err = fh.Seek(st.SpoolSize, io.SeekStart)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return newFileSpool(fh, st.SpoolSize), nil
+}
+
+// writeCSVAtomic writes p's CSV to a new file beside name, then renames it
+// onto name: name holds the old file or the whole new one, never half.
+func writeCSVAtomic(name string, p *csvPrinter) error {
+	fh, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(fh, 64<<10)
+	err = p.writeTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = fh.Sync()
+	}
+	if closeErr := fh.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Rename(fh.Name(), name)
+	}
+	if err != nil {
+		os.Remove(fh.Name())
+	}
+	return err
 }
 
 // openExportFile opens the output: afresh for a new export; for a resumed

@@ -22,6 +22,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show a customer, by Commet's ID (cus_...) or your own",
+		Long:  "Show a customer, by Commet's ID (cus_...) or your own.\n\nWith --output csv, the customer is one row as export writes it: typed\nmetadata.KEY columns, and cells a spreadsheet would run as formulas\nneutralised (see commet customers export --help).",
 		Args:  exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +27,10 @@ type ImportOptions struct {
 	File   string
 	Rows   rows.Options
 	DryRun bool
-	// Failures, Differences and State are files; empty for none.
-	Failures, Differences, State string
-	Yes                          bool
-	Params                       commet.ImportCustomersParams
+	// Failures, Differences, Notes and State are files; empty for none.
+	Failures, Differences, Notes, State string
+	Yes                                 bool
+	Params                              commet.ImportCustomersParams
 }
 
 // NewCmdImport returns commet customers import.
@@ -47,11 +48,41 @@ timezone, metadata.KEY; also externalId, billingEmail, full_name, line1, city,
 postal_code, country, metadata) are mapped by default; --map maps the others.
 The first Ctrl-C stops gracefully (the batches in flight finish), the second at once.
 
+The whole input (standard input too, kept in a temporary file) is read and checked
+before anything is sent: a file in another encoding, a header without an id or email
+column, or a quote that opens a field and never closes (or whose field swallows
+lines that read as rows) refuses it, naming the line. Line endings may be LF, CRLF
+or a bare CR (Excel for Mac), mixed. A row that fails alone is listed with its line.
+
+Fixing data on the way:
+  --null N/A,NULL,-          cells equal to one of these (spaces trimmed, case kept) are empty
+  --incomplete-address drop  send a row whose address lacks line1, city, postalCode or
+                             country without its address, and note it (default: fail it)
+  --map metadata.seats=seats:number
+                             a metadata value's type: :number, :bool (true/false, t/f,
+                             yes/no, 1/0), :json or :string (the default); a header
+                             metadata.KEY:TYPE says the same; a cell that does not parse
+                             fails its row, an empty cell sets no key
+
+The command line's own export imports back (another organization, say): its id column is
+Commet's own (cus_...) and is ignored, externalId is the ID (an input shaped as Commet's
+customers, with organizationId or isActive and createdAt, never takes id for the ID
+unless --map id=id says so); a row with isActive false is created, then archived. A
+cell that begins with ' followed by =, +, -, @, a tab, a CR or another ' (as export
+writes cells a spreadsheet would run as formulas) loses that one '.
+
+Notes on rows (an address dropped, a customer archived after its create, in a dry run
+an item whose JSON alone is over 1,000,000 bytes: Commet's body limit is undocumented,
+and 1 MB is the default of the Node.js server it runs on; flagged, not refused) go to
+--notes FILE, else to stderr, each with its line and ID; never an email or an address.
+
 Exit status: 0 when every row settled, 1 when some row failed or has an unknown
 outcome, 2 for a usage or configuration error.`,
 		Example: `  commet customers import users.csv --dry-run --failures failed.csv
   commet customers import export.csv --encoding windows-1252 --delimiter ';' \
-      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state import.state`,
+      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state import.state
+  commet customers import dump.csv --null N/A --incomplete-address drop \
+      --map metadata.seats=seats:number --notes notes.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdutil.UsageErrorf("%s takes one input file (or - for standard input), got %d arguments", cmd.CommandPath(), len(args))
@@ -74,10 +105,13 @@ outcome, 2 for a usage or configuration error.`,
 	fl.StringVar(&opts.Rows.Format, "format", "", "csv or ndjson (default: from the file's extension, csv)")
 	fl.StringVar(&opts.Rows.Encoding, "encoding", "", "utf-8, windows-1252, iso-8859-1 or utf-16 (default utf-8; a byte order mark wins)")
 	fl.StringVar(&opts.Rows.Delimiter, "delimiter", "", `CSV delimiter: ",", ";" or tab (default: detected from the header row)`)
-	fl.StringSliceVar(&opts.Rows.Map, "map", nil, "map fields to columns: `field=column,...` (fields: "+strings.Join(rows.Fields, ", ")+")")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and check every row, send nothing")
+	fl.StringSliceVar(&opts.Rows.Map, "map", nil, "map fields to columns: `field=column[:type],...`, type for metadata.KEY only: number, bool, json or string (fields: "+strings.Join(rows.Fields, ", ")+")")
+	fl.StringSliceVar(&opts.Rows.Null, "null", nil, "cell `values` that mean empty, such as N/A,NULL,- (spaces around a cell trimmed, case kept)")
+	fl.StringVar(&opts.Rows.IncompleteAddress, "incomplete-address", "fail", "an address without line1, city, postalCode or country: fail the row, or drop the address and send the row")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and check every row, send nothing (and flag items over the 1 MB Commet likely takes)")
 	fl.StringVar(&opts.Failures, "failures", "", "write the rows that failed to this CSV `file`")
-	fl.StringVar(&opts.Differences, "differences", "", "write the rows whose customer exists with other data to this CSV `file`")
+	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
+	fl.StringVar(&opts.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
 	fl.StringVar(&opts.State, "state", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	fl.IntVar(&opts.Params.BatchSize, "batch-size", 0, "customers per request, 1 to 100 (default 100)")
@@ -101,45 +135,97 @@ func (in *input) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openInput opens the file to import and, for a regular file read as
-// UTF-8, checks its encoding before anything is sent.
-func openInput(o *ImportOptions) (*input, func(), error) {
+// openInput opens the input and checks the whole of it before anything is
+// sent (rows.Check): its encoding, its quotes, its header. Standard input
+// is first copied to a temporary file (readable by this user only, removed
+// at the end), so that it is checked as a file is, in constant memory.
+func openInput(o *ImportOptions, repeats bool) (*input, *rows.Scan, func(), error) {
+	in := &input{size: -1, name: o.File}
+	var fh *os.File
 	if o.File == "-" {
-		return &input{r: o.Factory.IO.In, size: -1, name: "standard input"}, func() {}, nil
+		in.name = "standard input"
+	} else {
+		var err error
+		if fh, err = os.Open(o.File); err != nil {
+			return nil, nil, nil, cmdutil.ConfigError(err)
+		}
 	}
-	fh, err := os.Open(o.File)
+	closeIn := func() {}
+	if fh != nil {
+		closeIn = func() { fh.Close() }
+	}
+	info, statErr := statOf(fh)
+	if statErr != nil || !info.Mode().IsRegular() {
+		// Standard input, or a pipe given by name, cannot be read twice.
+		var src io.Reader = o.Factory.IO.In
+		if fh != nil {
+			src = fh
+		}
+		tmp, err := os.CreateTemp("", "commet-import-*") // mode 0600: it holds emails
+		if err != nil {
+			closeIn()
+			return nil, nil, nil, err
+		}
+		prev := closeIn
+		closeIn = func() { prev(); tmp.Close(); os.Remove(tmp.Name()) }
+		if _, err := io.Copy(tmp, src); err != nil {
+			closeIn()
+			return nil, nil, nil, fmt.Errorf("reading %s: %w", in.name, err)
+		}
+		fh = tmp
+		if info, err = tmp.Stat(); err != nil {
+			closeIn()
+			return nil, nil, nil, err
+		}
+	}
+	in.r = fh
+	in.size = info.Size()
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		closeIn()
+		return nil, nil, nil, err
+	}
+	scan, err := rows.Check(fh, o.Rows, repeats)
 	if err != nil {
-		return nil, nil, cmdutil.ConfigError(err)
+		closeIn()
+		return nil, nil, nil, inputError(in.name, err)
 	}
-	in := &input{r: fh, size: -1, name: o.File}
-	if info, err := fh.Stat(); err == nil && info.Mode().IsRegular() {
-		in.size = info.Size()
-		if err := rows.CheckEncoding(fh, o.Rows); err != nil {
-			fh.Close()
-			return nil, nil, inputError(o.File, err)
-		}
-		if _, err := fh.Seek(0, io.SeekStart); err != nil {
-			fh.Close()
-			return nil, nil, err
-		}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		closeIn()
+		return nil, nil, nil, err
 	}
-	return in, func() { fh.Close() }, nil
+	return in, scan, closeIn, nil
+}
+
+// statOf stats fh; a nil fh (standard input) has no stat.
+func statOf(fh *os.File) (os.FileInfo, error) {
+	if fh == nil {
+		return nil, errors.New("standard input")
+	}
+	return fh.Stat()
 }
 
 // inputError says that err is about the input; the input's own faults
-// (encoding, header, flags) are configuration errors.
+// (encoding, quotes, header, flags) are configuration errors.
 func inputError(name string, err error) error {
 	var enc *rows.EncodingError
 	var conf *rows.ConfigError
-	if errors.As(err, &enc) || errors.As(err, &conf) {
+	var quote *rows.QuoteError
+	if errors.As(err, &enc) || errors.As(err, &conf) || errors.As(err, &quote) {
 		return cmdutil.ConfigError(fmt.Errorf("%s: %w", name, err))
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
 
+// RequestBodyLimit is the size, in bytes, of the largest request body the
+// dry run expects Commet to take: 1 MB. Commet does not document its limit;
+// it runs on Node.js (Next.js), whose usual default body limit is 1 MB.
+// A dry run flags an item whose JSON alone is larger, since no batch can
+// carry it; it does not refuse it, as the true limit may be higher.
+const RequestBodyLimit = 1_000_000
+
 func importRun(o *ImportOptions) error {
 	f := o.Factory
-	in, closeIn, err := openInput(o)
+	in, scan, closeIn, err := openInput(o, o.Differences != "")
 	if err != nil {
 		return err
 	}
@@ -150,6 +236,9 @@ func importRun(o *ImportOptions) error {
 	}
 	if rd.OverriddenByBOM {
 		fmt.Fprintf(f.IO.ErrOut, "%s starts with a byte order mark: reading it as %s\n", in.name, rd.Encoding)
+	}
+	if rd.CommetIDs || scan != nil && scan.CommetIDs {
+		fmt.Fprintf(f.IO.ErrOut, "%s holds customers as Commet returns them: externalId is the ID, and Commet's own id (cus_...) is not taken for it\n", in.name)
 	}
 	if len(rd.Ignored) > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "ignoring the columns %s (map them with --map field=column)\n", strings.Join(quoteAll(rd.Ignored), ", "))
@@ -168,14 +257,19 @@ func importRun(o *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	differences, err := newDifferenceLog(o.Differences)
+	differences, err := newDifferenceLog(o.Differences, scan)
 	if err != nil {
 		return errors.Join(err, failures.close())
 	}
+	notes, err := newNoteLog(o.Notes, f.IO.ErrOut)
+	if err != nil {
+		return errors.Join(err, failures.close(), differences.close())
+	}
+	closeLogs := func() error { return errors.Join(failures.close(), differences.close(), notes.close()) }
 	if !o.DryRun && o.State != "" {
 		since, err := migrationStart(o, client, in.name)
 		if err != nil {
-			return errors.Join(err, failures.close(), differences.close())
+			return errors.Join(err, closeLogs())
 		}
 		o.Params.Since = since
 	}
@@ -207,7 +301,11 @@ func importRun(o *ImportOptions) error {
 				unreadable.Add(1)
 				continue
 			}
-			lines.add(row.Line)
+			if row.AddressDropped != nil {
+				notes.write(row.Line, row.Params.ID, "address dropped: it has no "+strings.Join(row.AddressDropped, ", ")+" (--incomplete-address drop)")
+				rep.dropped++
+			}
+			lines.add(row.Line, row.Archive)
 			if !yield(row.Params) {
 				return
 			}
@@ -218,8 +316,9 @@ func importRun(o *ImportOptions) error {
 	start := time.Now()
 	var sum commet.ImportProgress
 	var importErr error
+	var toArchive []archiveItem
 	if o.DryRun {
-		sum = dryRun(items, lines, failures, progress)
+		sum = dryRun(items, lines, failures, notes, rep, progress)
 	} else {
 		o.Params.Stop = stop
 		o.Params.OnResult = func(r commet.CustomerImportResult) {
@@ -227,23 +326,26 @@ func importRun(o *ImportOptions) error {
 			if r.Outcome == commet.OutcomeFailed {
 				fields, reason := describe(r.Err)
 				failures.write(line, r.Item.ID, r.Item.Email, outcomeOf(r.Err), fields, reason, r.RequestID)
-			} else if len(r.Differs) > 0 {
-				repeats := 0
-				if r.Outcome == commet.OutcomeRepeated {
-					repeats = lines.of(r.RepeatOf)
-				}
-				differences.write(line, r.Item.ID, r.Outcome.String(), strings.Join(r.Differs, ";"), repeats)
+			}
+			repeats := 0
+			if r.Outcome == commet.OutcomeRepeated {
+				repeats = lines.of(r.RepeatOf)
+			}
+			differences.add(r, line, repeats)
+			if lines.archive(r.Index) && (r.Outcome == commet.OutcomeCreated || r.Outcome == commet.OutcomeExisted) && r.Customer != nil && r.Customer.IsActive {
+				toArchive = append(toArchive, archiveItem{line: line, id: r.Item.ID, email: r.Item.Email, commetID: r.Customer.ID})
 			}
 		}
 		o.Params.OnProgress = progress.update
 		sum, importErr = client.Customers.Import(o.Ctx, items, &o.Params)
+		archiveAll(o.Ctx, client, toArchive, stop, rep.stoppedEarly, failures, notes, rep)
 	}
 	progress.finish(sum)
 	rep.elapsed = time.Since(start)
 	rep.sum = sum
 	rep.unreadable = int(unreadable.Load())
 	rep.requests, rep.limited = f.Requests.Sent(), f.Requests.RateLimited()
-	closeErr := errors.Join(failures.close(), differences.close())
+	closeErr := closeLogs()
 	rep.print(f.IO.Out)
 
 	switch {
@@ -263,9 +365,50 @@ func importRun(o *ImportOptions) error {
 	return nil
 }
 
+// archiveItem is a customer to archive after its create: its row said
+// isActive false.
+type archiveItem struct {
+	line                int
+	id, email, commetID string
+}
+
+// archiveAll archives, one at a time, the customers whose rows said
+// isActive false, once their creates settled; each is noted, and one that
+// could not be archived is listed in the failures file as not_archived
+// (run the same command again: the customer exists, active, and is
+// archived then). After a graceful stop (before or while archiving), the
+// rest are not.
+func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem, stop <-chan struct{}, stopped bool, failures *failureLog, notes *noteLog, rep *report) {
+	for _, it := range items {
+		select {
+		case <-stop:
+			stopped = true
+		default:
+		}
+		var err error
+		if stopped {
+			err = fmt.Errorf("%w: stopped before archiving it", commet.ErrNotSent)
+		} else if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", commet.ErrNotSent, ctx.Err())
+		} else {
+			_, err = client.Customers.Archive(ctx, it.commetID)
+		}
+		if err != nil {
+			_, reason := describe(err)
+			failures.write(it.line, it.id, it.email, "not_archived", "isActive",
+				"created (isActive false in the file), but not archived ("+outcomeOf(err)+"): "+reason+"; run the same command again to archive it", "")
+			rep.notArchived++
+			continue
+		}
+		notes.write(it.line, it.id, "archived after its create (isActive false)")
+		rep.archivedAfter++
+	}
+}
+
 // dryRun checks every row as the import would before sending it, and
-// finds the repeated IDs, sending nothing.
-func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failures *failureLog, progress *importProgress) commet.ImportProgress {
+// finds the repeated IDs, sending nothing. It flags, without failing, an
+// item whose JSON alone exceeds RequestBodyLimit.
+func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failures *failureLog, notes *noteLog, rep *report, progress *importProgress) commet.ImportProgress {
 	var sum commet.ImportProgress
 	seen := map[string]bool{}
 	i := 0
@@ -280,6 +423,13 @@ func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failu
 		default:
 			seen[p.ID] = true
 			sum.Created++ // to send
+			if lines.archive(i) {
+				rep.archivedAfter++ // to archive
+			}
+			if b, err := json.Marshal(&p); err == nil && len(b) > RequestBodyLimit {
+				notes.write(lines.of(i), p.ID, fmt.Sprintf("is %d bytes as JSON, over the %d Commet likely takes in one request: the real run may fail it as too large", len(b), RequestBodyLimit))
+				rep.tooLarge++
+			}
 		}
 		sum.Done++
 		i++
@@ -290,13 +440,14 @@ func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failu
 	return sum
 }
 
-// outcomeOf names a failed row's outcome in the failures file.
+// outcomeOf names a failed row's outcome in the failures file, as the
+// summary counts it: never sent first, then sent but unanswered.
 func outcomeOf(err error) string {
 	switch {
-	case errors.Is(err, commet.ErrOutcomeUnknown):
-		return "unknown"
 	case errors.Is(err, commet.ErrNotSent):
 		return "not_sent"
+	case errors.Is(err, commet.ErrOutcomeUnknown):
+		return "unknown"
 	}
 	return "failed"
 }

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/internal/cli/rows"
 )
 
 // csvLog is a CSV file written from several goroutines (the reader's, for
@@ -38,9 +40,15 @@ func newCSVLog(name string, header ...string) (*csvLog, error) {
 	return l, nil
 }
 
+// write writes a row, each cell neutralised as export neutralises cells
+// (rows.NeutralizeCell), so that a spreadsheet never runs one: a file's
+// names and IDs are anyone's text. Import reads them back as written.
 func (l *csvLog) write(row ...string) {
 	if l == nil {
 		return
+	}
+	for i := range row {
+		row[i] = rows.NeutralizeCell(row[i])
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -72,18 +80,139 @@ func (l *failureLog) write(line int, id, email, outcome, fields, reason, request
 	l.csvLog.write(lineText(line), id, email, outcome, fields, reason, requestID)
 }
 
-// differenceLog lists the rows whose customer existed (or was repeated
-// earlier in the input) with other data, for a follow-up update.
-type differenceLog struct{ *csvLog }
+// differenceLog lists, for each row whose customer existed (or was
+// repeated earlier in the input) with other data, each field that differs:
+// its value in Commet and in the file, one line a field, the rows in input
+// order (results come in any order: a row waits for those before it). For
+// a repeat, the value in Commet is the customer the earlier row settled;
+// those customers are kept, for the IDs that the check found repeated.
+type differenceLog struct {
+	log  *csvLog
+	scan *rows.Scan
 
-func newDifferenceLog(name string) (*differenceLog, error) {
-	l, err := newCSVLog(name, "line", "id", "outcome", "fields", "repeats_line")
-	return &differenceLog{l}, err
+	mu      sync.Mutex
+	next    int                      // the index of the next row to write
+	pending map[int][][]string       // rows settled past next, by index; nil for no difference
+	held    map[int]*commet.Customer // customers of repeated IDs, by index
 }
 
-func (l *differenceLog) write(line int, id, outcome, fields string, repeats int) {
-	l.csvLog.write(lineText(line), id, outcome, fields, lineText(repeats))
+func newDifferenceLog(name string, scan *rows.Scan) (*differenceLog, error) {
+	l, err := newCSVLog(name, "line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line")
+	if l == nil || err != nil {
+		return nil, err
+	}
+	return &differenceLog{log: l, scan: scan, pending: map[int][][]string{}, held: map[int]*commet.Customer{}}, nil
 }
+
+// add takes the result of every item, so that the rows go out in order.
+func (l *differenceLog) add(r commet.CustomerImportResult, line, repeats int) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	held := r.Customer
+	if r.Outcome == commet.OutcomeRepeated {
+		held = l.held[r.RepeatOf]
+	} else if held != nil && l.scan.Repeated(r.Item.ID) {
+		l.held[r.Index] = held
+	}
+	var out [][]string
+	for _, field := range r.Differs {
+		inCommet, inFile := fieldValues(field, held, &r.Item)
+		out = append(out, []string{lineText(line), r.Item.ID, r.Outcome.String(), field, inCommet, inFile, lineText(repeats)})
+	}
+	l.pending[r.Index] = out
+	for {
+		rows, ok := l.pending[l.next]
+		if !ok {
+			return
+		}
+		delete(l.pending, l.next)
+		l.next++
+		for _, row := range rows {
+			l.log.write(row...)
+		}
+	}
+}
+
+func (l *differenceLog) close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	rest := slices.Sorted(maps.Keys(l.pending)) // after a stop at once, some rows never settle
+	for _, i := range rest {
+		for _, row := range l.pending[i] {
+			l.log.write(row...)
+		}
+	}
+	l.mu.Unlock()
+	return l.log.close()
+}
+
+// fieldValues are a compared field's value in the customer c Commet holds
+// (empty when unknown) and in the item p: text as it is, metadata as JSON
+// with sorted keys.
+func fieldValues(field string, c *commet.Customer, p *commet.CreateCustomerParams) (inCommet, inFile string) {
+	if c == nil {
+		c = &commet.Customer{}
+	}
+	switch field {
+	case "billingEmail":
+		return c.Email, p.Email
+	case "fullName":
+		return c.FullName, p.FullName
+	case "domain":
+		return c.Domain, p.Domain
+	case "website":
+		return c.Website, p.Website
+	case "timezone":
+		return c.Timezone, p.Timezone
+	case "language":
+		return c.Language, p.Language
+	case "industry":
+		return c.Industry, p.Industry
+	case "metadata":
+		return metadataJSON(c.Metadata), metadataJSON(p.Metadata)
+	}
+	return "", ""
+}
+
+func metadataJSON(m map[string]any) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// noteLog tells a person about a row that was changed or followed up on
+// the way (an address dropped, a customer archived after its create, an
+// item too large): to a CSV file (line, id, note) when one is named, else
+// on stderr, each with its line and ID, never an email or an address.
+type noteLog struct {
+	file   *csvLog
+	stderr io.Writer
+}
+
+func newNoteLog(name string, stderr io.Writer) (*noteLog, error) {
+	l, err := newCSVLog(name, "line", "id", "note")
+	return &noteLog{file: l, stderr: stderr}, err
+}
+
+func (l *noteLog) write(line int, id, note string) {
+	if l.file != nil {
+		l.file.write(lineText(line), id, note)
+		return
+	}
+	fmt.Fprintf(l.stderr, "line %d (id %q): %s\n", line, id, note)
+}
+
+func (l *noteLog) close() error { return l.file.close() }
 
 func lineText(line int) string {
 	if line <= 0 {
@@ -108,16 +237,31 @@ func describe(err error) (fields, reason string) {
 }
 
 // lineIndex maps the index of each row given to the import to its line in
-// the input: 4 bytes a row.
+// the input (4 bytes a row), and keeps which rows are to be archived once
+// created.
 type lineIndex struct {
-	mu    sync.Mutex
-	lines []int32
+	mu       sync.Mutex
+	lines    []int32
+	archives map[int]bool
 }
 
-func (l *lineIndex) add(line int) {
+func (l *lineIndex) add(line int, archive bool) {
 	l.mu.Lock()
+	if archive {
+		if l.archives == nil {
+			l.archives = map[int]bool{}
+		}
+		l.archives[len(l.lines)] = true
+	}
 	l.lines = append(l.lines, int32(min(line, 1<<31-1)))
 	l.mu.Unlock()
+}
+
+// archive reports whether the row of index is to be archived once created.
+func (l *lineIndex) archive(index int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.archives[index]
 }
 
 func (l *lineIndex) of(index int) int {
@@ -135,8 +279,13 @@ type report struct {
 	dryRun, stoppedEarly          bool
 	sum                           commet.ImportProgress
 	unreadable                    int
-	requests, limited             int64
-	elapsed                       time.Duration
+	// dropped counts the rows read without their address; archivedAfter
+	// the customers archived after their create (to archive, in a dry
+	// run), notArchived those that could not be; tooLarge the items a dry
+	// run found over RequestBodyLimit.
+	dropped, archivedAfter, notArchived, tooLarge int
+	requests, limited                             int64
+	elapsed                                       time.Duration
 }
 
 // failed counts the rows refused: unreadable, invalid, or refused by
@@ -148,7 +297,7 @@ func (r *report) settled() int {
 }
 
 // ok reports whether every row settled.
-func (r *report) ok() bool { return r.total() == r.settled() && !r.stoppedEarly }
+func (r *report) ok() bool { return r.total() == r.settled() && !r.stoppedEarly && r.notArchived == 0 }
 
 func (r *report) print(w io.Writer) {
 	rate := 0.0
@@ -156,24 +305,43 @@ func (r *report) print(w io.Writer) {
 		rate = float64(r.total()) / s
 	}
 	see := ""
-	if r.failuresFile != "" && r.failed()+r.sum.Unknown+r.sum.NotSent > 0 {
+	if r.failuresFile != "" && r.failed()+r.sum.Unknown+r.sum.NotSent+r.notArchived > 0 {
 		see = "  (listed in " + r.failuresFile + ")"
 	}
 	if r.dryRun {
 		fmt.Fprintf(w, "dry run of %s, nothing sent: %d rows in %v (%.0f rows/s)\n", r.name, r.total(), round(r.elapsed), rate)
 		fmt.Fprintf(w, "  to send   %7d\n  repeated  %7d\n  failed    %7d%s\n", r.sum.Created, r.sum.Repeated, r.failed(), see)
+		r.printNotes(w, "to archive")
 		return
 	}
 	fmt.Fprintf(w, "import of %s: %d rows in %v (%.0f rows/s)\n", r.name, r.total(), round(r.elapsed), rate)
 	fmt.Fprintf(w, "  created   %7d\n  existed   %7d\n  archived  %7d\n  repeated  %7d\n", r.sum.Created, r.sum.Existed, r.sum.Archived, r.sum.Repeated)
 	fmt.Fprintf(w, "  failed    %7d%s\n  unknown   %7d\n  not sent  %7d\n", r.failed(), see, r.sum.Unknown, r.sum.NotSent)
+	r.printNotes(w, "archived after create")
 	fmt.Fprintf(w, "  requests  %7d  (%d answered 429)\n", r.requests, r.limited)
-	if r.stoppedEarly || r.sum.Unknown+r.sum.NotSent > 0 {
+	if r.stoppedEarly || r.sum.Unknown+r.sum.NotSent+r.notArchived > 0 {
 		again := "run the same command again to import the rest"
 		if r.stateFile == "" {
 			again += " (with --state FILE, the re-run's report also counts what this run created)"
 		}
 		fmt.Fprintln(w, again)
+	}
+}
+
+// printNotes prints the counts of rows changed or followed up on the way,
+// those that are not zero: they are among the rows counted above.
+func (r *report) printNotes(w io.Writer, archived string) {
+	if r.dropped > 0 {
+		fmt.Fprintf(w, "  of which, address dropped (--incomplete-address drop) %d\n", r.dropped)
+	}
+	if r.archivedAfter > 0 {
+		fmt.Fprintf(w, "  of which, %s (isActive false) %d\n", archived, r.archivedAfter)
+	}
+	if r.notArchived > 0 {
+		fmt.Fprintf(w, "  of which, created but not archived %d (listed in the failures as not_archived)\n", r.notArchived)
+	}
+	if r.tooLarge > 0 {
+		fmt.Fprintf(w, "  of which, over %d bytes as JSON, which Commet may refuse as too large %d\n", RequestBodyLimit, r.tooLarge)
 	}
 }
 

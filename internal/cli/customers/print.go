@@ -1,13 +1,11 @@
 package customers
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,7 +53,8 @@ type printer interface {
 }
 
 // newPrinter returns a printer of format to w: list says whether many
-// customers follow (a JSON array, a table with a row each) or one.
+// customers follow (a JSON array, a table with a row each) or one. A CSV's
+// cells are neutralised (see csvHelp).
 func newPrinter(format string, w io.Writer, list bool) printer {
 	switch format {
 	case formatTable:
@@ -66,7 +65,7 @@ func newPrinter(format string, w io.Writer, list bool) printer {
 	case formatNDJSON:
 		return &ndjsonPrinter{w: w}
 	case formatCSV:
-		return newCSVPrinter(w, true)
+		return newCSVPrinter(w, false)
 	default:
 		return &jsonPrinter{w: w, list: list}
 	}
@@ -141,55 +140,6 @@ func (p *ndjsonPrinter) Add(c *commet.Customer) error {
 
 func (p *ndjsonPrinter) Flush() error { return nil }
 func (p *ndjsonPrinter) Close() error { return nil }
-
-// csvHeader names the columns of a customer in CSV, as list and export
-// write them: the wire's fields, metadata as a JSON object.
-var csvHeader = []string{"id", "externalId", "billingEmail", "fullName", "domain", "website", "timezone",
-	"language", "industry", "employeeCount", "isActive", "createdAt", "updatedAt", "metadata"}
-
-type csvPrinter struct {
-	w      *csv.Writer
-	header bool
-}
-
-func newCSVPrinter(w io.Writer, header bool) *csvPrinter {
-	return &csvPrinter{w: csv.NewWriter(w), header: header}
-}
-
-func (p *csvPrinter) Add(c *commet.Customer) error {
-	if p.header {
-		p.header = false
-		if err := p.w.Write(csvHeader); err != nil {
-			return err
-		}
-	}
-	metadata := ""
-	if len(c.Metadata) > 0 {
-		b, err := json.Marshal(c.Metadata)
-		if err != nil {
-			return err
-		}
-		metadata = string(b)
-	}
-	return p.w.Write([]string{c.ID, c.ExternalID, c.Email, c.FullName, c.Domain, c.Website, c.Timezone,
-		c.Language, c.Industry, c.EmployeeCount, strconv.FormatBool(c.IsActive),
-		stamp(c.CreatedAt), stamp(c.UpdatedAt), metadata})
-}
-
-func (p *csvPrinter) Flush() error {
-	p.w.Flush()
-	return p.w.Error()
-}
-
-func (p *csvPrinter) Close() error {
-	if p.header { // no customer: the header alone
-		p.header = false
-		if err := p.w.Write(csvHeader); err != nil {
-			return err
-		}
-	}
-	return p.Flush()
-}
 
 func stamp(t time.Time) string {
 	if t.IsZero() {

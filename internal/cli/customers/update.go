@@ -64,7 +64,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	fl.StringVar(&website, "website", "", "new website URL")
 	fl.StringVar(&language, "language", "", "new language")
 	fl.StringVar(&industry, "industry", "", "new industry")
-	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs (repeat for more)")
+	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs (key:number=5, key:bool=true, key:json='{...}' for other types; repeat for more)")
 	addr.register(fl)
 	outputFlag(fl, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")

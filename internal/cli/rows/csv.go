@@ -2,8 +2,6 @@ package rows
 
 import (
 	"bufio"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -37,7 +35,7 @@ func detectDelimiter(header []byte) rune {
 		switch {
 		case r == '"':
 			quoted = !quoted
-		case r == '\n' && !quoted:
+		case (r == '\n' || r == '\r') && !quoted:
 			goto done
 		case !quoted && slices.Contains(delimiters, r):
 			counts[r]++
@@ -64,84 +62,92 @@ func (rd *Reader) openCSV(text io.Reader, m *mapping, delimiter string) error {
 		delim = detectDelimiter(head)
 	}
 	rd.Delimiter = delim
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1 // a row of another width is a failed row, not the end
-	// LazyQuotes stays off: with it, a stray quote would swallow the rows
-	// after it into one field. A row with a stray quote fails alone.
-	header, err := cr.Read()
+	p := newCSVParser(br, delim)
+	rec, err := p.read()
 	if err == io.EOF {
 		return &ConfigError{"the input is empty: want a header row naming the columns"}
 	}
 	if err != nil {
-		return &ConfigError{fmt.Sprintf("reading the header row: %v", err)}
+		return err
 	}
+	if err := rec.check(0); err != nil {
+		return err
+	}
+	header := rec.fields
 	for i := range header {
 		if !utf8.ValidString(header[i]) || strings.ContainsRune(header[i], 0) {
-			return &EncodingError{Line: 1, Guess: guessEncoding([]byte(header[i]))}
+			return &EncodingError{Line: rec.line, Guess: guessEncoding([]byte(header[i]))}
 		}
-		header[i] = strings.TrimSpace(header[i])
+		header[i] = strings.TrimSpace(RestoreCell(header[i]))
+	}
+	if rec.err != "" {
+		return &ConfigError{fmt.Sprintf("line %d, the header row, cannot be read as CSV: %s", rec.line, rec.err)}
 	}
 	rd.Columns = header
-	fields, missing := m.resolve(header)
-	if len(missing) > 0 {
-		return &ConfigError{fmt.Sprintf("--map %s: the header has no such column (its columns: %s)", strings.Join(missing, ","), strings.Join(header, ", "))}
+	rd.width, p.width = len(header), len(header)
+	res := m.resolve(header)
+	if len(res.missing) > 0 {
+		return &ConfigError{fmt.Sprintf("--map %s: the header has no such column (its columns: %s)", strings.Join(res.missing, ","), strings.Join(header, ", "))}
 	}
+	rd.CommetIDs = res.commetIDs
 	for _, need := range []string{"id", "email"} {
-		if !slices.Contains(fields, need) {
-			return &ConfigError{fmt.Sprintf("the header has no %s column (its columns: %s): name it with --map %s=COLUMN", need, strings.Join(header, ", "), need)}
+		if !slices.ContainsFunc(res.cols, func(c column) bool { return c.field == need }) {
+			hint := ""
+			if need == "id" && res.commetIDs {
+				hint = "; its id column holds Commet's own IDs (cus_...), not yours: --map id=id takes them all the same"
+			}
+			return &ConfigError{fmt.Sprintf("the header has no %s column (its columns: %s): name it with --map %s=COLUMN%s",
+				need, strings.Join(header, ", "), need, hint)}
 		}
 	}
-	for i, f := range fields {
-		if f == "" {
+	for i, c := range res.cols {
+		if c.field == "" && !(res.commetIDs && slices.Contains(commetColumns, header[i])) {
 			rd.Ignored = append(rd.Ignored, header[i])
 		}
 	}
-	order := applyOrder(fields)
+	order := applyOrder(res.cols)
 	checkUTF8 := rd.Encoding == "utf-8"
 	rd.next = func() (Row, error) {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return Row{}, io.EOF
-		}
-		var parseErr *csv.ParseError
-		if errors.As(err, &parseErr) {
-			return Row{Line: parseErr.StartLine, Err: &RowError{Reason: fmt.Sprintf("cannot be read as CSV: %v", parseErr.Err)}}, nil
-		}
+		rec, err := p.read()
 		if err != nil {
 			return Row{}, err
 		}
-		line, _ := cr.FieldPos(0)
+		if err := rec.check(len(header)); err != nil {
+			return Row{}, err
+		}
 		if checkUTF8 {
-			for _, v := range rec {
+			for _, v := range rec.fields {
 				if !utf8.ValidString(v) {
-					return Row{}, &EncodingError{Line: line, Guess: guessEncoding([]byte(v))}
+					return Row{}, &EncodingError{Line: rec.line, Guess: guessEncoding([]byte(v))}
 				}
 			}
 		}
-		if len(rec) != len(header) {
-			return Row{Line: line, Err: &RowError{Reason: fmt.Sprintf("has %d fields where the header has %d: a delimiter in a field without quotes?", len(rec), len(header))}}, nil
+		if rec.err != "" {
+			return Row{Line: rec.line, Err: &RowError{Reason: "cannot be read as CSV: " + rec.err}}, nil
 		}
-		var b builder
+		if len(rec.fields) != len(header) {
+			return Row{Line: rec.line, Err: &RowError{Reason: fmt.Sprintf("has %d fields where the header has %d: a delimiter in a field without quotes?", len(rec.fields), len(header))}}, nil
+		}
+		b := builder{opts: rd.opts, commetIDs: res.commetIDs}
 		for _, i := range order {
-			b.set(fields[i], rec[i])
+			b.set(res.cols[i], RestoreCell(rec.fields[i]))
 		}
-		return b.row(line), nil
+		return b.row(rec.line), nil
 	}
 	return nil
 }
 
 // applyOrder lists the mapped columns with "metadata" before any
 // "metadata.KEY", so that a key's own column wins over the object's.
-func applyOrder(fields []string) []int {
+func applyOrder(cols []column) []int {
 	var order []int
-	for i, f := range fields {
-		if f == "metadata" {
+	for i, c := range cols {
+		if c.field == "metadata" {
 			order = append(order, i)
 		}
 	}
-	for i, f := range fields {
-		if f != "" && f != "metadata" {
+	for i, c := range cols {
+		if c.field != "" && c.field != "metadata" {
 			order = append(order, i)
 		}
 	}

@@ -16,8 +16,10 @@ const maxLine = 16 << 20
 func (rd *Reader) openNDJSON(text io.Reader, m *mapping) error {
 	sc := bufio.NewScanner(text)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Split(scanLines)
 	line := 0
 	checkUTF8 := rd.Encoding == "utf-8"
+	rd.saw = map[string]bool{}
 	rd.next = func() (Row, error) {
 		for sc.Scan() {
 			line++
@@ -35,10 +37,14 @@ func (rd *Reader) openNDJSON(text io.Reader, m *mapping) error {
 				return Row{Line: line, Err: &RowError{Reason: "is not a JSON object"}}, nil
 			}
 			columns, values := flatten(obj)
-			fields, _ := m.resolve(columns)
-			var bd builder
-			for _, i := range applyOrder(fields) {
-				bd.set(fields[i], values[i])
+			res := m.resolve(columns)
+			bd := builder{opts: rd.opts, commetIDs: res.commetIDs}
+			for _, i := range applyOrder(res.cols) {
+				bd.set(res.cols[i], values[i])
+				rd.saw[res.cols[i].field] = true
+			}
+			if res.commetIDs {
+				rd.CommetIDs = true
 			}
 			return bd.row(line), nil
 		}
@@ -48,6 +54,26 @@ func (rd *Reader) openNDJSON(text io.Reader, m *mapping) error {
 		return Row{}, io.EOF
 	}
 	return nil
+}
+
+// scanLines splits lines at LF, CRLF or a bare CR: JSON holds none of
+// them outside its strings, and escapes them inside.
+func scanLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		if data[i] == '\r' {
+			if i+1 == len(data) && !atEOF {
+				return 0, nil, nil // a CRLF may be cut between reads
+			}
+			if i+1 < len(data) && data[i+1] == '\n' {
+				return i + 2, data[:i], nil
+			}
+		}
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // flatten lists an object's keys and values, an address object's as

@@ -1,14 +1,21 @@
 // Package rows reads the customers of a legacy export, one row at a time:
-// CSV with a header row or NDJSON, in UTF-8, Windows-1252, ISO-8859-1 or
-// UTF-16, with its columns mapped to the fields of a customer. It streams,
-// so a file of any size takes little memory.
+// CSV with a header row (RFC 4180, with LF, CRLF or bare-CR line endings)
+// or NDJSON, in UTF-8, Windows-1252, ISO-8859-1 or UTF-16, with its columns
+// mapped to the fields of a customer, cells equal to a --null value empty,
+// metadata values typed, and each cell that export neutralised restored
+// (RestoreCell). It streams, so a file of any size takes little memory.
+// Check reads a whole input first, so that an input that cannot be read
+// whole (its encoding, a stray quote, a header without an id or an email)
+// is refused before anything is sent.
 package rows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,9 +35,25 @@ type Options struct {
 	// Delimiter is the CSV's delimiter: ",", ";" or "tab"; empty detects it
 	// from the header row.
 	Delimiter string
-	// Map holds field=column pairs (see Fields).
+	// Map holds field=column pairs (see Fields); a metadata.KEY field's
+	// column may end in a type, :number, :bool, :json or :string.
 	Map []string
+	// Null lists the cell values that mean an empty cell, such as N/A or
+	// NULL: a cell (or an NDJSON string) equal to one of them once
+	// surrounding spaces are trimmed, letter case included, is empty.
+	Null []string
+	// IncompleteAddress says what becomes of a row whose address lacks a
+	// field Commet requires (line1, city, postalCode, country): "fail"
+	// (the default) fails the row, "drop" reads it without its address
+	// (Row.AddressDropped names what was missing).
+	IncompleteAddress string
 }
+
+// Values of Options.IncompleteAddress.
+const (
+	IncompleteFail = "fail"
+	IncompleteDrop = "drop"
+)
 
 // Row is one row of the input.
 type Row struct {
@@ -40,6 +63,13 @@ type Row struct {
 	Params commet.CreateCustomerParams
 	// Err, if set, says why the row cannot become a customer.
 	Err *RowError
+	// Archive says the row's isActive is false: the customer is to be
+	// archived once created.
+	Archive bool
+	// AddressDropped names the address fields that were missing when the
+	// row's address was dropped (--incomplete-address drop); nil when none
+	// was.
+	AddressDropped []string
 }
 
 // RowError is a row that cannot be read into a customer: a field that is
@@ -75,8 +105,21 @@ type Reader struct {
 	// OverriddenByBOM says that a byte order mark chose Encoding over the
 	// encoding asked for.
 	OverriddenByBOM bool
+	// CommetIDs says that the input is customers as Commet returns them
+	// (a commet customers export), whose id column is Commet's own ID
+	// (cus_...): it is not read as the customer's ID; externalId is.
+	CommetIDs bool
 
-	next func() (Row, error)
+	next  func() (Row, error)
+	opts  rowOptions
+	saw   map[string]bool // the fields some row held, for an NDJSON input
+	width int
+}
+
+// rowOptions are what every row is read with.
+type rowOptions struct {
+	nulls []string
+	drop  bool
 }
 
 // Next returns the next row, or io.EOF after the last. Any other error
@@ -94,11 +137,24 @@ func Open(r io.Reader, o Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	ro := rowOptions{}
+	switch strings.ToLower(strings.TrimSpace(o.IncompleteAddress)) {
+	case "", IncompleteFail:
+	case IncompleteDrop:
+		ro.drop = true
+	default:
+		return nil, &ConfigError{fmt.Sprintf("--incomplete-address %q: want fail or drop", o.IncompleteAddress)}
+	}
+	for _, n := range o.Null {
+		if n = strings.TrimSpace(n); n != "" {
+			ro.nulls = append(ro.nulls, n)
+		}
+	}
 	text, enc, bom, err := decode(r, o.Encoding)
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{Format: format, Encoding: enc, OverriddenByBOM: bom}
+	rd := &Reader{Format: format, Encoding: enc, OverriddenByBOM: bom, opts: ro}
 	if format == "ndjson" {
 		return rd, rd.openNDJSON(text, m)
 	}
@@ -123,28 +179,32 @@ func guessFormat(o Options) (string, error) {
 
 // builder fills a customer from the fields of a row.
 type builder struct {
-	p    commet.CreateCustomerParams
-	addr commet.Address
-	err  *RowError
+	opts    rowOptions
+	p       commet.CreateCustomerParams
+	addr    commet.Address
+	err     *RowError
+	archive bool
+	// commetIDs says that the row's id was left alone as Commet's own.
+	commetIDs bool
 }
 
-// set assigns v, a CSV cell (string) or an NDJSON value (any JSON), to
-// field.
-func (b *builder) set(field string, v any) {
+// isNull reports whether s, trimmed, is one of the --null values.
+func (o rowOptions) isNull(s string) bool {
+	return len(o.nulls) > 0 && slices.Contains(o.nulls, strings.TrimSpace(s))
+}
+
+// set assigns v, a CSV cell (string) or an NDJSON value (any JSON), to the
+// field of c.
+func (b *builder) set(c column, v any) {
+	if s, ok := v.(string); ok && b.opts.isNull(s) {
+		return
+	}
 	if v == nil {
 		return
 	}
+	field := c.field
 	if key, ok := strings.CutPrefix(field, "metadata."); ok {
-		if s, isText := v.(string); isText {
-			if s = strings.TrimSpace(s); s == "" {
-				return
-			}
-			v = s
-		}
-		if b.p.Metadata == nil {
-			b.p.Metadata = map[string]any{}
-		}
-		b.p.Metadata[key] = v
+		b.setKey(field, key, c.kind, v)
 		return
 	}
 	if field == "metadata" {
@@ -165,6 +225,25 @@ func (b *builder) set(field string, v any) {
 			b.setMetadata(m)
 		default:
 			b.fail("metadata", "is not a JSON object")
+		}
+		return
+	}
+	if field == "isActive" {
+		switch v := v.(type) {
+		case bool:
+			b.archive = !v
+		case string:
+			if strings.TrimSpace(v) == "" {
+				return
+			}
+			active, err := parseBool(v)
+			if err != nil {
+				b.fail("isActive", "is not true or false")
+				return
+			}
+			b.archive = !active
+		default:
+			b.fail("isActive", "is not true or false")
 		}
 		return
 	}
@@ -205,6 +284,95 @@ func (b *builder) set(field string, v any) {
 	}
 }
 
+// setKey sets one metadata key, of the kind its column names. An empty
+// cell sets no key; a cell that is not of its kind fails the row.
+func (b *builder) setKey(field, key, kind string, v any) {
+	if s, isText := v.(string); isText {
+		if s = strings.TrimSpace(s); s == "" {
+			return
+		}
+		parsed, err := ParseValue(kind, s)
+		if err != nil {
+			b.fail(field, err.Error())
+			return
+		}
+		v = parsed
+	} else {
+		switch _, isNumber := v.(json.Number); {
+		case kind == "number" && !isNumber:
+			b.fail(field, "is not a number")
+			return
+		case kind == "bool":
+			if _, isBool := v.(bool); !isBool {
+				b.fail(field, "is not true or false")
+				return
+			}
+		case kind == "string":
+			s, ok := text(v)
+			if !ok {
+				b.fail(field, "is not text")
+				return
+			}
+			v = s
+		}
+	}
+	if b.p.Metadata == nil {
+		b.p.Metadata = map[string]any{}
+	}
+	b.p.Metadata[key] = v
+}
+
+// ParseValue reads text as a metadata value of kind: "" or "string" keep
+// it as it is, "number" takes a JSON number (12, -4.5, 1e3; kept exact),
+// "bool" true or false (also t/f, yes/no, 1/0, in any case), "json" any
+// JSON value. The error says what the text is not, without repeating it.
+func ParseValue(kind, text string) (any, error) {
+	switch kind {
+	case "", "string":
+		return text, nil
+	case "number":
+		v, err := decodeJSON(strings.TrimSpace(text))
+		if n, ok := v.(json.Number); err == nil && ok {
+			return n, nil
+		}
+		return nil, errors.New("is not a number (want one such as 12 or 4.5, without thousands separators)")
+	case "bool":
+		return parseBool(text)
+	case "json":
+		v, err := decodeJSON(text)
+		if err != nil {
+			return nil, errors.New("is not JSON")
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("has an unknown type %q: want one of %s", kind, strings.Join(Kinds, ", "))
+}
+
+// decodeJSON decodes one JSON value, numbers as json.Number.
+func decodeJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
+}
+
+// parseBool reads true or false, as spreadsheets and databases write them.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "t", "yes", "y", "1":
+		return true, nil
+	case "false", "f", "no", "n", "0":
+		return false, nil
+	}
+	return false, errors.New("is not true or false")
+}
+
 // fail keeps the row's first error; the other fields are still read, so
 // that the failures file can name the row's id and email.
 func (b *builder) fail(field, reason string) {
@@ -239,14 +407,37 @@ func text(v any) (string, bool) {
 	return "", false
 }
 
-// row finishes the customer of the row at line.
+// row finishes the customer of the row at line. An address that lacks a
+// field Commet requires fails the row, or, with drop, is left out.
 func (b *builder) row(line int) Row {
+	r := Row{Line: line, Params: b.p, Err: b.err, Archive: b.archive}
 	if b.addr != (commet.Address{}) {
-		b.p.Address = &b.addr
+		var missing []string
+		for _, f := range []struct{ name, v string }{{"line1", b.addr.Line1}, {"city", b.addr.City}, {"postalCode", b.addr.PostalCode}, {"country", b.addr.Country}} {
+			if strings.TrimSpace(f.v) == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		switch {
+		case len(missing) == 0:
+			r.Params.Address = &b.addr
+		case b.opts.drop:
+			r.AddressDropped = missing
+		case r.Err == nil:
+			fields := make([]string, len(missing))
+			for i, m := range missing {
+				fields[i] = "address." + m
+			}
+			r.Err = &RowError{Field: strings.Join(fields, ";"), Reason: "the address has no " + strings.Join(missing, ", ") +
+				": Commet needs line1, city, postalCode and country in an address (--incomplete-address drop sends the row without it)"}
+		}
 	}
-	r := Row{Line: line, Params: b.p, Err: b.err}
 	if r.Err == nil && strings.TrimSpace(r.Params.ID) == "" {
 		r.Err = &RowError{Field: "externalId", Reason: "is empty: every row needs an id, so that a re-run creates nothing twice"}
+		if b.commetIDs {
+			r.Err.Reason = "is empty: the customer has no externalId, and its id is Commet's own (cus_...), not taken for yours; " +
+				"give IDs with --map id=COLUMN (--map id=id takes Commet's)"
+		}
 	}
 	return r
 }

@@ -189,7 +189,7 @@ func TestRowsThatCannotBeRead(t *testing.T) {
 	_, rows := readAll(t, []byte("id,email,name\n"+
 		",a@example.com,No ID\n"+
 		"u2,b@example.com\n"+
-		"u3,c@example.com,Bad \"quote\n"+
+		"u3,c@example.com,\"Bad \"quote\"\n"+
 		"u4,d@example.com,Fine\n"), Options{})
 	require.Len(t, rows, 4)
 	assert.Equal(t, "externalId", rows[0].Err.Field)
@@ -204,11 +204,11 @@ func TestRowsThatCannotBeRead(t *testing.T) {
 func TestHeaderErrors(t *testing.T) {
 	t.Parallel()
 	for input, want := range map[string]string{
-		"":                   "the input is empty",
-		"email,name\n":       "the header has no id column",
-		"id,name\n":          "the header has no email column",
-		"id,email,email_2\n": "", // fine
-		"\"id,email\n":       "reading the header row",
+		"":                     "the input is empty",
+		"email,name\n":         "the header has no id column",
+		"id,name\n":            "the header has no email column",
+		"id,email,email_2\n":   "", // fine
+		"\"id\",\"email\" x\n": "the header row, cannot be read as CSV",
 	} {
 		_, err := Open(strings.NewReader(input), Options{})
 		if want == "" {
