@@ -79,8 +79,13 @@ const (
 
 // ErrNotSent matches the error of a call, or of an import item, that sent
 // nothing: its context ended (or Import stopped) before its first request
-// left, or no connection could be opened. Nothing was done at Commet. The
-// error also matches the cause. Run the import again for such items.
+// left, or no connection could be opened (then it matches ErrNetwork too).
+// Nothing was done at Commet. When the caller's context ended, the error
+// also matches the context's error and its cause. When Import stopped of
+// its own accord (Stop closed, the failure budget spent, the key refused),
+// the error says why in its text only: the failures of other batches are
+// not this item's, so it matches none of their sentinels. Run the import
+// again for such items.
 var ErrNotSent = errors.New("commet: not sent")
 
 // ErrOutcomeUnknown matches the error of a write (a create, a batch, an
@@ -245,7 +250,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		go func() {
 			select {
 			case <-p.Stop:
-				stop(errStopRequested)
+				stop(&haltError{errStopRequested})
 			case <-stopping.Done():
 			}
 		}()
@@ -289,7 +294,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	read := false
 	defer func() {
 		if !read { // the items iterator panicked: end every goroutine before the panic goes on
-			cancel(errors.New("commet: the items iterator panicked"))
+			cancel(&haltError{errors.New("commet: the items iterator panicked")})
 			close(batches)
 			wg.Wait()
 			close(run.callbacks)
@@ -311,13 +316,21 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	case parent.Err() != nil:
 		return pr, fmt.Errorf("commet: import stopped: %w", contextError(parent))
 	case ctx.Err() != nil:
-		return pr, context.Cause(ctx) // the key was refused, or the failure budget ran out
+		return pr, haltReason(context.Cause(ctx)) // the key was refused, or the failure budget ran out
 	case stopping.Err() != nil && pr.NotSent > 0:
 		return pr, fmt.Errorf("commet: import stopped gracefully, %d items not sent: %w: %w", pr.NotSent, ErrNotSent, errStopRequested)
 	case pr.Done > 0 && pr.Failed == pr.Done:
 		return pr, fmt.Errorf("commet: all %d items failed; the first: %w", pr.Done, run.firstErr)
 	}
 	return pr, nil
+}
+
+// haltReason is why Import halted, from its context's cause.
+func haltReason(cause error) error {
+	if h, ok := cause.(*haltError); ok {
+		return h.reason
+	}
+	return cause
 }
 
 func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {

@@ -212,9 +212,9 @@ func (r *importRun) batchFailed(err error) {
 	var apiErr *APIError
 	switch {
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
-		r.cancel(err)
+		r.cancel(&haltError{err})
 	case n >= r.params.FailureBudget:
-		r.cancel(&importStopped{failures: n, last: err})
+		r.cancel(&haltError{&importStopped{failures: n, last: err}})
 	}
 }
 

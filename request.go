@@ -143,6 +143,16 @@ func (s *callState) end(ctx context.Context, err error) error {
 	return err
 }
 
+// haltError is the cause with which the SDK ends the context of calls of
+// its own accord (Import's graceful stop, its failure budget spent, its
+// key refused): the error of a call it ends says why in its text, and
+// matches neither the context's error (the caller cancelled nothing) nor
+// the reason's sentinels, which belong to the calls that failed, not to
+// this one.
+type haltError struct{ reason error }
+
+func (e *haltError) Error() string { return e.reason.Error() }
+
 // isSuccessStatus reports whether err is an unusable 2xx answer.
 func isSuccessStatus(err error) bool {
 	var apiErr *APIError
@@ -151,9 +161,13 @@ func isSuccessStatus(err error) bool {
 
 // contextError is the error of a context that ended: it matches the
 // context's error (context.Canceled or context.DeadlineExceeded) and the
-// cause it was given, if another.
+// cause it was given, if another. A context the SDK ended of its own
+// accord (a *haltError cause) gives that cause alone.
 func contextError(ctx context.Context) error {
 	err, cause := ctx.Err(), context.Cause(ctx)
+	if h, ok := cause.(*haltError); ok {
+		return h
+	}
 	if cause == nil || cause == err || errors.Is(cause, err) {
 		return cmp.Or(cause, err)
 	}
