@@ -275,3 +275,26 @@ func keys(m map[string][]string) []string {
 	}
 	return out
 }
+
+// TestImportStopsWhenNoConnectionOpens: batches that sent nothing because
+// no connection could be opened are batch failures like any other: the
+// failure budget stops the import, rather than every batch of a large
+// input going through its retries against a server that is down.
+func TestImportStopsWhenNoConnectionOpens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		var tried atomic.Int64
+		refuse := func(*http.Request, commet.Attempt, commet.MiddlewareNext) (*http.Response, error) {
+			tried.Add(1)
+			return nil, errors.New("dial tcp 127.0.0.1:443: connection refused")
+		}
+		sum, err := srv.Client(commet.WithMiddleware(refuse), commet.WithMaxRetries(0)).Customers.Import(context.Background(), people(5000),
+			&commet.ImportCustomersParams{FailureBudget: 2, Concurrency: 1})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "2 batches in a row failed")
+		assert.EqualValues(t, 2, tried.Load(), "two batches tried, not fifty")
+		assert.Equal(t, sum.Done, sum.NotSent, "nothing was sent")
+		assert.Zero(t, srv.Requests())
+	})
+}

@@ -178,6 +178,23 @@ func TestImportOutcomesTellOneTruth(t *testing.T) {
 			_, err = client.Customers.Import(context.Background(), rows(six...), p)
 			return err
 		}, []string{"failed: ErrUnauthorized", "failed: ErrNotSent"}},
+		{"429s, then ctx cancelled", func(t *testing.T, srv *commettest.Server, p *commet.ImportCustomersParams) error {
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "600"})
+			ctx, cancel := context.WithCancel(context.Background())
+			return runAndAct(ctx, srv.Client(), six, p, time.Minute, cancel)
+		}, []string{"failed: ErrNotSent + ErrRateLimited + context.Canceled", "failed: ErrNotSent + context.Canceled"}},
+		{"429s, then a deadline the wait would outlast", func(t *testing.T, srv *commettest.Server, p *commet.ImportCustomersParams) error {
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "600"})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := srv.Client().Customers.Import(ctx, rows(six...), p)
+			return err
+		}, []string{"failed: ErrNotSent + ErrRateLimited + context.DeadlineExceeded", "failed: ErrNotSent + context.DeadlineExceeded"}},
+		{"429s until the batch's patience ran out", func(t *testing.T, srv *commettest.Server, p *commet.ImportCustomersParams) error {
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "600", Times: commettest.Forever})
+			_, err := srv.Client().Customers.Import(context.Background(), rows(six[:2]...), p)
+			return err
+		}, []string{"failed: ErrNotSent + ErrRateLimited"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

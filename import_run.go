@@ -122,9 +122,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	)
 	res, err := r.customers.createBatch(ctx, items, opts) // each item was checked as it was read
 	if err != nil {
-		if !errors.Is(err, ErrNotSent) {
-			r.batchFailed(err)
-		}
+		r.batchFailed(err) // not counted once the import is stopping
 		return r.report(b, func(int) CustomerImportResult {
 			return CustomerImportResult{Outcome: OutcomeFailed, Err: err, RequestID: resp.RequestID}
 		})
