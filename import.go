@@ -54,10 +54,17 @@ type ImportCustomersParams struct {
 	// synchronized; subtract a margin for its error, since a Since later
 	// than the truth counts the migration's first customers as existed.
 	Since time.Time
-	// Stop, when closed, stops the import gracefully: no more items are
-	// read, the batches already sent finish and report their true
-	// outcomes, and the items read but not sent fail with ErrNotSent.
-	// Ending ctx still stops at once (a second Ctrl-C, say).
+	// Stop, when closed, stops the import gracefully, about a round trip
+	// later: no more items are read and no more requests leave. A request
+	// in flight gets its answer, and a batch it settles reports its true
+	// outcomes. Every wait ends at once: a batch waiting for its turn, for
+	// a 429's Retry-After or for the backoff before a retry is not sent
+	// again. Its items fail with ErrNotSent when nothing of the batch can
+	// have been done (it was never sent, or its only answers were 429s of
+	// Commet's rate limiter), and with ErrOutcomeUnknown when an attempt
+	// may have been acted on (its answer was lost, or was a 5xx). The
+	// items read but not sent fail with ErrNotSent. Ending ctx still stops
+	// at once, cutting the requests in flight (a second Ctrl-C, say).
 	Stop <-chan struct{}
 }
 
@@ -235,11 +242,14 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 //
 // Import stops at once when ctx is done, when the API key is refused (401
 // or 403), or when FailureBudget batches in a row have failed; and
-// gracefully when Stop is closed. Items it read but did not send fail
-// with ErrNotSent, items in flight when ctx ended with ErrOutcomeUnknown,
-// and Import returns an error matching the cause (and the context's error,
-// when ctx ended). An import in which every item failed returns an error
-// too. If the items iterator panics, Import stops every worker and
+// gracefully when Stop is closed (see ImportCustomersParams.Stop). Items
+// it read but did not send fail with ErrNotSent, items in flight when it
+// stopped at once with ErrOutcomeUnknown; an item's error matches the
+// context's error only when ctx ended, and never the sentinels of the
+// failures of other batches that stopped the import (its message names
+// them). Import returns an error matching the cause (and the context's
+// error, when ctx ended). An import in which every item failed returns an
+// error too. If the items iterator panics, Import stops every worker and
 // callback before the panic goes on. opts apply to every request.
 func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"iter"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -97,8 +97,9 @@ func (r *importRun) hand(b importBatch, batches chan<- importBatch) bool {
 
 // send creates one batch and reports the outcome of each item; it returns
 // the batches its outcome lets go (the next item of an ID that failed).
-// No batch leaves once the import is stopping; one that has left goes on
-// to its outcome, unless ctx ends.
+// No request leaves once the import is stopping: a request in flight goes
+// on to its answer, unless ctx ends, and a batch waiting to retry ends
+// (see stoppable).
 func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	if r.pacer.acquireSlot(r.stopping) != nil {
 		return r.notSent(b)
@@ -108,7 +109,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	for i := range b {
 		items[i] = b[i].item
 	}
-	ctx, departed, release := r.untilDeparted(ctx)
+	ctx, inFlight, release := r.stoppable(ctx)
 	defer release()
 	var resp Response
 	clock := new(callClock)
@@ -117,7 +118,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 		withAnswerInto(&resp),
 		withCallMiddleware(r.pacer.middleware),
 		withCallMiddleware(clock.middleware),
-		withCallMiddleware(departed),
+		withCallMiddleware(inFlight),
 		withRetryPolicy(importRetryPolicy),
 	)
 	res, err := r.customers.createBatch(ctx, items, opts) // each item was checked as it was read
@@ -164,26 +165,68 @@ func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
 	return OutcomeCreated
 }
 
-// untilDeparted gives a batch a context that a graceful stop ends only
-// while none of its requests has left: waiting in the pacer, it fails as
-// not sent; once one has left, it goes on to its outcome. departed is the
-// middleware that marks the departure, inside the pacer.
-func (r *importRun) untilDeparted(ctx context.Context) (context.Context, Middleware, func()) {
-	const waiting, left, stopped = 0, 1, 2
-	var state atomic.Int32 // the first of departure and stop wins, for good
+// stoppable gives a batch a context that a graceful stop ends whenever
+// none of its requests is in flight: while it waits in the pacer for its
+// turn, waits out a 429 or a backoff between attempts, or waits its turn to
+// retry. A request in flight when the stop comes goes on to its answer,
+// read in full, so that the stop never turns an answer on its way into a
+// lost one; a success then settles the batch, and any other answer ends
+// it. The call's error then says what its answers prove (see
+// callState.end): not sent when none was sent or each was a 429 of the
+// rate limiter, else unknown. inFlight is the middleware that marks a
+// request in flight, from when it leaves the pacer until its answer's body
+// is closed, and keeps any request from leaving once the batch is stopped.
+func (r *importRun) stoppable(ctx context.Context) (context.Context, Middleware, func()) {
+	var mu sync.Mutex // guards what follows
+	flying, stopped := false, false
 	ctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(r.stopping, func() {
-		if state.CompareAndSwap(waiting, stopped) {
+	halt := func() { // with mu held
+		if !flying && !stopped && r.stopping.Err() != nil {
+			stopped = true
 			cancel(context.Cause(r.stopping))
 		}
-	})
-	departed := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
-		if state.CompareAndSwap(waiting, left) || state.Load() == left {
-			return next(req)
-		}
-		return nil, context.Cause(r.stopping) // stopped first: this request never leaves
 	}
-	return ctx, departed, func() { stop(); cancel(nil) }
+	stop := context.AfterFunc(r.stopping, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		halt()
+	})
+	landed := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		flying = false
+		halt()
+	}
+	inFlight := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+		mu.Lock()
+		if stopped || r.stopping.Err() != nil {
+			halt()
+			mu.Unlock()
+			return nil, context.Cause(r.stopping) // this request never leaves
+		}
+		flying = true
+		mu.Unlock()
+		resp, err := next(req)
+		if err != nil || resp == nil || resp.Body == nil {
+			landed()
+			return resp, err
+		}
+		resp.Body = &closeHook{ReadCloser: resp.Body, closed: sync.OnceFunc(landed)}
+		return resp, nil
+	}
+	return ctx, inFlight, func() { stop(); cancel(nil) }
+}
+
+// closeHook calls closed once its body is closed.
+type closeHook struct {
+	io.ReadCloser
+	closed func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.closed()
+	return err
 }
 
 // importRetryPolicy is how a batch retries: as any call for failures, but

@@ -334,3 +334,61 @@ func TestImportIteratorPanicLeaksNothing(t *testing.T) {
 		}()
 	})
 }
+
+// TestImportStopEndsWaits: a graceful stop ends every wait, not only the
+// first: a batch waiting out a 429's Retry-After (10 minutes) when Stop
+// is closed is not sent again, Import returns at once, and its items are
+// not sent (the 429 proved nothing was done), with nothing created after
+// the stop. A batch waiting out its backoff after a 503 or a lost answer
+// ends too, its items unknown, since that attempt may have been acted on.
+// A request in flight when Stop comes still gets its answer.
+func TestImportStopEndsWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault commettest.Fault
+		want  error // what the first batch's items match
+		not   error
+	}{
+		{"429 Retry-After", commettest.Fault{Path: "/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "600"}, commet.ErrNotSent, commet.ErrOutcomeUnknown},
+		{"503 backoff", commettest.Fault{Path: "/customers/batch", Status: http.StatusServiceUnavailable}, commet.ErrOutcomeUnknown, commet.ErrNotSent},
+		{"lost answer backoff", commettest.Fault{Path: "/customers/batch", DropAnswer: true}, commet.ErrOutcomeUnknown, commet.ErrNotSent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := commettest.NewServer()
+				defer srv.Close()
+				srv.InjectFault(tc.fault)
+				stop := make(chan struct{})
+				var got results
+				var sum commet.ImportProgress
+				var err error
+				done := make(chan struct{})
+				client := srv.Client(commet.WithRetryBackoff(5*time.Minute, 5*time.Minute))
+				go func() {
+					defer close(done)
+					sum, err = client.Customers.Import(context.Background(), people(300),
+						&commet.ImportCustomersParams{Stop: stop, OnResult: got.add, Concurrency: 1})
+				}()
+				time.Sleep(time.Second) // the first batch got its answer and waits
+				stored := srv.Len()
+				close(stop)
+				stoppedAt := time.Now()
+				<-done
+				assert.Less(t, time.Since(stoppedAt), time.Second, "the wait ended with the stop")
+				assert.ErrorIs(t, err, commet.ErrNotSent)
+				assert.Equal(t, stored, srv.Len(), "nothing was created after the stop")
+				assert.Equal(t, 1, srv.Requests(), "the batch was not sent again")
+				assert.Equal(t, sum.Done, len(got.by), "every item read has its one outcome")
+				require.GreaterOrEqual(t, sum.Done, 100)
+				for i := range 100 {
+					assert.ErrorIs(t, got.by[i].Err, tc.want, "item %d", i)
+					assert.NotErrorIs(t, got.by[i].Err, tc.not, "item %d", i)
+					assert.NotErrorIs(t, got.by[i].Err, context.Canceled, "item %d: the caller cancelled nothing", i)
+				}
+				for i := 100; i < sum.Done; i++ {
+					assert.ErrorIs(t, got.by[i].Err, commet.ErrNotSent, "item %d", i)
+				}
+			})
+		})
+	}
+}
