@@ -133,9 +133,14 @@ type CustomerImportResult struct {
 	// the same ID, whose outcome settled the customer.
 	RepeatOf int
 	// Differs names, by wire name, the fields whose value in Item differs
-	// from what Commet holds, for an item that did not create its customer
-	// (existed, archived or repeated): Commet kept its own values. The
-	// address is not compared, since Commet does not return it.
+	// from what Commet holds, whatever the outcome: Commet kept its own
+	// values. For a customer this run created it is empty, but a customer
+	// created (with Since) by an earlier run of the migration, from other
+	// data (a typo fixed since, say), shows what Commet kept. Values are
+	// compared as Commet stores them: without surrounding space, emails
+	// without case, metadata as the JSON Commet reads back; a field the item
+	// leaves empty is not compared, except the email. The address is not
+	// compared, since Commet does not return it.
 	Differs []string
 	// RequestID is the x-request-id of the batch answer that settled the
 	// item, when one came.

@@ -297,7 +297,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResu
 		case res.held != nil:
 			res.Differs = r.differs(&it.item, *res.held)
 			res.held = nil
-		case res.Outcome != OutcomeCreated && res.Customer != nil:
+		case res.Customer != nil: // whatever the outcome: an earlier run may have created it with other data
 			res.Differs = r.differs(&it.item, r.fingerprintOf(res.Customer))
 		}
 		if res.Outcome == OutcomeFailed && r.firstErr == nil {

@@ -392,3 +392,36 @@ func TestImportStopEndsWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestImportDiffersWhateverTheOutcome: Differs compares the row with the
+// customer Commet answered, whatever the outcome. A resumed run (Since)
+// whose row fixes a typo of the customer an earlier run created reports it
+// created, with the email named as differing (Commet kept the typo); a
+// customer this run created differs in nothing, though Commet trims the
+// email and reads metadata numbers back as floats.
+func TestImportDiffersWhateverTheOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		client := srv.Client()
+		since := time.Now()
+		time.Sleep(time.Second)
+		first := []commet.CreateCustomerParams{{ID: "u1", Email: "ada@exmaple.com", FullName: "Ada"}}
+		_, err := client.Customers.Import(context.Background(), rows(first...), &commet.ImportCustomersParams{Since: since})
+		require.NoError(t, err)
+		time.Sleep(time.Hour)
+
+		again := []commet.CreateCustomerParams{
+			{ID: "u1", Email: "ada@example.com", FullName: "Ada"},
+			{ID: "u2", Email: " Bea@Example.com ", FullName: "Bea", Metadata: map[string]any{"seats": 3, "plan": "pro"}},
+		}
+		var got results
+		sum, err := client.Customers.Import(context.Background(), rows(again...), &commet.ImportCustomersParams{Since: since, OnResult: got.add})
+		require.NoError(t, err)
+		assert.Equal(t, 2, sum.Created)
+		assert.Equal(t, commet.OutcomeCreated, got.by[0].Outcome, "created by the migration, in its first run")
+		assert.Equal(t, []string{"billingEmail"}, got.by[0].Differs, "Commet kept the typo")
+		assert.Equal(t, commet.OutcomeCreated, got.by[1].Outcome)
+		assert.Empty(t, got.by[1].Differs, "what this run created is what it sent")
+	})
+}
