@@ -118,6 +118,43 @@ var ErrNotSent = errors.New("commet: not sent")
 // both ErrNotSent and ErrOutcomeUnknown.
 var ErrOutcomeUnknown = errors.New("commet: outcome unknown")
 
+// PanicError is what Import panics with when a function it runs on a
+// goroutine of its own panicked: a Middleware (or anything else on a
+// worker) or OnResult or OnProgress. A panic there would otherwise end the
+// process from a goroutine no caller can recover; Import instead stops the
+// import at once, waits until every goroutine of it is done, and panics
+// again in the caller's goroutine, where a recover (as net/http's, for a
+// handler) can catch it. The stack of the goroutine the panic came from
+// is kept, since the caller's is not where it happened. A panic with
+// http.ErrAbortHandler goes on as it is, so that net/http still aborts
+// the request quietly; a runtime.Goexit there (t.FailNow in a callback,
+// say) goes on as a Goexit of the caller's goroutine. A panic of the
+// items iterator, which runs in the caller's goroutine, goes on as it is,
+// once every goroutine of the import is done.
+type PanicError struct {
+	// Value is what the function panicked with.
+	Value any
+	// Where names what panicked: "OnResult", "OnProgress", or "a worker
+	// (a Middleware, say)".
+	Where string
+	// Stack is the stack of the goroutine that panicked, as
+	// runtime/debug.Stack gives it.
+	Stack []byte
+}
+
+// Error returns the panic's value, what panicked, and the stack of the
+// goroutine it came from, which a crash prints under it.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("commet: Import: panic in %s: %v\n\n%s", e.Where, e.Value, e.Stack)
+}
+
+// Unwrap returns the panic's value when it is an error (a runtime.Error,
+// say), for errors.Is and errors.As.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
 // CustomerImportResult is the outcome of one item of an import.
 type CustomerImportResult struct {
 	// Index is the item's position in the input, from 0.
@@ -254,8 +291,14 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 // failures of other batches that stopped the import (its message names
 // them). Import returns an error matching the cause (and the context's
 // error, when ctx ended). An import in which every item failed returns an
-// error too. If the items iterator panics, Import stops every worker and
-// callback before the panic goes on. opts apply to every request.
+// error too.
+//
+// A panic of the items iterator, of a Middleware, of OnResult or of
+// OnProgress stops the import at once and goes on in the caller's
+// goroutine once every goroutine of the import is done (see PanicError),
+// where a recover can catch it; the items of a batch whose worker panicked
+// get no outcome, and no callback runs after one panicked. opts apply to
+// every request.
 func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()
 	if err != nil {
@@ -293,14 +336,11 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		seed:      maphash.MakeSeed(),
 		ids:       make(map[uint64]idEntry),
 		waiting:   make(map[uint64][]importItem),
-		callbacks: make(chan func(), callbackBuffer),
+		callbacks: make(chan callback, callbackBuffer),
 	}
 	var callbacksDone sync.WaitGroup
-	callbacksDone.Go(func() {
-		for f := range run.callbacks {
-			f()
-		}
-	})
+	run.callbacksDone = &callbacksDone
+	callbacksDone.Go(run.runCallbacks)
 
 	workers := p.Concurrency
 	if workers == 0 {
@@ -310,12 +350,14 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for b := range batches {
-				for queue := []importBatch{b}; len(queue) > 0; {
-					b, queue = queue[0], queue[1:]
-					queue = append(queue, run.send(ctx, b)...)
+			run.guard("a worker (a Middleware, say)", false, func() {
+				for b := range batches {
+					for queue := []importBatch{b}; len(queue) > 0; {
+						b, queue = queue[0], queue[1:]
+						queue = append(queue, run.send(ctx, b)...)
+					}
 				}
-			}
+			})
 		})
 	}
 	read := false
@@ -334,6 +376,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	wg.Wait()
 	close(run.callbacks)
 	callbacksDone.Wait()
+	run.reraise() // a panic or Goexit of a worker or a callback goes on here, now that all are done
 
 	run.mu.Lock()
 	defer run.mu.Unlock()

@@ -8,7 +8,10 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,7 +34,16 @@ type importRun struct {
 	stopping  context.Context // ends when ctx does or Stop is closed: no new batch may leave
 	pacer     *pacer
 	seed      maphash.Seed
-	callbacks chan func() // run in order by one goroutine
+	callbacks chan callback // run in order by one goroutine
+	// callbacksDone counts the goroutines that run callbacks: one, and a
+	// second that drains the rest when a callback ends the first with
+	// runtime.Goexit.
+	callbacksDone *sync.WaitGroup
+
+	abnormal     sync.Once
+	panicked     any  // the *PanicError (or http.ErrAbortHandler) to panic with, if any
+	goexited     bool // a goroutine of the import ended in runtime.Goexit
+	callbacksOff atomic.Bool
 
 	mu       sync.Mutex // guards what follows
 	progress ImportProgress
@@ -389,10 +401,78 @@ func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Cust
 func (r *importRun) deliver(results []CustomerImportResult, progress ImportProgress) {
 	if on := r.params.OnResult; on != nil {
 		for _, res := range results {
-			r.callbacks <- func() { on(res) }
+			r.callbacks <- callback{"OnResult", func() { on(res) }}
 		}
 	}
 	if on := r.params.OnProgress; on != nil && len(results) > 0 {
-		r.callbacks <- func() { on(progress) }
+		r.callbacks <- callback{"OnProgress", func() { on(progress) }}
+	}
+}
+
+// runCallbacks runs the callbacks in the order they were queued, until the
+// queue is closed. Once one has panicked (or ended in runtime.Goexit) no
+// more are run, but the queue is still drained, so that no worker waits on
+// it.
+func (r *importRun) runCallbacks() {
+	for cb := range r.callbacks {
+		if r.callbacksOff.Load() {
+			continue
+		}
+		r.guard(cb.where, true, cb.f)
+	}
+}
+
+// callback is a call of OnResult or OnProgress, queued.
+type callback struct {
+	where string // its name, for PanicError
+	f     func()
+}
+
+// guard runs f, and makes a panic or a runtime.Goexit in it the import's
+// abnormal end: the import stops at once, and Import goes on with the
+// panic (or the Goexit) in the caller's goroutine once every goroutine of
+// the import is done. where names f for PanicError; callback says f runs
+// on the callbacks' goroutine, whose queue must go on being drained.
+func (r *importRun) guard(where string, callback bool, f func()) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		v := recover() // nil: runtime.Goexit (panic(nil) recovers a *runtime.PanicNilError)
+		if callback {
+			r.callbacksOff.Store(true)
+			if v == nil { // this goroutine is ending: another drains the queue
+				r.callbacksDone.Go(func() {
+					for range r.callbacks {
+					}
+				})
+			}
+		}
+		r.abnormal.Do(func() {
+			switch {
+			case v == nil:
+				r.goexited = true
+			case v == http.ErrAbortHandler:
+				r.panicked = v
+			default:
+				r.panicked = &PanicError{Value: v, Where: where, Stack: debug.Stack()}
+			}
+		})
+		r.cancel(&haltError{errors.New("commet: Import stopped: a function it ran panicked")})
+	}()
+	f()
+	normal = true
+}
+
+// reraise goes on with the panic or Goexit of a goroutine of the import,
+// if one ended so, in the caller's goroutine. Called once every goroutine
+// of the import is done.
+func (r *importRun) reraise() {
+	switch {
+	case r.panicked != nil:
+		panic(r.panicked)
+	case r.goexited:
+		runtime.Goexit()
 	}
 }
