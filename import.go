@@ -186,8 +186,10 @@ type CustomerImportResult struct {
 	// refused (errors.As finds its *ValidationError), a *ValidationError for
 	// one the SDK refused before sending, the error of its whole batch
 	// request (an *APIError, ErrNetwork, the context's error), one
-	// matching ErrOutcomeUnknown for an item sent whose answer was lost
-	// (it may exist), or one matching ErrNotSent for an item never sent.
+	// matching ErrOutcomeUnknown for an item that may have been created
+	// though no answer says so (it may exist), or one matching ErrNotSent
+	// for an item of which nothing was done (never sent, or answered only
+	// with 429s of the rate limiter): run the import again for it.
 	Err error
 
 	held *fingerprint // of the customer a repeat settled without a request repeats
@@ -201,7 +203,8 @@ type ImportProgress struct {
 	Done int
 	// Created, Existed, Archived, Repeated and Failed count each outcome.
 	Created, Existed, Archived, Repeated, Failed int
-	// NotSent counts the failed items that were never sent (ErrNotSent).
+	// NotSent counts the failed items of which nothing was done
+	// (ErrNotSent).
 	NotSent int
 	// Unknown counts the failed items whose request was sent but whose
 	// answer never came (ErrOutcomeUnknown).
@@ -262,8 +265,10 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 //     create never updates; Differs compares it with that customer. If the
 //     earlier item failed, the repeat is sent in its place.
 //   - OutcomeFailed, with Err saying why: among them, ErrNotSent for an
-//     item never sent, and ErrOutcomeUnknown for one whose request left
-//     and whose answer never came, which may exist at Commet.
+//     item of which nothing was done (never sent, or answered only with
+//     429s), and ErrOutcomeUnknown for one that may have been created
+//     though no answer says so (its answer was lost, say), which may exist
+//     at Commet.
 //
 // Import is safe to run again after a crash, a cancel or a kill -9: items
 // with an ID that an earlier run created come back as existed, never as
