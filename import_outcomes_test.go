@@ -169,6 +169,13 @@ func TestImportOutcomesTellOneTruth(t *testing.T) {
 			_, err := srv.Client(commet.WithMaxRetries(0)).Customers.Import(context.Background(), rows(six...), p)
 			return err
 		}, []string{"failed: ErrOutcomeUnknown + ErrNetwork", "failed: ErrNotSent"}},
+		{"failure budget spent while another batch is in flight", func(t *testing.T, srv *commettest.Server, p *commet.ImportCustomersParams) error {
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", DropAnswer: true, Delay: time.Second, Times: 2})
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Delay: time.Hour, Times: commettest.Forever})
+			p.FailureBudget, p.Concurrency = 2, 3
+			_, err := srv.Client(commet.WithMaxRetries(0)).Customers.Import(context.Background(), rows(append(six, valid("u7", "u8")...)...), p)
+			return err
+		}, []string{"failed: ErrOutcomeUnknown + ErrNetwork", "failed: ErrOutcomeUnknown", "failed: ErrNotSent"}},
 		{"key refused", func(t *testing.T, _ *commettest.Server, p *commet.ImportCustomersParams) error {
 			keyed := commettest.NewServer(commettest.WithAPIKey("ck_test_right"))
 			defer keyed.Close()
