@@ -170,10 +170,14 @@ func TestImportOutcomesTellOneTruth(t *testing.T) {
 			return err
 		}, []string{"failed: ErrOutcomeUnknown + ErrNetwork", "failed: ErrNotSent"}},
 		{"failure budget spent while another batch is in flight", func(t *testing.T, srv *commettest.Server, p *commet.ImportCustomersParams) error {
-			srv.InjectFault(commettest.Fault{Path: "/customers/batch", DropAnswer: true, Delay: time.Second, Times: 2})
+			// At 1 s the first batch's answer is lost, and the fourth takes its
+			// slot; at 2 s the second's is, which spends the budget while the
+			// third and fourth are in flight and the fifth waits.
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", DropAnswer: true, Delay: time.Second})
+			srv.InjectFault(commettest.Fault{Path: "/customers/batch", DropAnswer: true, Delay: 2 * time.Second})
 			srv.InjectFault(commettest.Fault{Path: "/customers/batch", Delay: time.Hour, Times: commettest.Forever})
 			p.FailureBudget, p.Concurrency = 2, 3
-			_, err := srv.Client(commet.WithMaxRetries(0)).Customers.Import(context.Background(), rows(append(six, valid("u7", "u8")...)...), p)
+			_, err := srv.Client(commet.WithMaxRetries(0)).Customers.Import(context.Background(), rows(append(six, valid("u7", "u8", "u9", "u10")...)...), p)
 			return err
 		}, []string{"failed: ErrOutcomeUnknown + ErrNetwork", "failed: ErrOutcomeUnknown", "failed: ErrNotSent"}},
 		{"key refused", func(t *testing.T, _ *commettest.Server, p *commet.ImportCustomersParams) error {
