@@ -255,12 +255,13 @@ func TestCallEndedBeforeItsAnswerSaysWhatWasDone(t *testing.T) {
 		assert.Equal(t, 1, resp.Attempts)
 	})
 	t.Run("an answer that settles the call is not an interruption", func(t *testing.T) {
-		c, mock := newMockClient(t)
 		ctx, cancel := context.WithCancel(context.Background())
-		mock.RegisterResponder("POST", custURL, func(*http.Request) (*http.Response, error) {
+		c, mock := newMockClient(t, WithMiddleware(func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+			resp, err := next(req)
 			cancel() // the context ends as the refusal comes back
-			return jsonResponse(400, map[string]any{"success": false, "code": "bad_request", "message": "no"}), nil
-		})
+			return resp, err
+		}))
+		mock.RegisterResponder("POST", custURL, status(400, map[string]any{"success": false, "code": "bad_request", "message": "no"}))
 		_, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com"})
 		assert.ErrorIs(t, err, ErrBadRequest)
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
