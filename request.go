@@ -157,7 +157,7 @@ func provesNothingDone(e *APIError) bool {
 // call was interrupted after an answer that proves nothing (a 5xx, say).
 func (s *callState) end(ctx context.Context, err error, interrupted bool) error {
 	prefix := "commet: " + s.method + " " + s.path
-	if ctx.Err() != nil && (interrupted || err == nil) {
+	if interrupted && ctx.Err() != nil {
 		err = fmt.Errorf("%s: %w", prefix, contextError(ctx))
 		if s.lastAnswer != nil {
 			err = fmt.Errorf("%w; last answer: %w", err, s.lastAnswer)
