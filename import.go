@@ -301,9 +301,10 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 // A panic of the items iterator, of a Middleware, of OnResult or of
 // OnProgress stops the import at once and goes on in the caller's
 // goroutine once every goroutine of the import is done (see PanicError),
-// where a recover can catch it; the items of a batch whose worker panicked
-// get no outcome, and no callback runs after one panicked. opts apply to
-// every request.
+// where a recover can catch it. Every item read still gets its outcome
+// (the items of a batch on its way when a Middleware panicked are
+// ErrOutcomeUnknown), but no callback runs after one panicked. opts apply
+// to every request.
 func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()
 	if err != nil {
@@ -355,14 +356,12 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			run.guard("a worker (a Middleware, say)", false, func() {
-				for b := range batches {
-					for queue := []importBatch{b}; len(queue) > 0; {
-						b, queue = queue[0], queue[1:]
-						queue = append(queue, run.send(ctx, b)...)
-					}
+			for b := range batches {
+				for queue := []importBatch{b}; len(queue) > 0; {
+					b, queue = queue[0], queue[1:]
+					queue = append(queue, run.sendGuarded(ctx, b)...)
 				}
-			})
+			}
 		})
 	}
 	read := false

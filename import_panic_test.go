@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -25,9 +26,9 @@ var errBoom = errors.New("boom")
 // Middleware, say)", "OnResult", "OnProgress") panics with v on the third
 // call.
 func panicking(where string, v any) (*commet.ImportCustomersParams, []commet.ClientOption) {
-	calls := 0
+	var calls atomic.Int64
 	boom := func() {
-		if calls++; calls == 3 {
+		if calls.Add(1) == 3 {
 			panic(v)
 		}
 	}
@@ -81,6 +82,40 @@ func TestImportPanicReachesTheCaller(t *testing.T) {
 			})
 		})
 	}
+	t.Run("every item read has its outcome", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := commettest.NewServer()
+			defer srv.Close()
+			p, opts := panicking(panicSites[0], errBoom)
+			p.Concurrency = 4
+			reported, onItsWay := map[int]int{}, 0
+			p.OnResult = func(r commet.CustomerImportResult) {
+				reported[r.Index]++
+				if r.Err != nil && strings.Contains(r.Err.Error(), "panicked while the batch was on its way") {
+					onItsWay++
+					assert.ErrorIs(t, r.Err, commet.ErrOutcomeUnknown, "its request may have left")
+				}
+			}
+			read := 0
+			items := func(yield func(commet.CreateCustomerParams) bool) {
+				for it := range people(100_000) {
+					read++
+					if !yield(it) {
+						return
+					}
+				}
+			}
+			func() {
+				defer func() { assert.IsType(t, &commet.PanicError{}, recover()) }()
+				srv.Client(opts...).Customers.Import(context.Background(), items, p)
+			}()
+			assert.Equal(t, 10, onItsWay, "the batch whose middleware panicked")
+			assert.Len(t, reported, read)
+			for i, n := range reported {
+				assert.Equal(t, 1, n, "item %d", i)
+			}
+		})
+	})
 	t.Run("http.ErrAbortHandler goes on as it is", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			srv := commettest.NewServer()

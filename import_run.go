@@ -433,8 +433,7 @@ type callback struct {
 // panic (or the Goexit) in the caller's goroutine once every goroutine of
 // the import is done. where names f for PanicError; callback says f runs
 // on the callbacks' goroutine, whose queue must go on being drained.
-func (r *importRun) guard(where string, callback bool, f func()) {
-	normal := false
+func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 	defer func() {
 		if normal {
 			return
@@ -462,7 +461,19 @@ func (r *importRun) guard(where string, callback bool, f func()) {
 		r.cancel(&haltError{errors.New("commet: Import stopped: a function it ran panicked")})
 	}()
 	f()
-	normal = true
+	return true
+}
+
+// sendGuarded sends b as send does, and when something on the way panics
+// (a Middleware, say) fails its items as unknown, since their request may
+// have left: Import panics in the end, but every item read still gets its
+// outcome. It returns the batches send would.
+func (r *importRun) sendGuarded(ctx context.Context, b importBatch) (next []importBatch) {
+	if r.guard("a worker (a Middleware, say)", false, func() { next = r.send(ctx, b) }) {
+		return next
+	}
+	err := fmt.Errorf("%w: commet: POST /customers/batch: something Import ran panicked while the batch was on its way", ErrOutcomeUnknown)
+	return r.report(b, func(int) CustomerImportResult { return CustomerImportResult{Outcome: OutcomeFailed, Err: err} })
 }
 
 // reraise goes on with the panic or Goexit of a goroutine of the import,
