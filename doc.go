@@ -85,9 +85,10 @@
 // unexpected status); ErrPagination (paging that cannot be followed); and
 // ErrInvalidConfig (a key, option or setting the SDK refuses: a bug in the
 // calling code, not bad data). Two more say what became of a write:
-// ErrOutcomeUnknown (its request left and its answer never came, or came
-// unreadable: it may have been done) and ErrNotSent (nothing was sent);
-// each is matched together with the cause, never both at once. A call
+// ErrOutcomeUnknown (it may have been done though no answer says so: its
+// answer never came, or came unreadable) and ErrNotSent (nothing was done:
+// no request left, or every answer was a 429 of the rate limiter); each is
+// matched together with what is known of the call, never both at once. A call
 // ended by its context returns an error matching the context's error, its
 // cause, and the last answer that came. A 404 endpoint_not_available or a
 // 410 endpoint_deprecated (an endpoint the resolved API version lacks) is
@@ -150,7 +151,9 @@
 // stop, a kill -9 included. It streams, so a million customers take
 // little more memory than a thousand, and it is safe to re-run after a
 // crash: nothing is created twice. ImportCustomersParams.Stop stops it
-// gracefully. See examples/migrate, and the command line cmd/commet.
+// gracefully, ending every wait; a panic in a Middleware or a callback
+// reaches the caller's goroutine as a PanicError. See examples/migrate,
+// and the command line cmd/commet.
 //
 // # Options
 //

@@ -40,7 +40,9 @@ var (
 	ErrServer = errors.New("commet: server error")
 	// ErrNetwork: no answer arrived: the connection failed, was cut, or
 	// an attempt timed out. The request may or may not have been
-	// processed; a retry with the same Idempotency-Key is safe.
+	// processed (a write's error then matches ErrOutcomeUnknown), unless
+	// no connection could be opened (it then matches ErrNotSent); a retry
+	// with the same Idempotency-Key is safe.
 	ErrNetwork = errors.New("commet: network error")
 	// ErrBadResponse: an answer arrived that the SDK cannot use: a
 	// success whose body is not what the operation expects, a body over

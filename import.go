@@ -54,10 +54,17 @@ type ImportCustomersParams struct {
 	// synchronized; subtract a margin for its error, since a Since later
 	// than the truth counts the migration's first customers as existed.
 	Since time.Time
-	// Stop, when closed, stops the import gracefully: no more items are
-	// read, the batches already sent finish and report their true
-	// outcomes, and the items read but not sent fail with ErrNotSent.
-	// Ending ctx still stops at once (a second Ctrl-C, say).
+	// Stop, when closed, stops the import gracefully, about a round trip
+	// later: no more items are read and no more requests leave. A request
+	// in flight gets its answer, and a batch it settles reports its true
+	// outcomes. Every wait ends at once: a batch waiting for its turn, for
+	// a 429's Retry-After or for the backoff before a retry is not sent
+	// again. Its items fail with ErrNotSent when nothing of the batch can
+	// have been done (it was never sent, or its only answers were 429s of
+	// Commet's rate limiter), and with ErrOutcomeUnknown when an attempt
+	// may have been acted on (its answer was lost, or was a 5xx). The
+	// items read but not sent fail with ErrNotSent. Ending ctx still stops
+	// at once, cutting the requests in flight (a second Ctrl-C, say).
 	Stop <-chan struct{}
 }
 
@@ -77,22 +84,76 @@ const (
 	callbackBuffer = 4096
 )
 
-// ErrNotSent matches the error of a call, or of an import item, that sent
-// nothing: its context ended (or Import stopped) before its first request
-// left, or no connection could be opened. Nothing was done at Commet. The
-// error also matches the cause. Run the import again for such items.
+// ErrNotSent matches the error of a call, or of an import item, for which
+// nothing was done at Commet: no request left, or every answer proved that
+// none was acted on. That is: its context ended (or Import stopped) before
+// its first request left; no connection could be opened (then it matches
+// ErrNetwork too); or its only answers were 429s from Commet's rate
+// limiter, which refuses a request before any work, and the call ended
+// while waiting one out or gave up on them (then it matches ErrRateLimited
+// too, and Response.Attempts counts the requests that were refused). No
+// other answer proves that nothing was done: a 5xx or a 409
+// idempotency_in_progress may come while or after the work is done.
+//
+// When the caller's context ended, the error also matches the context's
+// error and its cause. When Import stopped of its own accord (Stop closed,
+// the failure budget spent, the key refused), the error says why in its
+// text only: the failures of other batches are not this item's, so it
+// matches none of their sentinels. Run the import again for such items.
+// No error matches both ErrNotSent and ErrOutcomeUnknown.
 var ErrNotSent = errors.New("commet: not sent")
 
 // ErrOutcomeUnknown matches the error of a write (a create, a batch, an
-// update, an archive) whose request was sent but whose answer never came
-// (the context ended, the network failed after the retries, an attempt
-// timed out), or came as a success the SDK could not read (an answer of
-// another API version, say): the write may have been done at Commet all
-// the same. The error also matches the cause (ErrNetwork, the context's
-// error, ErrBadResponse). Run an import again to settle such items: a
-// create with an ID is idempotent. No error matches both ErrNotSent and
-// ErrOutcomeUnknown.
+// update, an archive) that may have been done at Commet though no answer
+// says so: its request was sent and its answer never came (the context
+// ended, the network failed after the retries, an attempt timed out), or
+// came as a success the SDK could not read (an answer of another API
+// version, say), or the call was ended (its context, or Import's Stop)
+// while it waited to retry after an answer that does not prove nothing was
+// done (a 5xx, a 409 idempotency_in_progress). The error also matches what
+// is known of the call: ErrNetwork when its last attempt got no answer,
+// the last answer's sentinel (ErrServer, say), ErrBadResponse, and the
+// context's error when the caller's context ended. Run an import again to
+// settle such items: a create with an ID is idempotent. No error matches
+// both ErrNotSent and ErrOutcomeUnknown.
 var ErrOutcomeUnknown = errors.New("commet: outcome unknown")
+
+// PanicError is what Import panics with when a function it runs on a
+// goroutine of its own panicked: a Middleware (or anything else on a
+// worker) or OnResult or OnProgress. A panic there would otherwise end the
+// process from a goroutine no caller can recover; Import instead stops the
+// import at once, waits until every goroutine of it is done, and panics
+// again in the caller's goroutine, where a recover (as net/http's, for a
+// handler) can catch it. The stack of the goroutine the panic came from
+// is kept, since the caller's is not where it happened. A panic with
+// http.ErrAbortHandler goes on as it is, so that net/http still aborts
+// the request quietly; a runtime.Goexit there (t.FailNow in a callback,
+// say) goes on as a Goexit of the caller's goroutine. A panic of the
+// items iterator, which runs in the caller's goroutine, goes on as it is,
+// once every goroutine of the import is done.
+type PanicError struct {
+	// Value is what the function panicked with.
+	Value any
+	// Where names what panicked: "OnResult", "OnProgress", or "a worker
+	// (a Middleware, say)".
+	Where string
+	// Stack is the stack of the goroutine that panicked, as
+	// runtime/debug.Stack gives it.
+	Stack []byte
+}
+
+// Error returns the panic's value, what panicked, and the stack of the
+// goroutine it came from, which a crash prints under it.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("commet: Import: panic in %s: %v\n\n%s", e.Where, e.Value, e.Stack)
+}
+
+// Unwrap returns the panic's value when it is an error (a runtime.Error,
+// say), for errors.Is and errors.As.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // CustomerImportResult is the outcome of one item of an import.
 type CustomerImportResult struct {
@@ -109,9 +170,14 @@ type CustomerImportResult struct {
 	// the same ID, whose outcome settled the customer.
 	RepeatOf int
 	// Differs names, by wire name, the fields whose value in Item differs
-	// from what Commet holds, for an item that did not create its customer
-	// (existed, archived or repeated): Commet kept its own values. The
-	// address is not compared, since Commet does not return it.
+	// from what Commet holds, whatever the outcome: Commet kept its own
+	// values. For a customer this run created it is empty, but a customer
+	// created (with Since) by an earlier run of the migration, from other
+	// data (a typo fixed since, say), shows what Commet kept. Values are
+	// compared as Commet stores them: without surrounding space, emails
+	// without case, metadata as the JSON Commet reads back; a field the item
+	// leaves empty is not compared, except the email. The address is not
+	// compared, since Commet does not return it.
 	Differs []string
 	// RequestID is the x-request-id of the batch answer that settled the
 	// item, when one came.
@@ -120,8 +186,10 @@ type CustomerImportResult struct {
 	// refused (errors.As finds its *ValidationError), a *ValidationError for
 	// one the SDK refused before sending, the error of its whole batch
 	// request (an *APIError, ErrNetwork, the context's error), one
-	// matching ErrOutcomeUnknown for an item sent whose answer was lost
-	// (it may exist), or one matching ErrNotSent for an item never sent.
+	// matching ErrOutcomeUnknown for an item that may have been created
+	// though no answer says so (it may exist), or one matching ErrNotSent
+	// for an item of which nothing was done (never sent, or answered only
+	// with 429s of the rate limiter): run the import again for it.
 	Err error
 
 	held *fingerprint // of the customer a repeat settled without a request repeats
@@ -135,7 +203,8 @@ type ImportProgress struct {
 	Done int
 	// Created, Existed, Archived, Repeated and Failed count each outcome.
 	Created, Existed, Archived, Repeated, Failed int
-	// NotSent counts the failed items that were never sent (ErrNotSent).
+	// NotSent counts the failed items of which nothing was done
+	// (ErrNotSent).
 	NotSent int
 	// Unknown counts the failed items whose request was sent but whose
 	// answer never came (ErrOutcomeUnknown).
@@ -196,8 +265,10 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 //     create never updates; Differs compares it with that customer. If the
 //     earlier item failed, the repeat is sent in its place.
 //   - OutcomeFailed, with Err saying why: among them, ErrNotSent for an
-//     item never sent, and ErrOutcomeUnknown for one whose request left
-//     and whose answer never came, which may exist at Commet.
+//     item of which nothing was done (never sent, or answered only with
+//     429s), and ErrOutcomeUnknown for one that may have been created
+//     though no answer says so (its answer was lost, say), which may exist
+//     at Commet.
 //
 // Import is safe to run again after a crash, a cancel or a kill -9: items
 // with an ID that an earlier run created come back as existed, never as
@@ -218,12 +289,22 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 //
 // Import stops at once when ctx is done, when the API key is refused (401
 // or 403), or when FailureBudget batches in a row have failed; and
-// gracefully when Stop is closed. Items it read but did not send fail
-// with ErrNotSent, items in flight when ctx ended with ErrOutcomeUnknown,
-// and Import returns an error matching the cause (and the context's error,
-// when ctx ended). An import in which every item failed returns an error
-// too. If the items iterator panics, Import stops every worker and
-// callback before the panic goes on. opts apply to every request.
+// gracefully when Stop is closed (see ImportCustomersParams.Stop). Items
+// it read but did not send fail with ErrNotSent, items in flight when it
+// stopped at once with ErrOutcomeUnknown; an item's error matches the
+// context's error only when ctx ended, and never the sentinels of the
+// failures of other batches that stopped the import (its message names
+// them). Import returns an error matching the cause (and the context's
+// error, when ctx ended). An import in which every item failed returns an
+// error too.
+//
+// A panic of the items iterator, of a Middleware, of OnResult or of
+// OnProgress stops the import at once and goes on in the caller's
+// goroutine once every goroutine of the import is done (see PanicError),
+// where a recover can catch it. Every item read still gets its outcome
+// (the items of a batch on its way when a Middleware panicked are
+// ErrOutcomeUnknown), but no callback runs after one panicked. opts apply
+// to every request.
 func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
 	p, err := params.withDefaults()
 	if err != nil {
@@ -245,7 +326,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		go func() {
 			select {
 			case <-p.Stop:
-				stop(errStopRequested)
+				stop(&haltError{errStopRequested})
 			case <-stopping.Done():
 			}
 		}()
@@ -261,14 +342,11 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		seed:      maphash.MakeSeed(),
 		ids:       make(map[uint64]idEntry),
 		waiting:   make(map[uint64][]importItem),
-		callbacks: make(chan func(), callbackBuffer),
+		callbacks: make(chan callback, callbackBuffer),
 	}
 	var callbacksDone sync.WaitGroup
-	callbacksDone.Go(func() {
-		for f := range run.callbacks {
-			f()
-		}
-	})
+	run.callbacksDone = &callbacksDone
+	callbacksDone.Go(run.runCallbacks)
 
 	workers := p.Concurrency
 	if workers == 0 {
@@ -281,7 +359,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 			for b := range batches {
 				for queue := []importBatch{b}; len(queue) > 0; {
 					b, queue = queue[0], queue[1:]
-					queue = append(queue, run.send(ctx, b)...)
+					queue = append(queue, run.sendGuarded(ctx, b)...)
 				}
 			}
 		})
@@ -289,7 +367,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	read := false
 	defer func() {
 		if !read { // the items iterator panicked: end every goroutine before the panic goes on
-			cancel(errors.New("commet: the items iterator panicked"))
+			cancel(&haltError{errors.New("commet: the items iterator panicked")})
 			close(batches)
 			wg.Wait()
 			close(run.callbacks)
@@ -302,6 +380,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	wg.Wait()
 	close(run.callbacks)
 	callbacksDone.Wait()
+	run.reraise() // a panic or Goexit of a worker or a callback goes on here, now that all are done
 
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -311,13 +390,21 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	case parent.Err() != nil:
 		return pr, fmt.Errorf("commet: import stopped: %w", contextError(parent))
 	case ctx.Err() != nil:
-		return pr, context.Cause(ctx) // the key was refused, or the failure budget ran out
+		return pr, haltReason(context.Cause(ctx)) // the key was refused, or the failure budget ran out
 	case stopping.Err() != nil && pr.NotSent > 0:
 		return pr, fmt.Errorf("commet: import stopped gracefully, %d items not sent: %w: %w", pr.NotSent, ErrNotSent, errStopRequested)
 	case pr.Done > 0 && pr.Failed == pr.Done:
 		return pr, fmt.Errorf("commet: all %d items failed; the first: %w", pr.Done, run.firstErr)
 	}
 	return pr, nil
+}
+
+// haltReason is why Import halted, from its context's cause.
+func haltReason(cause error) error {
+	if h, ok := cause.(*haltError); ok {
+		return h.reason
+	}
+	return cause
 }
 
 func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {

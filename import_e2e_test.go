@@ -171,7 +171,8 @@ func TestImportStopsWhenNothingCanSucceed(t *testing.T) {
 		for _, r := range got.by {
 			if errors.Is(r.Err, commet.ErrNotSent) {
 				notSent++
-				assert.ErrorIs(t, r.Err, commet.ErrServer, "the cause is kept")
+				assert.NotErrorIs(t, r.Err, commet.ErrServer, "the other batches' failure is not this item's")
+				assert.Contains(t, r.Err.Error(), "3 batches in a row failed", "the cause is in the message")
 			}
 		}
 		assert.Equal(t, sum.NotSent, notSent)
@@ -273,4 +274,27 @@ func keys(m map[string][]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestImportStopsWhenNoConnectionOpens: batches that sent nothing because
+// no connection could be opened are batch failures like any other: the
+// failure budget stops the import, rather than every batch of a large
+// input going through its retries against a server that is down.
+func TestImportStopsWhenNoConnectionOpens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		var tried atomic.Int64
+		refuse := func(*http.Request, commet.Attempt, commet.MiddlewareNext) (*http.Response, error) {
+			tried.Add(1)
+			return nil, errors.New("dial tcp 127.0.0.1:443: connection refused")
+		}
+		sum, err := srv.Client(commet.WithMiddleware(refuse), commet.WithMaxRetries(0)).Customers.Import(context.Background(), people(5000),
+			&commet.ImportCustomersParams{FailureBudget: 2, Concurrency: 1})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "2 batches in a row failed")
+		assert.EqualValues(t, 2, tried.Load(), "two batches tried, not fifty")
+		assert.Equal(t, sum.Done, sum.NotSent, "nothing was sent")
+		assert.Zero(t, srv.Requests())
+	})
 }

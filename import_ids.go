@@ -48,16 +48,26 @@ var compared = [...]string{"billingEmail", "fullName", "domain", "website", "tim
 type fingerprint [len(compared)]uint32
 
 // sentFields and heldFields are the compared fields of an item and of a
-// customer, as text: emails are compared without case or surrounding
-// space, and metadata as the JSON Commet would read back.
+// customer, as text, as Commet may normalise them: strings without
+// surrounding space, emails without case, and metadata as the JSON Commet
+// would read back.
 func sentFields(item *CreateCustomerParams) [len(compared)]string {
-	return [...]string{strings.ToLower(strings.TrimSpace(item.Email)), item.FullName, item.Domain, item.Website,
-		item.Timezone, item.Language, item.Industry, canonicalJSON(item.Metadata)}
+	return normalised(item.Email, item.FullName, item.Domain, item.Website,
+		item.Timezone, item.Language, item.Industry, canonicalJSON(item.Metadata))
 }
 
 func heldFields(c *Customer) [len(compared)]string {
-	return [...]string{strings.ToLower(c.Email), c.FullName, c.Domain, c.Website,
-		c.Timezone, c.Language, c.Industry, canonicalJSON(c.Metadata)}
+	return normalised(c.Email, c.FullName, c.Domain, c.Website,
+		c.Timezone, c.Language, c.Industry, canonicalJSON(c.Metadata))
+}
+
+func normalised(email string, rest ...string) [len(compared)]string {
+	var out [len(compared)]string
+	out[0] = strings.ToLower(strings.TrimSpace(email))
+	for i, v := range rest {
+		out[i+1] = strings.TrimSpace(v)
+	}
+	return out
 }
 
 // canonicalJSON is metadata as JSON with sorted keys, after a round trip

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"iter"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +34,16 @@ type importRun struct {
 	stopping  context.Context // ends when ctx does or Stop is closed: no new batch may leave
 	pacer     *pacer
 	seed      maphash.Seed
-	callbacks chan func() // run in order by one goroutine
+	callbacks chan callback // run in order by one goroutine
+	// callbacksDone counts the goroutines that run callbacks: one, and a
+	// second that drains the rest when a callback ends the first with
+	// runtime.Goexit.
+	callbacksDone *sync.WaitGroup
+
+	abnormal     sync.Once
+	panicked     any  // the *PanicError (or http.ErrAbortHandler) to panic with, if any
+	goexited     bool // a goroutine of the import ended in runtime.Goexit
+	callbacksOff atomic.Bool
 
 	mu       sync.Mutex // guards what follows
 	progress ImportProgress
@@ -97,8 +109,9 @@ func (r *importRun) hand(b importBatch, batches chan<- importBatch) bool {
 
 // send creates one batch and reports the outcome of each item; it returns
 // the batches its outcome lets go (the next item of an ID that failed).
-// No batch leaves once the import is stopping; one that has left goes on
-// to its outcome, unless ctx ends.
+// No request leaves once the import is stopping: a request in flight goes
+// on to its answer, unless ctx ends, and a batch waiting to retry ends
+// (see stoppable).
 func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	if r.pacer.acquireSlot(r.stopping) != nil {
 		return r.notSent(b)
@@ -108,7 +121,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	for i := range b {
 		items[i] = b[i].item
 	}
-	ctx, departed, release := r.untilDeparted(ctx)
+	ctx, inFlight, release := r.stoppable(ctx)
 	defer release()
 	var resp Response
 	clock := new(callClock)
@@ -117,14 +130,12 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 		withAnswerInto(&resp),
 		withCallMiddleware(r.pacer.middleware),
 		withCallMiddleware(clock.middleware),
-		withCallMiddleware(departed),
+		withCallMiddleware(inFlight),
 		withRetryPolicy(importRetryPolicy),
 	)
 	res, err := r.customers.createBatch(ctx, items, opts) // each item was checked as it was read
 	if err != nil {
-		if !errors.Is(err, ErrNotSent) {
-			r.batchFailed(err)
-		}
+		r.batchFailed(err) // not counted once the import is stopping
 		return r.report(b, func(int) CustomerImportResult {
 			return CustomerImportResult{Outcome: OutcomeFailed, Err: err, RequestID: resp.RequestID}
 		})
@@ -166,26 +177,68 @@ func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
 	return OutcomeCreated
 }
 
-// untilDeparted gives a batch a context that a graceful stop ends only
-// while none of its requests has left: waiting in the pacer, it fails as
-// not sent; once one has left, it goes on to its outcome. departed is the
-// middleware that marks the departure, inside the pacer.
-func (r *importRun) untilDeparted(ctx context.Context) (context.Context, Middleware, func()) {
-	const waiting, left, stopped = 0, 1, 2
-	var state atomic.Int32 // the first of departure and stop wins, for good
+// stoppable gives a batch a context that a graceful stop ends whenever
+// none of its requests is in flight: while it waits in the pacer for its
+// turn, waits out a 429 or a backoff between attempts, or waits its turn to
+// retry. A request in flight when the stop comes goes on to its answer,
+// read in full, so that the stop never turns an answer on its way into a
+// lost one; a success then settles the batch, and any other answer ends
+// it. The call's error then says what its answers prove (see
+// callState.end): not sent when none was sent or each was a 429 of the
+// rate limiter, else unknown. inFlight is the middleware that marks a
+// request in flight, from when it leaves the pacer until its answer's body
+// is closed, and keeps any request from leaving once the batch is stopped.
+func (r *importRun) stoppable(ctx context.Context) (context.Context, Middleware, func()) {
+	var mu sync.Mutex // guards what follows
+	flying, stopped := false, false
 	ctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(r.stopping, func() {
-		if state.CompareAndSwap(waiting, stopped) {
+	halt := func() { // with mu held
+		if !flying && !stopped && r.stopping.Err() != nil {
+			stopped = true
 			cancel(context.Cause(r.stopping))
 		}
-	})
-	departed := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
-		if state.CompareAndSwap(waiting, left) || state.Load() == left {
-			return next(req)
-		}
-		return nil, context.Cause(r.stopping) // stopped first: this request never leaves
 	}
-	return ctx, departed, func() { stop(); cancel(nil) }
+	stop := context.AfterFunc(r.stopping, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		halt()
+	})
+	landed := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		flying = false
+		halt()
+	}
+	inFlight := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+		mu.Lock()
+		if stopped || r.stopping.Err() != nil {
+			halt()
+			mu.Unlock()
+			return nil, context.Cause(r.stopping) // this request never leaves
+		}
+		flying = true
+		mu.Unlock()
+		resp, err := next(req)
+		if err != nil || resp == nil || resp.Body == nil {
+			landed()
+			return resp, err
+		}
+		resp.Body = &closeHook{ReadCloser: resp.Body, closed: sync.OnceFunc(landed)}
+		return resp, nil
+	}
+	return ctx, inFlight, func() { stop(); cancel(nil) }
+}
+
+// closeHook calls closed once its body is closed.
+type closeHook struct {
+	io.ReadCloser
+	closed func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.closed()
+	return err
 }
 
 // importRetryPolicy is how a batch retries: as any call for failures, but
@@ -212,9 +265,9 @@ func (r *importRun) batchFailed(err error) {
 	var apiErr *APIError
 	switch {
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
-		r.cancel(err)
+		r.cancel(&haltError{err})
 	case n >= r.params.FailureBudget:
-		r.cancel(&importStopped{failures: n, last: err})
+		r.cancel(&haltError{&importStopped{failures: n, last: err}})
 	}
 }
 
@@ -256,7 +309,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResu
 		case res.held != nil:
 			res.Differs = r.differs(&it.item, *res.held)
 			res.held = nil
-		case res.Outcome != OutcomeCreated && res.Customer != nil:
+		case res.Customer != nil: // whatever the outcome: an earlier run may have created it with other data
 			res.Differs = r.differs(&it.item, r.fingerprintOf(res.Customer))
 		}
 		if res.Outcome == OutcomeFailed && r.firstErr == nil {
@@ -348,10 +401,89 @@ func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Cust
 func (r *importRun) deliver(results []CustomerImportResult, progress ImportProgress) {
 	if on := r.params.OnResult; on != nil {
 		for _, res := range results {
-			r.callbacks <- func() { on(res) }
+			r.callbacks <- callback{"OnResult", func() { on(res) }}
 		}
 	}
 	if on := r.params.OnProgress; on != nil && len(results) > 0 {
-		r.callbacks <- func() { on(progress) }
+		r.callbacks <- callback{"OnProgress", func() { on(progress) }}
+	}
+}
+
+// runCallbacks runs the callbacks in the order they were queued, until the
+// queue is closed. Once one has panicked (or ended in runtime.Goexit) no
+// more are run, but the queue is still drained, so that no worker waits on
+// it.
+func (r *importRun) runCallbacks() {
+	for cb := range r.callbacks {
+		if r.callbacksOff.Load() {
+			continue
+		}
+		r.guard(cb.where, true, cb.f)
+	}
+}
+
+// callback is a call of OnResult or OnProgress, queued.
+type callback struct {
+	where string // its name, for PanicError
+	f     func()
+}
+
+// guard runs f, and makes a panic or a runtime.Goexit in it the import's
+// abnormal end: the import stops at once, and Import goes on with the
+// panic (or the Goexit) in the caller's goroutine once every goroutine of
+// the import is done. where names f for PanicError; callback says f runs
+// on the callbacks' goroutine, whose queue must go on being drained.
+func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
+	defer func() {
+		if normal {
+			return
+		}
+		v := recover() // nil: runtime.Goexit (panic(nil) recovers a *runtime.PanicNilError)
+		if callback {
+			r.callbacksOff.Store(true)
+			if v == nil { // this goroutine is ending: another drains the queue
+				r.callbacksDone.Go(func() {
+					for range r.callbacks {
+					}
+				})
+			}
+		}
+		r.abnormal.Do(func() {
+			switch {
+			case v == nil:
+				r.goexited = true
+			case v == http.ErrAbortHandler:
+				r.panicked = v
+			default:
+				r.panicked = &PanicError{Value: v, Where: where, Stack: debug.Stack()}
+			}
+		})
+		r.cancel(&haltError{errors.New("commet: Import stopped: a function it ran panicked")})
+	}()
+	f()
+	return true
+}
+
+// sendGuarded sends b as send does, and when something on the way panics
+// (a Middleware, say) fails its items as unknown, since their request may
+// have left: Import panics in the end, but every item read still gets its
+// outcome. It returns the batches send would.
+func (r *importRun) sendGuarded(ctx context.Context, b importBatch) (next []importBatch) {
+	if r.guard("a worker (a Middleware, say)", false, func() { next = r.send(ctx, b) }) {
+		return next
+	}
+	err := fmt.Errorf("%w: commet: POST /customers/batch: something Import ran panicked while the batch was on its way", ErrOutcomeUnknown)
+	return r.report(b, func(int) CustomerImportResult { return CustomerImportResult{Outcome: OutcomeFailed, Err: err} })
+}
+
+// reraise goes on with the panic or Goexit of a goroutine of the import,
+// if one ended so, in the caller's goroutine. Called once every goroutine
+// of the import is done.
+func (r *importRun) reraise() {
+	switch {
+	case r.panicked != nil:
+		panic(r.panicked)
+	case r.goexited:
+		runtime.Goexit()
 	}
 }

@@ -68,7 +68,7 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	}
 	call := callState{method: r.method, path: r.path}
 	if ctx.Err() != nil { // never send once the caller gave up
-		return call.end(ctx, nil)
+		return call.end(ctx, nil, true)
 	}
 	policy := cfg.retryPolicy()
 	var tries retryCount
@@ -84,64 +84,104 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 			}
 			call.answered(err)
 		} else if sent > 0 {
-			call.lost = true // the request left and its answer never came
-		}
-		if ctx.Err() != nil {
-			return call.end(ctx, err)
+			call.lost, call.acted = true, true // the request left and its answer never came
 		}
 		wait, retry := policy.next(err, &tries)
+		if ctx.Err() != nil && (retry || ans == nil) { // an answer that settles the call settles it, context or not
+			return call.end(ctx, err, true)
+		}
 		if !retry {
-			return call.end(ctx, err)
+			return call.end(ctx, err, false)
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return call.end(ctx, fmt.Errorf("%w (not retried: the wait of %v before the next attempt would outlast the context's deadline: %w)",
-				err, wait.Round(time.Millisecond), context.DeadlineExceeded))
+				err, wait.Round(time.Millisecond), context.DeadlineExceeded), true)
 		}
 		if sleep(ctx, wait) != nil {
-			return call.end(ctx, err)
+			return call.end(ctx, err, true)
 		}
 	}
 }
 
 // callState is what one call knows of its requests, to say truly how it
-// ended: whether anything was sent, whether an answer was lost after its
-// request left, and the last answer that came.
+// ended: whether anything was sent, whether any request may have been
+// acted on, whether an answer was lost after its request left, and the
+// last answer that came.
 type callState struct {
 	method, path string
 	sent         int   // requests sent, as Response.Attempts counts them
 	lost         bool  // a request was sent and its answer never came
+	acted        bool  // a request may have been acted on: lost, or answered without proof that it was not
 	lastAnswer   error // the error of the last answer that came, if any
 }
 
+// answered records the failure err of an answer that came.
 func (s *callState) answered(err error) {
-	if errors.As(err, new(*APIError)) {
-		s.lastAnswer = err
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		s.acted = true // an answer the SDK could not judge
+		return
+	}
+	s.lastAnswer = err
+	if !provesNothingDone(apiErr) {
+		s.acted = true
 	}
 }
 
+// provesNothingDone reports whether an answer proves that its request was
+// not acted on, so that it may be sent again later as if never sent: a 429
+// from the rate limiter, which refuses a request before any work. No other
+// answer does: a 409 idempotency_in_progress says the first request with
+// the key is still at work, and a 5xx or a 408 may come after the work was
+// done. (A 4xx refusal acts on nothing either, but it is the call's answer:
+// sent again, the request would be refused again.)
+func provesNothingDone(e *APIError) bool {
+	if e.StatusCode != http.StatusTooManyRequests || e.unusable {
+		return false
+	}
+	_, fromLimiter := rateLimitWait(e.Header, time.Now())
+	return fromLimiter
+}
+
 // end returns the error a call ends with: err, the failure of its last
-// attempt (nil when the context ended first). When the context ended, the
-// error matches the context's error and its cause, and keeps the last
-// answer that came. It also matches ErrNotSent when no request left, and
-// ErrOutcomeUnknown when a write may have been done all the same: its
-// request left and its answer never came, or came in a shape the SDK could
-// not read.
-func (s *callState) end(ctx context.Context, err error) error {
+// attempt (nil when the context ended first). interrupted says the call
+// ended before an answer settled it: its context ended, or its deadline
+// would come before the next attempt. When the context ended, the error
+// matches the context's error and its cause (see contextError), and keeps
+// the last answer that came. The error also matches ErrNotSent when
+// nothing was done at Commet: no request left, or every answer proved
+// that none was acted on (a 429 from the rate limiter), whether the call
+// was interrupted or gave up on 429s; and it matches ErrOutcomeUnknown
+// when a write may have been done all the same: its request left and its
+// answer never came, or came in a shape the SDK could not read, or the
+// call was interrupted after an answer that proves nothing (a 5xx, say).
+func (s *callState) end(ctx context.Context, err error, interrupted bool) error {
 	prefix := "commet: " + s.method + " " + s.path
-	if ctx.Err() != nil {
+	if interrupted && ctx.Err() != nil {
 		err = fmt.Errorf("%s: %w", prefix, contextError(ctx))
 		if s.lastAnswer != nil {
 			err = fmt.Errorf("%w; last answer: %w", err, s.lastAnswer)
 		}
 	}
+	write := s.method != http.MethodGet
 	switch {
-	case s.sent == 0 && s.lastAnswer == nil:
+	case !s.acted:
 		return fmt.Errorf("%w: %w", ErrNotSent, err)
-	case s.method != http.MethodGet && (s.lost || errors.Is(err, ErrBadResponse) && isSuccessStatus(err)):
+	case write && (s.lost || interrupted || errors.Is(err, ErrBadResponse) && isSuccessStatus(err)):
 		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	return err
 }
+
+// haltError is the cause with which the SDK ends the context of calls of
+// its own accord (Import's graceful stop, its failure budget spent, its
+// key refused): the error of a call it ends says why in its text, and
+// matches neither the context's error (the caller cancelled nothing) nor
+// the reason's sentinels, which belong to the calls that failed, not to
+// this one.
+type haltError struct{ reason error }
+
+func (e *haltError) Error() string { return e.reason.Error() }
 
 // isSuccessStatus reports whether err is an unusable 2xx answer.
 func isSuccessStatus(err error) bool {
@@ -151,9 +191,13 @@ func isSuccessStatus(err error) bool {
 
 // contextError is the error of a context that ended: it matches the
 // context's error (context.Canceled or context.DeadlineExceeded) and the
-// cause it was given, if another.
+// cause it was given, if another. A context the SDK ended of its own
+// accord (a *haltError cause) gives that cause alone.
 func contextError(ctx context.Context) error {
 	err, cause := ctx.Err(), context.Cause(ctx)
+	if h, ok := cause.(*haltError); ok {
+		return h
+	}
 	if cause == nil || cause == err || errors.Is(cause, err) {
 		return cmp.Or(cause, err)
 	}

@@ -195,3 +195,76 @@ func matchesASentinel(err error) bool {
 	}
 	return false
 }
+
+// TestCallEndedBeforeItsAnswerSaysWhatWasDone: a call its context ends
+// between attempts is judged by what its answers prove. Only 429s from the
+// rate limiter (which refuses before any work): nothing was done, so it
+// matches ErrNotSent (with the 429 and the context's error), though
+// Response.Attempts counts the requests sent. A 503, a 409
+// idempotency_in_progress or a lost answer may have been acted on: a write
+// is an outcome unknown, a read neither. A call that gives up on 429s alone
+// did nothing either.
+func TestCallEndedBeforeItsAnswerSaysWhatWasDone(t *testing.T) {
+	inProgress := status(409, map[string]any{"success": false, "code": "idempotency_in_progress", "message": "busy"})
+	for _, tc := range []struct {
+		name   string
+		answer func(*http.Request) (*http.Response, error)
+		get    bool
+		want   []error
+		not    []error
+	}{
+		{"429s", withRetryAfter(429, "20"), false, []error{ErrNotSent, ErrRateLimited, context.Canceled}, []error{ErrOutcomeUnknown}},
+		{"429s, a read", withRetryAfter(429, "20"), true, []error{ErrNotSent, ErrRateLimited, context.Canceled}, []error{ErrOutcomeUnknown}},
+		{"503s", withRetryAfter(503, "20"), false, []error{ErrOutcomeUnknown, ErrServer, context.Canceled}, []error{ErrNotSent}},
+		{"503s, a read", withRetryAfter(503, "20"), true, []error{ErrServer, context.Canceled}, []error{ErrNotSent, ErrOutcomeUnknown}},
+		{"409 idempotency_in_progress", inProgress, false, []error{ErrOutcomeUnknown, ErrConflict, context.Canceled}, []error{ErrNotSent}},
+		{"answers lost", netError, false, []error{ErrOutcomeUnknown, context.Canceled}, []error{ErrNotSent}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t, WithRetryBackoff(20*time.Second, 20*time.Second))
+				mock.RegisterResponder("POST", custURL, tc.answer)
+				mock.RegisterResponder("GET", custURL+"/x", tc.answer)
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(5*time.Second, cancel)
+				var resp Response
+				var err error
+				if tc.get {
+					_, err = c.Customers.Get(ctx, "x", WithResponseInto(&resp))
+				} else {
+					_, err = c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com"}, WithResponseInto(&resp))
+				}
+				for _, want := range tc.want {
+					assert.ErrorIs(t, err, want)
+				}
+				for _, not := range tc.not {
+					assert.NotErrorIs(t, err, not)
+				}
+				assert.Equal(t, 1, resp.Attempts, "what was sent, whatever it proved")
+			})
+		})
+	}
+	t.Run("gave up on 429s", func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterResponder("POST", custURL, withRetryAfter(429, "120")) // beyond what a call waits for
+		var resp Response
+		_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"}, WithResponseInto(&resp))
+		assert.ErrorIs(t, err, ErrNotSent)
+		assert.ErrorIs(t, err, ErrRateLimited)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+		assert.Equal(t, 1, resp.Attempts)
+	})
+	t.Run("an answer that settles the call is not an interruption", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		c, mock := newMockClient(t, WithMiddleware(func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+			resp, err := next(req)
+			cancel() // the context ends as the refusal comes back
+			return resp, err
+		}))
+		mock.RegisterResponder("POST", custURL, status(400, map[string]any{"success": false, "code": "bad_request", "message": "no"}))
+		_, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com"})
+		assert.ErrorIs(t, err, ErrBadRequest)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+		assert.NotErrorIs(t, err, ErrNotSent)
+	})
+}

@@ -24,7 +24,9 @@ type Response struct {
 	// reports nothing through httptrace is counted once per attempt it was
 	// handed, and a middleware that answers in its place once. Import's
 	// RequestsPerSecond paces attempts: a re-send by net/http is counted
-	// here but leaves without waiting its turn.
+	// here but leaves without waiting its turn. A call whose error
+	// matches ErrNotSent may have sent requests all the same: 429s of
+	// Commet's rate limiter, which prove nothing was done.
 	Attempts int
 	// RawJSON is the body of a successful answer, as Commet sent it,
 	// envelope included: the place to read a field Commet added after

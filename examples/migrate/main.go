@@ -81,9 +81,9 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, stdout, stder
 			switch {
 			case r.Outcome != commet.OutcomeFailed:
 			case errors.Is(r.Err, commet.ErrOutcomeUnknown):
-				unknown++ // sent, answer lost: it may exist; a re-run settles it
+				unknown++ // may have been done (answer lost, say): it may exist; a re-run settles it
 			case errors.Is(r.Err, commet.ErrNotSent):
-				notSent++ // never sent: a re-run sends it
+				notSent++ // nothing done (never sent, or only 429s): a re-run sends it
 			default:
 				fmt.Fprintf(stderr, "row %d (%s): %v\n", r.Index, r.Item.ID, r.Err)
 			}
