@@ -78,7 +78,11 @@ func TestImportPanicReachesTheCaller(t *testing.T) {
 				assert.ErrorIs(t, pe, errBoom)
 				assert.Contains(t, string(pe.Stack), "commet_test.panicking", "the stack of the goroutine that panicked")
 				assert.Contains(t, pe.Error(), "panic in "+where+": boom")
-				assert.Less(t, srv.Requests(), 20, "the import stopped at once")
+				// The import stops at once: a worker's panic ends it before the
+				// next request; a callback's, before the workers fill the
+				// callbacks' queue (4,096 results, 410 batches of 10), which
+				// they may run ahead of: 10,000 batches were to come.
+				assert.Less(t, srv.Requests(), 420, "the import stopped at once")
 			})
 		})
 	}
