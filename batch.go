@@ -30,7 +30,8 @@ type CustomerBatchResult struct {
 // a *ValidationError in it with the item's field errors, keyed by wire
 // name as for any other validation failure.
 type BatchItemError struct {
-	// Index is the item's position in the batch sent, from 0.
+	// Index is the item's position, from 0, in the items given to
+	// CreateBatch (whether or not it was sent).
 	Index int
 	// Code is Commet's error code for the item, when it gave one.
 	Code string
@@ -137,28 +138,70 @@ func fieldsInMessage(msg string) map[string][]string {
 }
 
 // CreateBatch creates up to MaxCustomerBatchSize customers in one request.
-// Items succeed or fail one by one: an invalid item fails alone (in
-// Failed), and an item whose ID exists returns the existing customer. A
-// batch that is empty, too large, or holds an item that cannot be sent
-// (see CreateCustomerParams) is refused before sending, with field names
-// such as "customers[3].billingEmail". Like Create, the POST carries one
-// Idempotency-Key for all its retries.
+// Items succeed or fail one by one, as on the wire: an item whose ID
+// exists returns the existing customer, and an item that fails fails
+// alone, in Failed with its index in items, while the others are created.
+// An item that Validate refuses is not sent: it is in Failed as Commet
+// would answer it (Code "validation_error", field errors by wire name, as
+// for any validation failure), and the others are sent without it. When
+// every item is refused so, nothing is sent, and CreateBatch returns a
+// result whose Failed holds them all and a nil error, as Commet's answer
+// would be: check Failed after every call. The error is for the call as a
+// whole: a batch that cannot be one (no items, or more than
+// MaxCustomerBatchSize; nothing is sent), or a request that failed.
 //
+// Like Create, the POST carries one Idempotency-Key for all its retries.
 // To import more than one batch, use Import.
 func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CustomerBatchResult, error) {
 	if len(items) == 0 || len(items) > MaxCustomerBatchSize {
-		return nil, invalid("customers", "a batch holds 1 to %d customers, not %d", MaxCustomerBatchSize, len(items))
+		return nil, invalid("customers", "must hold 1 to %d items, not %d (Import sends any number, in batches)", MaxCustomerBatchSize, len(items))
 	}
-	var errs []error
+	var refused []BatchItemError
+	send := make([]CreateCustomerParams, 0, len(items))
+	at := make([]int, 0, len(items)) // each item sent's index in items
 	for i := range items {
-		if err := items[i].validate(fmt.Sprintf("customers[%d].", i)); err != nil {
-			errs = append(errs, err)
+		if err := items[i].validate(""); err != nil {
+			refused = append(refused, refusedItem(i, &items[i], err))
+			continue
 		}
+		send, at = append(send, items[i]), append(at, i)
 	}
-	if len(errs) > 0 {
-		return nil, joinValidation(errs)
+	if len(send) == 0 {
+		return &CustomerBatchResult{Successful: []Customer{}, Failed: refused}, nil
 	}
-	return s.createBatch(ctx, items, opts)
+	res, err := s.createBatch(ctx, send, opts)
+	if err != nil {
+		return nil, err
+	}
+	for k := range res.Failed {
+		res.Failed[k].Index = at[res.Failed[k].Index]
+	}
+	if len(refused) > 0 {
+		res.Failed = append(res.Failed, refused...)
+		slices.SortFunc(res.Failed, func(a, b BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
+	}
+	return res, nil
+}
+
+// refusedItem is the failure of item i, refused before sending with err (a
+// *ValidationError), in the shape Commet gives a failed item: its field
+// errors as "field: message" joined by "; ", and the item as JSON.
+func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
+	f := BatchItemError{Index: i, Code: "validation_error"}
+	if ve, ok := err.(*ValidationError); ok {
+		f.fields = ve.Fields
+		var msgs []string
+		for _, field := range slices.Sorted(maps.Keys(ve.Fields)) {
+			for _, msg := range ve.Fields[field] {
+				msgs = append(msgs, field+": "+msg)
+			}
+		}
+		f.Message = strings.Join(msgs, "; ")
+	}
+	if data, err := json.Marshal(item); err == nil && json.Valid(data) {
+		f.Data = data
+	}
+	return f
 }
 
 // createBatch sends items already checked (Import checks each as it reads

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,7 +24,7 @@ func TestCreateBatchWire(t *testing.T) {
 	})))
 	mock.RegisterResponder("POST", custURL+"/batch", rec.responder)
 	// Items the SDK lets through and Commet refuses.
-	items := []CreateCustomerParams{{Email: "a@x.com", ID: "u1"}, {Email: "nope@x"}, {Email: "c@x.com", Address: &Address{Line1: "1", City: "c", PostalCode: "1", Country: "US"}}}
+	items := []CreateCustomerParams{{Email: "a@x.com", ID: "u1"}, {Email: "nope@x.com"}, {Email: "c@x.com", Address: &Address{Line1: "1", City: "c", PostalCode: "1", Country: "US"}}}
 	res, err := c.Customers.CreateBatch(context.Background(), items)
 	require.NoError(t, err)
 
@@ -30,7 +32,7 @@ func TestCreateBatchWire(t *testing.T) {
 	require.Len(t, reqs, 2)
 	assert.JSONEq(t, `{"customers":[
 		{"billingEmail":"a@x.com","externalId":"u1"},
-		{"billingEmail":"nope@x"},
+		{"billingEmail":"nope@x.com"},
 		{"billingEmail":"c@x.com","address":{"line1":"1","city":"c","postalCode":"1","country":"US"}}]}`, string(reqs[0].Body))
 	assert.Equal(t, reqs[0].Body, reqs[1].Body)
 	assert.NotEmpty(t, reqs[0].Header.Get("Idempotency-Key"))
@@ -115,4 +117,67 @@ func TestBatchItemErrorUnmarshal(t *testing.T) {
 	assert.Equal(t, BatchItemError{Index: 3, Message: "m"}, f)
 	assert.Error(t, json.Unmarshal([]byte(`{"index":"x"}`), &f))
 	assert.False(t, errors.Is(f, ErrServer))
+}
+
+// TestCreateBatchRefusesABadItemAlone: an item that fails a check fails
+// alone, in Failed with its index in the caller's input, as Commet would
+// answer it; the others are sent, and Commet's own failures are given the
+// caller's indices too.
+func TestCreateBatchRefusesABadItemAlone(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(status(200, envelope(map[string]any{
+		"successful": []any{customerJSON("cus_1", "u0", "a@example.com")},
+		"failed":     []any{map[string]any{"index": 1, "error": "billingEmail: Email domain not allowed"}},
+	})))
+	mock.RegisterResponder("POST", custURL+"/batch", rec.responder)
+	items := []CreateCustomerParams{
+		{Email: "a@example.com", ID: "u0"},
+		{ID: "u1"}, // no email
+		{Email: "c@blocked.example", ID: "u2"},
+		{Email: "d@example.com", ID: "u3", Timezone: "Local", Address: &Address{Line1: "1", City: "c", PostalCode: "p", Country: "UK"}},
+	}
+	res, err := c.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+
+	reqs := rec.requests()
+	require.Len(t, reqs, 1)
+	assert.JSONEq(t, `{"customers":[{"billingEmail":"a@example.com","externalId":"u0"},{"billingEmail":"c@blocked.example","externalId":"u2"}]}`,
+		string(reqs[0].Body), "only the items that pass are sent")
+
+	require.Len(t, res.Successful, 1)
+	require.Len(t, res.Failed, 3)
+	assert.Equal(t, []int{1, 2, 3}, []int{res.Failed[0].Index, res.Failed[1].Index, res.Failed[2].Index}, "indices in the caller's input, in order")
+	var ve *ValidationError
+	require.ErrorAs(t, res.Failed[0], &ve)
+	assert.Equal(t, map[string][]string{"billingEmail": {"is required"}}, ve.Fields, "wire names, as Commet gives them")
+	assert.Equal(t, "validation_error", res.Failed[0].Code)
+	assert.Equal(t, "billingEmail: is required", res.Failed[0].Message)
+	assert.JSONEq(t, `{"billingEmail":"","externalId":"u1"}`, string(res.Failed[0].Data))
+	assert.Equal(t, "Email domain not allowed", res.Failed[1].fields["billingEmail"][0], "Commet's failure, at its input index")
+	require.ErrorAs(t, res.Failed[2], &ve)
+	assert.ElementsMatch(t, []string{"timezone", "address.country"}, slices.Collect(maps.Keys(ve.Fields)))
+	assert.ErrorIs(t, res.Failed[2], ErrValidation)
+}
+
+// TestCreateBatchOfBadItemsSendsNothing: when every item fails its check,
+// nothing is sent, and the result holds them all, with no error, as
+// Commet's answer would.
+func TestCreateBatchOfBadItemsSendsNothing(t *testing.T) {
+	c, mock := newMockClient(t)
+	res, err := c.Customers.CreateBatch(context.Background(), []CreateCustomerParams{{Email: "nope"}, {Email: "ada@example"}})
+	require.NoError(t, err)
+	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Empty(t, res.Successful)
+	assert.NotNil(t, res.Successful, "an empty list, as on the wire")
+	require.Len(t, res.Failed, 2)
+	assert.Equal(t, 1, res.Failed[1].Index)
+	assert.ErrorIs(t, res.Failed[1], ErrValidation)
+}
+
+// TestCreateBatchSizeMessageReadsWell: only a batch that cannot be one is
+// refused whole.
+func TestCreateBatchSizeMessageReadsWell(t *testing.T) {
+	c, _ := newMockClient(t)
+	_, err := c.Customers.CreateBatch(context.Background(), make([]CreateCustomerParams, 101))
+	assert.EqualError(t, err, "commet: invalid request: customers must hold 1 to 100 items, not 101 (Import sends any number, in batches)")
 }

@@ -13,6 +13,7 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -20,7 +21,7 @@ import (
 )
 
 func main() {
-	r, err := zip.OpenReader(filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"))
+	r, err := zip.OpenReader(filepath.Join(goroot(), "lib", "time", "zoneinfo.zip"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,4 +53,13 @@ func main() {
 	if err := os.WriteFile("zones.go", src, 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// goroot is the GOROOT of the go command on the PATH, or "".
+func goroot() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
