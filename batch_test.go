@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -180,4 +185,145 @@ func TestCreateBatchSizeMessageReadsWell(t *testing.T) {
 	c, _ := newMockClient(t)
 	_, err := c.Customers.CreateBatch(context.Background(), make([]CreateCustomerParams, 101))
 	assert.EqualError(t, err, "commet: invalid request: customers must hold 1 to 100 items, not 101 (Import sends any number, in batches)")
+}
+
+// sizeLimitedBatches answers batch requests as a server whose body limit
+// is limit bytes: 413 payload_too_large above it, else every item created
+// (an item with the externalId "lost" has its request's every answer
+// lost). It keeps each request's Idempotency-Key and item count.
+type sizeLimitedBatches struct {
+	limit int
+	mu    sync.Mutex
+	keys  []string
+	sizes []int
+}
+
+func (s *sizeLimitedBatches) respond(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Customers []CreateCustomerParams `json:"customers"`
+	}
+	s.mu.Lock()
+	s.keys = append(s.keys, r.Header.Get("Idempotency-Key"))
+	s.mu.Unlock()
+	if len(body) > s.limit {
+		return jsonResponse(413, map[string]any{"success": false, "code": "payload_too_large", "message": "The request body is too large"}), nil
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return jsonResponse(400, map[string]any{"success": false, "code": "invalid_json", "message": "bad"}), nil
+	}
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(req.Customers))
+	s.mu.Unlock()
+	created := []any{}
+	for i, c := range req.Customers {
+		if c.ID == "lost" {
+			return nil, errors.New("connection reset by peer")
+		}
+		created = append(created, customerJSON(fmt.Sprintf("cus_%d", i), c.ID, c.Email))
+	}
+	return jsonResponse(200, envelope(map[string]any{"successful": created, "failed": []any{}})), nil
+}
+
+func hundred() []CreateCustomerParams {
+	items := make([]CreateCustomerParams, 100)
+	for i := range items {
+		items[i] = CreateCustomerParams{Email: fmt.Sprintf("u%d@example.com", i), ID: fmt.Sprintf("u%d", i)}
+	}
+	return items
+}
+
+// TestCreateBatchSplitsAround413: one 5 MB name in a batch of 100 no
+// longer sinks the other 99. A batch answered 413 is halved until the item
+// at fault fails alone, saying it is too large; the rest is created, in
+// about 2·log2(100) requests, each with its own Idempotency-Key.
+func TestCreateBatchSplitsAround413(t *testing.T) {
+	c, mock := newMockClient(t)
+	srv := &sizeLimitedBatches{limit: 4 << 20}
+	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
+	items := hundred()
+	items[57].FullName = strings.Repeat("x", 5<<20)
+
+	res, err := c.Customers.CreateBatch(context.Background(), items, WithIdempotencyKey("job-42"))
+	require.NoError(t, err)
+	assert.Len(t, res.Successful, 99)
+	for i, cust := range res.Successful {
+		want := i
+		if i >= 57 {
+			want = i + 1
+		}
+		assert.Equal(t, fmt.Sprintf("u%d", want), cust.ExternalID, "input order")
+	}
+	require.Len(t, res.Failed, 1)
+	f := res.Failed[0]
+	assert.Equal(t, 57, f.Index)
+	assert.Equal(t, "payload_too_large", f.Code)
+	assert.Contains(t, f.Error(), "too large")
+	var apiErr *APIError
+	require.ErrorAs(t, f, &apiErr, "the 413 itself, with its request ID")
+	assert.Equal(t, 413, apiErr.StatusCode)
+	assert.ErrorIs(t, f, ErrValidation, "the item's data is refused")
+
+	assert.LessOrEqual(t, len(srv.keys), 1+2*7, "halving: at most two requests per level of log2(100)")
+	assert.Equal(t, "job-42", srv.keys[0], "the caller's key is the first request's")
+	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(srv.keys))), len(srv.keys), "every request its own key")
+
+	// The same call again, with the same key: every request has the same key
+	// as before (derived from the caller's and the items' positions), so
+	// Commet replays its first answers and creates nothing twice.
+	first := slices.Clone(srv.keys)
+	srv.keys = nil
+	_, err = c.Customers.CreateBatch(context.Background(), items, WithIdempotencyKey("job-42"))
+	require.NoError(t, err)
+	assert.Equal(t, first, srv.keys)
+
+	// Without a key of the caller's, every request gets a random one.
+	srv.keys = nil
+	_, err = c.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(srv.keys))), len(srv.keys))
+	assert.Empty(t, slices.DeleteFunc(slices.Clone(srv.keys), func(k string) bool { return !slices.Contains(first, k) }))
+}
+
+// TestCreateBatchSplitKeepsAnUnknownOutcomeToItsHalf: after a split, a
+// request whose answer is lost leaves its own items unknown, and only
+// them.
+func TestCreateBatchSplitKeepsAnUnknownOutcomeToItsHalf(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(1))
+	srv := &sizeLimitedBatches{limit: 4 << 20}
+	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
+	items := hundred()
+	items[10].FullName = strings.Repeat("x", 5<<20) // splits the batch
+	items[80].ID = "lost"                           // its request's answers are lost
+
+	res, err := c.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	unknown := map[int]bool{}
+	for _, f := range res.Failed {
+		if errors.Is(f, ErrOutcomeUnknown) {
+			unknown[f.Index] = true
+			assert.NotErrorIs(t, f, ErrValidation)
+		}
+	}
+	assert.Contains(t, unknown, 80)
+	assert.NotContains(t, unknown, 10)
+	assert.Len(t, unknown, 50, "the second half, sent whole, and lost")
+	for i := range unknown {
+		assert.GreaterOrEqual(t, i, 50, "the first half was answered")
+	}
+	assert.Len(t, res.Successful, 49, "the first half, without its item too large")
+	assert.Equal(t, 100, len(res.Successful)+len(res.Failed), "every item accounted for")
+}
+
+// TestCreateBatchOfOneTooLargeItem: a batch of one item too large fails
+// that item, as any other batch: it is not an error of the call.
+func TestCreateBatchOfOneTooLargeItem(t *testing.T) {
+	c, mock := newMockClient(t)
+	srv := &sizeLimitedBatches{limit: 1 << 10}
+	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
+	res, err := c.Customers.CreateBatch(context.Background(), []CreateCustomerParams{{Email: "a@example.com", FullName: strings.Repeat("x", 2<<10)}})
+	require.NoError(t, err)
+	require.Len(t, res.Failed, 1)
+	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
+	assert.Len(t, srv.keys, 1)
 }
