@@ -28,10 +28,16 @@ type CustomerBatchResult struct {
 	Failed []BatchItemError `json:"failed"`
 }
 
-// BatchItemError is one item of a batch that Commet refused; the other
-// items went on without it. It matches ErrValidation, and errors.As finds
-// a *ValidationError in it with the item's field errors, keyed by wire
-// name as for any other validation failure.
+// BatchItemError is one item of a batch that failed alone; the other
+// items went on without it. An item refused for its data, by Commet or by
+// the SDK before sending (see CreateBatch), matches ErrValidation, and
+// errors.As finds a *ValidationError in it with the item's field errors,
+// keyed by wire name as for any other validation failure. An item too
+// large to send (Code "payload_too_large") matches ErrValidation too, and
+// errors.As finds the 413 *APIError in it. An item whose part of a batch
+// split after a 413 failed as a whole wraps that failure instead (it may
+// match ErrOutcomeUnknown or ErrNotSent), and not ErrValidation. The
+// errors wrapped do not survive a JSON round trip; Code and Message do.
 type BatchItemError struct {
 	// Index is the item's position, from 0, in the items given to
 	// CreateBatch (whether or not it was sent).
@@ -40,7 +46,9 @@ type BatchItemError struct {
 	Code string
 	// Message is Commet's reason, as sent (API keys redacted).
 	Message string
-	// Data is the item as Commet echoed it back, raw JSON.
+	// Data is the item as Commet echoed it back, raw JSON; for an item
+	// refused before sending, the item as it would have been sent; none
+	// for an item too large, or failed with its request.
 	Data json.RawMessage
 
 	fields map[string][]string

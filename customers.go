@@ -85,7 +85,9 @@ type Address struct {
 }
 
 // CreateCustomerParams are the fields of a new customer. Only Email is
-// required. Every string must be valid UTF-8, and metadata integers must
+// required. Validate lists the checks Commet makes on them, which Create,
+// CreateBatch and Import make before sending. Every string must be valid
+// UTF-8, and metadata integers must
 // lie within ±2^53: Commet stores numbers as 64-bit floats, so a larger
 // integer would change silently; send it as a string. Both are refused
 // before sending, with ErrValidation. The integer check sees the Go values
@@ -93,12 +95,15 @@ type Address struct {
 // metadata decoded with plain json.Unmarshal was already rounded to
 // float64, before any check could see it.
 type CreateCustomerParams struct {
-	// Email is the billing email (billingEmail on the wire). Required.
+	// Email is the billing email (billingEmail on the wire). Required:
+	// one address alone, with a dot in its domain ("ada@example.com",
+	// "ada+billing@example.com"; not "ada@example" nor "Ada <ada@...>").
 	Email string `json:"billingEmail"`
 	// ID is your own ID for the customer, typically your user ID
 	// (externalId on the wire; it comes back as Customer.ExternalID, while
 	// Customer.ID is Commet's). Create is idempotent on it: creating an ID
-	// that exists returns the existing customer.
+	// that exists returns the existing customer. At most 255 characters
+	// (Unicode code points), and not blank.
 	ID string `json:"externalId,omitempty"`
 	// FullName is the customer's name (fullName).
 	FullName string `json:"fullName,omitempty"`
@@ -106,7 +111,8 @@ type CreateCustomerParams struct {
 	Domain string `json:"domain,omitempty"`
 	// Website is the customer's website URL.
 	Website string `json:"website,omitempty"`
-	// Timezone is an IANA time zone name, such as "Europe/Paris".
+	// Timezone is an IANA time zone name, such as "Europe/Paris" or "UTC",
+	// in any letter case; Go's "Local" is not one.
 	Timezone string `json:"timezone,omitempty"`
 	// Language is the customer's language, such as "en".
 	Language string `json:"language,omitempty"`

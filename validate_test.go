@@ -224,3 +224,16 @@ func TestCountrySentTrimmedAndUpperCased(t *testing.T) {
 	assert.Contains(t, string(reqs[1].Body), `"country":"US"`)
 	assert.Equal(t, " gb", addr.Country, "the caller's data is not changed")
 }
+
+// BenchmarkValidate is the check Import makes on every row read.
+func BenchmarkValidate(b *testing.B) {
+	p := CreateCustomerParams{Email: "ada.lovelace+billing@example.com", ID: "user_123456", FullName: "Ada Lovelace",
+		Timezone: "Europe/London", Address: &Address{Line1: "12 St James's Sq", City: "London", PostalCode: "SW1Y 4JH", Country: "gb"},
+		Metadata: map[string]any{"plan": "pro", "seats": 12}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

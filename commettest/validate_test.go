@@ -198,6 +198,7 @@ func FuzzValidateAgreesWithTheFake(f *testing.F) {
 	f.Add("a\x00@x.com", strings.Repeat("é", 256), "Mars/Olympus", " gb", " ")
 	f.Add("Ada <a@x.com>", "", "", "", "x")
 	srv := commettest.NewServer()
+	f.Cleanup(srv.Close)
 	hc := &http.Client{Transport: srv.Transport()}
 	f.Fuzz(func(t *testing.T, email, id, tz, country, line1 string) {
 		for _, s := range []string{email, id, tz, country, line1} {
