@@ -78,3 +78,21 @@ func TestImportSplitsAround413(t *testing.T) {
 		assert.Equal(t, 99, srv.Len())
 	})
 }
+
+// TestA5MBNameAgainstTheDefaultFake: the case as it was met, one
+// 5 MB name in a batch of 100 against the fake's default 4 MiB limit.
+func TestA5MBNameAgainstTheDefaultFake(t *testing.T) {
+	srv, client := newFake(t)
+	items := batchWithOneTooLarge(0)
+	items[64].FullName = strings.Repeat("n", 5<<20)
+	items[0].FullName = "Ada"
+	res, err := client.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Len(t, res.Successful, 99)
+	require.Len(t, res.Failed, 1)
+	assert.Equal(t, 64, res.Failed[0].Index)
+	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
+	assert.Equal(t, 99, srv.Len())
+	assert.LessOrEqual(t, srv.Requests(), 1+2*7)
+	t.Logf("%d requests", srv.Requests())
+}
