@@ -199,7 +199,7 @@ type sizeLimitedBatches struct {
 }
 
 func (s *sizeLimitedBatches) respond(r *http.Request) (*http.Response, error) {
-	body, _ := io.ReadAll(r.Body)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, int64(s.limit)+1)) // as a server reads: no further than its limit
 	var req struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}
@@ -239,23 +239,31 @@ func hundred() []CreateCustomerParams {
 // about 2·log2(100) requests, each with its own Idempotency-Key.
 func TestCreateBatchSplitsAround413(t *testing.T) {
 	c, mock := newMockClient(t)
-	srv := &sizeLimitedBatches{limit: 4 << 20}
+	srv := &sizeLimitedBatches{limit: 64 << 10}
 	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
 	items := hundred()
-	items[57].FullName = strings.Repeat("x", 5<<20)
+	// Two items too large, so that halving is needed (one would be sent
+	// alone at once): 100 KB names against a 64 KiB limit, as 5 MB ones
+	// against 4 MiB, cheaper.
+	items[57].FullName = strings.Repeat("x", 100<<10)
+	items[3].FullName = strings.Repeat("y", 100<<10)
 
 	res, err := c.Customers.CreateBatch(context.Background(), items, WithIdempotencyKey("job-42"))
 	require.NoError(t, err)
-	assert.Len(t, res.Successful, 99)
-	for i, cust := range res.Successful {
-		want := i
-		if i >= 57 {
-			want = i + 1
+	var want []string
+	for i := range 100 {
+		if i != 3 && i != 57 {
+			want = append(want, fmt.Sprintf("u%d", i))
 		}
-		assert.Equal(t, fmt.Sprintf("u%d", want), cust.ExternalID, "input order")
 	}
-	require.Len(t, res.Failed, 1)
-	f := res.Failed[0]
+	var got []string
+	for _, cust := range res.Successful {
+		got = append(got, cust.ExternalID)
+	}
+	assert.Equal(t, want, got, "the 98 others, in input order")
+	require.Len(t, res.Failed, 2)
+	assert.Equal(t, 3, res.Failed[0].Index)
+	f := res.Failed[1]
 	assert.Equal(t, 57, f.Index)
 	assert.Equal(t, "payload_too_large", f.Code)
 	assert.Contains(t, f.Error(), "too large")
@@ -264,7 +272,8 @@ func TestCreateBatchSplitsAround413(t *testing.T) {
 	assert.Equal(t, 413, apiErr.StatusCode)
 	assert.ErrorIs(t, f, ErrValidation, "the item's data is refused")
 
-	assert.LessOrEqual(t, len(srv.keys), 1+2*7, "halving: at most two requests per level of log2(100)")
+	assert.LessOrEqual(t, len(srv.keys), 1+2*2*7, "at most two requests per halving, log2(100) of them, for each item too large")
+	t.Logf("%d requests", len(srv.keys))
 	assert.Equal(t, "job-42", srv.keys[0], "the caller's key is the first request's")
 	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(srv.keys))), len(srv.keys), "every request its own key")
 
@@ -290,11 +299,11 @@ func TestCreateBatchSplitsAround413(t *testing.T) {
 // them.
 func TestCreateBatchSplitKeepsAnUnknownOutcomeToItsHalf(t *testing.T) {
 	c, mock := newMockClient(t, WithMaxRetries(1))
-	srv := &sizeLimitedBatches{limit: 4 << 20}
+	srv := &sizeLimitedBatches{limit: 64 << 10}
 	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
 	items := hundred()
-	items[10].FullName = strings.Repeat("x", 5<<20) // splits the batch
-	items[80].ID = "lost"                           // its request's answers are lost
+	items[10].FullName = strings.Repeat("x", 100<<10) // splits the batch
+	items[80].ID = "lost"                             // its request's answers are lost
 
 	res, err := c.Customers.CreateBatch(context.Background(), items)
 	require.NoError(t, err)
@@ -307,11 +316,13 @@ func TestCreateBatchSplitKeepsAnUnknownOutcomeToItsHalf(t *testing.T) {
 	}
 	assert.Contains(t, unknown, 80)
 	assert.NotContains(t, unknown, 10)
-	assert.Len(t, unknown, 50, "the second half, sent whole, and lost")
+	// The parts: items 0 to 9 (created), 10 alone (too large), and 11 to
+	// 99, whose request's answer was lost.
+	assert.Len(t, unknown, 89, "the part sent with item 80, and only it")
 	for i := range unknown {
-		assert.GreaterOrEqual(t, i, 50, "the first half was answered")
+		assert.Greater(t, i, 10, "the part before the item too large was answered")
 	}
-	assert.Len(t, res.Successful, 49, "the first half, without its item too large")
+	assert.Len(t, res.Successful, 10)
 	assert.Equal(t, 100, len(res.Successful)+len(res.Failed), "every item accounted for")
 }
 
@@ -326,4 +337,21 @@ func TestCreateBatchOfOneTooLargeItem(t *testing.T) {
 	require.Len(t, res.Failed, 1)
 	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
 	assert.Len(t, srv.keys, 1)
+}
+
+// TestOne5MBNameInABatchOf100: the issue's case as it was met, one 5 MB
+// name in a batch of 100 against a 4 MiB limit (commettest's default).
+func TestOne5MBNameInABatchOf100(t *testing.T) {
+	c, mock := newMockClient(t)
+	srv := &sizeLimitedBatches{limit: 4 << 20}
+	mock.RegisterResponder("POST", custURL+"/batch", srv.respond)
+	items := hundred()
+	items[64].FullName = strings.Repeat("n", 5<<20)
+	res, err := c.Customers.CreateBatch(context.Background(), items)
+	require.NoError(t, err)
+	assert.Len(t, res.Successful, 99)
+	require.Len(t, res.Failed, 1)
+	assert.Equal(t, 64, res.Failed[0].Index)
+	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
+	assert.Len(t, srv.keys, 4, "the batch; then the 64 items before the name, the name alone, the 35 after")
 }
