@@ -186,7 +186,7 @@ func fieldsInMessage(msg string) map[string][]string {
 // (payload too large) is halved, and each half sent, halving again while
 // a part is answered 413, until the item at fault fails alone, in Failed
 // with Code "payload_too_large" (it matches ErrValidation, and errors.As
-// finds the 413 *APIError), and the others are created: at most 2·log2(n)
+// finds the 413 *APIError), and the others are created: about 2·log2(n)
 // more requests for each such item among n. A part in which one item makes
 // up more than half of the JSON is not halved but cut around that item,
 // which is sent alone: one 5 MB name among 100 customers takes four
