@@ -25,11 +25,16 @@ type callClock struct {
 }
 
 // middleware records when the first attempt leaves and what each answer's
-// Date says; the last answer is the one that settles the call.
+// Date says; the last answer is the one that settles the call. A call that
+// sends several requests (a batch split after a 413) keeps the first
+// request's departure: a customer created by an earlier request is not
+// one that existed before a later one.
 func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext) (*http.Response, error) {
 	if a.Number == 1 {
 		c.mu.Lock()
-		c.firstSent = time.Now()
+		if c.firstSent.IsZero() {
+			c.firstSent = time.Now()
+		}
 		c.mu.Unlock()
 	}
 	resp, err := next(req)

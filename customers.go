@@ -75,12 +75,19 @@ type Address struct {
 	State string `json:"state,omitempty"`
 	// PostalCode is the ZIP or postal code (postalCode). Required.
 	PostalCode string `json:"postalCode"`
-	// Country is an ISO 3166-1 alpha-2 code such as "US". Required.
+	// Country is an officially assigned ISO 3166-1 alpha-2 code such as
+	// "US" or "GB" (not "UK"). Required. Any letter case, with white space
+	// around it, is taken: it is sent trimmed and upper-cased (" gb" as
+	// "GB"), the form Commet's contract gives, so that what Validate takes
+	// Commet takes too, whatever case it matches in. Only the JSON sent
+	// changes; your Address is left as it is.
 	Country string `json:"country"`
 }
 
 // CreateCustomerParams are the fields of a new customer. Only Email is
-// required. Every string must be valid UTF-8, and metadata integers must
+// required. Validate lists the checks Commet makes on them, which Create,
+// CreateBatch and Import make before sending. Every string must be valid
+// UTF-8, and metadata integers must
 // lie within ±2^53: Commet stores numbers as 64-bit floats, so a larger
 // integer would change silently; send it as a string. Both are refused
 // before sending, with ErrValidation. The integer check sees the Go values
@@ -88,12 +95,15 @@ type Address struct {
 // metadata decoded with plain json.Unmarshal was already rounded to
 // float64, before any check could see it.
 type CreateCustomerParams struct {
-	// Email is the billing email (billingEmail on the wire). Required.
+	// Email is the billing email (billingEmail on the wire). Required:
+	// one address alone, with a dot in its domain ("ada@example.com",
+	// "ada+billing@example.com"; not "ada@example" nor "Ada <ada@...>").
 	Email string `json:"billingEmail"`
 	// ID is your own ID for the customer, typically your user ID
 	// (externalId on the wire; it comes back as Customer.ExternalID, while
 	// Customer.ID is Commet's). Create is idempotent on it: creating an ID
-	// that exists returns the existing customer.
+	// that exists returns the existing customer. At most 255 characters
+	// (Unicode code points), and not blank.
 	ID string `json:"externalId,omitempty"`
 	// FullName is the customer's name (fullName).
 	FullName string `json:"fullName,omitempty"`
@@ -101,7 +111,8 @@ type CreateCustomerParams struct {
 	Domain string `json:"domain,omitempty"`
 	// Website is the customer's website URL.
 	Website string `json:"website,omitempty"`
-	// Timezone is an IANA time zone name, such as "Europe/Paris".
+	// Timezone is an IANA time zone name, such as "Europe/Paris" or "UTC",
+	// in any letter case; Go's "Local" is not one.
 	Timezone string `json:"timezone,omitempty"`
 	// Language is the customer's language, such as "en".
 	Language string `json:"language,omitempty"`
@@ -260,50 +271,6 @@ func createOutcome(c *Customer, status int, clock *callClock) Outcome {
 	return OutcomeCreated
 }
 
-// Validate checks p as Create, CreateBatch and Import do before sending,
-// and returns a *ValidationError keyed by wire names ("billingEmail",
-// "address.country"), or nil. It refuses what Commet surely refuses and
-// nothing Commet accepts, so a migration can list every bad row before it
-// sends anything (a dry run):
-//
-//   - a missing billing email, or one that is surely no address (no "@");
-//   - text that is not valid UTF-8 (the message says the file is likely
-//     Windows-1252 or ISO-8859-1, to be decoded first), or that holds the
-//     C1 controls U+0080 to U+009F, which mean Windows-1252 text decoded as
-//     ISO-8859-1;
-//   - metadata integers beyond ±2^53, and numbers JSON cannot carry;
-//   - an address without line1, city, postalCode or country, or with a
-//     country that ISO 3166-1 alpha-2 does not assign ("UK", "XX" or a
-//     country's name; "GB" is the United Kingdom).
-//
-// Commet may still refuse what Validate lets through (an email of a shape
-// it does not take, say): a real run reports that per item.
-func (p *CreateCustomerParams) Validate() error { return p.validate("") }
-
-// validate checks p before it is sent; prefix names the item of a batch in
-// field names ("customers[3].").
-func (p *CreateCustomerParams) validate(prefix string) error {
-	if p == nil {
-		return invalid(prefix+"billingEmail", "is required")
-	}
-	var errs fieldErrors
-	if strings.TrimSpace(p.Email) == "" {
-		errs.add(prefix+"billingEmail", "is required")
-	} else if utf8.ValidString(p.Email) {
-		checkEmail(&errs, prefix+"billingEmail", p.Email)
-	}
-	if p.ID != "" && strings.TrimSpace(p.ID) == "" {
-		errs.add(prefix+"externalId", "is blank: leave ID empty or give your user ID")
-	}
-	checkWords(&errs, prefix, map[string]string{
-		"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
-		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
-	})
-	p.Address.check(&errs, prefix)
-	checkMetadata(&errs, prefix, p.Metadata)
-	return errs.err()
-}
-
 // Get returns the customer with the given Commet ID ("cus_...") or your own
 // ID. A customer that does not exist is an error matching ErrNotFound.
 func (s *CustomersService) Get(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
@@ -325,30 +292,6 @@ func (s *CustomersService) Update(ctx context.Context, id string, params *Update
 		return nil, err
 	}
 	return s.one(ctx, request{method: http.MethodPut, path: path, body: params}, opts)
-}
-
-// validate checks p before it is sent.
-func (p *UpdateCustomerParams) validate() error {
-	if p == nil {
-		return invalid("body", "UpdateCustomerParams are required")
-	}
-	var errs fieldErrors
-	if p.Email != nil && strings.TrimSpace(*p.Email) == "" {
-		errs.add("billingEmail", "cannot be cleared: Commet requires a billing email")
-	} else if p.Email != nil && utf8.ValidString(*p.Email) {
-		checkEmail(&errs, "billingEmail", *p.Email)
-	}
-	text := map[string]string{}
-	for field, v := range map[string]*string{"billingEmail": p.Email, "fullName": p.FullName, "domain": p.Domain,
-		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry} {
-		if v != nil {
-			text[field] = *v
-		}
-	}
-	checkWords(&errs, "", text)
-	p.Address.check(&errs, "")
-	checkMetadata(&errs, "", p.Metadata)
-	return errs.err()
 }
 
 // Archive deactivates the customer with the given Commet ID or your own ID

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -134,16 +135,32 @@ func TestUpdateAndArchiveRoundTrip(t *testing.T) {
 	assert.ErrorIs(t, err, commet.ErrNotFound)
 }
 
+// commetRefuses gives the fake rules Commet might have and the SDK does not
+// know, so that an item the SDK sends is refused by Commet: an email at
+// blocked.example, and the time zone Antarctica/Troll.
+var commetRefuses = commettest.WithRule(func(field, value string) string {
+	switch {
+	case field == "billingEmail" && strings.HasSuffix(value, "@blocked.example"):
+		return "Email domain not allowed"
+	case field == "timezone" && value == "Antarctica/Troll":
+		return "Timezone not supported"
+	}
+	return ""
+})
+
 func TestValidationErrorsNameTheirField(t *testing.T) {
-	_, client := newFake(t)
+	srv := commettest.NewServer(commetRefuses)
+	t.Cleanup(srv.Close)
+	client := srv.Client()
 	ctx := context.Background()
 	cases := map[string]struct {
 		params   commet.CreateCustomerParams
 		field    string
 		byCommet bool // else the SDK refuses it before sending
 	}{
-		"email without a dot":         {commet.CreateCustomerParams{Email: "a@x"}, "billingEmail", true},
-		"unknown timezone":            {commet.CreateCustomerParams{Email: "a@x.com", Timezone: "Mars/Olympus"}, "timezone", true},
+		"a domain Commet refuses":     {commet.CreateCustomerParams{Email: "a@blocked.example"}, "billingEmail", true},
+		"email without a dot":         {commet.CreateCustomerParams{Email: "a@x"}, "billingEmail", false},
+		"unknown timezone":            {commet.CreateCustomerParams{Email: "a@x.com", Timezone: "Mars/Olympus"}, "timezone", false},
 		"malformed email":             {commet.CreateCustomerParams{Email: "not-an-email"}, "billingEmail", false},
 		"3-letter country":            {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{Line1: "1", City: "c", PostalCode: "1", Country: "USA"}}, "address.country", false},
 		"address without line1":       {commet.CreateCustomerParams{Email: "a@x.com", Address: &commet.Address{City: "c", PostalCode: "1", Country: "US"}}, "address.line1", false},
@@ -210,14 +227,26 @@ func count(t *testing.T, client *commet.Client) int {
 }
 
 func TestBatchWithOneInvalidItemAmong99Good(t *testing.T) {
-	_, client := newFake(t)
+	for name, bad := range map[string]string{
+		"refused by Commet":      "broken@blocked.example", // the SDK lets it through
+		"refused before sending": "broken@example",         // no dot in the domain
+	} {
+		t.Run(name, func(t *testing.T) { testBatchWithOneInvalidItem(t, bad) })
+	}
+}
+
+func testBatchWithOneInvalidItem(t *testing.T, bad string) {
+	srv := commettest.NewServer(commetRefuses)
+	t.Cleanup(srv.Close)
+	client := srv.Client()
 	items := make([]commet.CreateCustomerParams, 0, 100)
 	for p := range people(100) {
 		items = append(items, p)
 	}
-	items[42].Email = "broken@example" // the SDK lets it through; Commet refuses it
+	items[42].Email = bad
 	res, err := client.Customers.CreateBatch(context.Background(), items)
 	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Requests(), "one request, for the good items")
 	assert.Len(t, res.Successful, 99)
 	require.Len(t, res.Failed, 1)
 	assert.Equal(t, 42, res.Failed[0].Index)

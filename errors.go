@@ -336,16 +336,3 @@ func invalid(field, format string, args ...any) error {
 func misconfigured(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
 }
-
-// joinValidation merges the *ValidationErrors of several items into one.
-func joinValidation(errs []error) error {
-	merged := make(fieldErrors)
-	for _, err := range errs {
-		if ve, ok := err.(*ValidationError); ok {
-			for field, msgs := range ve.Fields {
-				merged[field] = append(merged[field], msgs...)
-			}
-		}
-	}
-	return merged.err()
-}

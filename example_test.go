@@ -257,7 +257,7 @@ func ExampleCustomersService_CreateBatch() {
 
 	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{
 		{Email: "ada@example.com", ID: "user_1"},
-		{Email: "ada@example", ID: "user_2"}, // no such domain: Commet refuses it
+		{Email: "ada@example", ID: "user_2"}, // no dot in the domain: refused alone, not sent
 		{Email: "grace@example.com", ID: "user_3"},
 	})
 	if err != nil {
@@ -272,7 +272,7 @@ func ExampleCustomersService_CreateBatch() {
 	}
 	// Output:
 	// 2 created
-	// item 1 failed: map[billingEmail:[Invalid email format]]
+	// item 1 failed: map[billingEmail:[is not an email address: its domain has no dot, as in name@example.com]]
 }
 
 func ExampleCustomersService_Import() {
@@ -332,7 +332,14 @@ func ExampleAPIError() {
 }
 
 func ExampleValidationError() {
-	srv := commettest.NewServer()
+	// A rule Commet has and the SDK does not know (the SDK refuses before
+	// sending only what Commet surely refuses).
+	srv := commettest.NewServer(commettest.WithRule(func(field, value string) string {
+		if field == "billingEmail" && strings.HasSuffix(value, "@blocked.example") {
+			return "Email domain not allowed"
+		}
+		return ""
+	}))
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
@@ -346,20 +353,20 @@ func ExampleValidationError() {
 		}
 		return nil
 	}
-	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@example"}) // refused by Commet
+	_, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{Email: "ada@blocked.example"}) // refused by Commet
 	fmt.Println(fields(err))
 	_, err = client.Customers.Create(ctx, &commet.CreateCustomerParams{FullName: "Ada"}) // refused before sending
 	fmt.Println(fields(err))
-	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "ok@example.com"}, {Email: "nope@example"}})
+	res, err := client.Customers.CreateBatch(ctx, []commet.CreateCustomerParams{{Email: "ok@example.com"}, {Email: "nope@blocked.example"}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(fields(res.Failed[0])) // one item of a batch
 	fmt.Println(errors.Is(err, commet.ErrInvalidConfig), srv.Requests())
 	// Output:
-	// map[billingEmail:[Invalid email format]]
+	// map[billingEmail:[Email domain not allowed]]
 	// map[billingEmail:[is required]]
-	// map[billingEmail:[Invalid email format]]
+	// map[billingEmail:[Email domain not allowed]]
 	// false 2
 }
 

@@ -253,9 +253,11 @@ func TestImportCallbacksDoNotStallWorkers(t *testing.T) {
 // TestImportKeepsEveryFieldError: an item refused by Commet keeps all its
 // field errors, by wire name, and the request ID of its batch.
 func TestImportKeepsEveryFieldError(t *testing.T) {
-	_, client := newFake(t)
+	srv := commettest.NewServer(commetRefuses)
+	t.Cleanup(srv.Close)
+	client := srv.Client()
 	var got results
-	bad := commet.CreateCustomerParams{ID: "u1", Email: "nope@x", Timezone: "Mars/Olympus", // refused by Commet, not the SDK
+	bad := commet.CreateCustomerParams{ID: "u1", Email: "nope@blocked.example", Timezone: "Antarctica/Troll", // refused by Commet, not the SDK
 		Address: &commet.Address{Line1: "1 Main St", City: "Austin", PostalCode: "78701", Country: "US"}}
 	_, err := client.Customers.Import(context.Background(), rows(bad, commet.CreateCustomerParams{ID: "u2", Email: "b@example.com"}),
 		&commet.ImportCustomersParams{OnResult: got.add})

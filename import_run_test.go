@@ -244,7 +244,7 @@ func TestImportStopsGracefully(t *testing.T) {
 // repeat of an ID whose first row failed is still sent.
 func TestImportSettlesRepeatsWithoutARequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := commettest.NewServer()
+		srv := commettest.NewServer(commetRefuses)
 		defer srv.Close()
 		var batches atomic.Int64
 		count := func(req *http.Request, a commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
@@ -254,7 +254,7 @@ func TestImportSettlesRepeatsWithoutARequest(t *testing.T) {
 		client := srv.Client(commet.WithMiddleware(count))
 		first := []commet.CreateCustomerParams{
 			{ID: "u1", Email: "a@example.com", FullName: "Ada"},
-			{ID: "u2", Email: "nope@x"}, // refused by Commet
+			{ID: "u2", Email: "nope@blocked.example"}, // refused by Commet
 		}
 		again := []commet.CreateCustomerParams{
 			{ID: "u1", Email: "A@example.com ", FullName: "Ada"},                                     // the same data

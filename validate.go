@@ -2,14 +2,13 @@ package commet
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/commet-go/commet/internal/country"
+	"github.com/commet-go/commet/internal/rules"
 )
 
 // The checks below run before anything is sent. encoding/json rewrites
@@ -54,48 +53,125 @@ func hasC1(s string) bool {
 	return false
 }
 
-// checkEmail refuses what is surely no email address, and nothing that
-// might be one: Commet checks the rest.
-func checkEmail(errs *fieldErrors, field, email string) {
-	email = strings.TrimSpace(email)
-	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" || domain == "" || strings.ContainsAny(email, " \t\r\n") {
-		errs.add(field, "is not an email address")
+// Validate checks p as Create, CreateBatch and Import do before sending,
+// and returns a *ValidationError keyed by wire names ("billingEmail",
+// "address.country"), or nil. It refuses what Commet surely refuses, by
+// the very rules commettest applies (one internal package holds them, so
+// the two agree field by field), and nothing Commet accepts, so a
+// migration can list every bad row before it sends anything (a dry run):
+//
+//   - a missing or blank billing email, or one that is no email address:
+//     one address alone in RFC 5322's form (no display name, comment,
+//     space or control character such as NUL), with a dot in its domain
+//     ("ada@example" is refused; "ada+billing@example.com" and
+//     "josé@bücher.de" are taken);
+//   - an ID that is blank, or longer than 255 characters (counted as
+//     Unicode code points: "é" is one);
+//   - a time zone that is not an IANA name ("Mars/Olympus", or "Local",
+//     which Go's time.LoadLocation takes); the name's letter case does
+//     not matter, as in JavaScript's Intl ("europe/paris" is taken);
+//   - an address without line1, city, postalCode or country, or with a
+//     country that ISO 3166-1 alpha-2 does not assign ("UK", "XX" or a
+//     country's name; "GB" is the United Kingdom). A code in any letter
+//     case, with white space around it, is taken: " gb" is sent as "GB"
+//     (see Address.Country).
+//
+// Three checks are the SDK's own, since what they refuse would reach
+// Commet changed rather than refused: text that is not valid UTF-8 (the
+// message says the file is likely Windows-1252 or ISO-8859-1, to be
+// decoded first: encoding/json would turn it into U+FFFD), text holding
+// the C1 controls U+0080 to U+009F (the mark of Windows-1252 text decoded
+// as ISO-8859-1), and metadata integers beyond ±2^53 or numbers JSON
+// cannot carry.
+//
+// Commet may still refuse what Validate lets through, for a rule it does
+// not document: a real run reports that per item.
+func (p *CreateCustomerParams) Validate() error { return p.validate("") }
+
+// validate checks p before it is sent; prefix names the item of a batch in
+// field names ("customers[3].").
+func (p *CreateCustomerParams) validate(prefix string) error {
+	if p == nil {
+		return invalid(prefix+"billingEmail", "is required")
+	}
+	var errs fieldErrors
+	checkWords(&errs, prefix, map[string]string{
+		"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
+		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
+	})
+	p.Address.checkWords(&errs, prefix)
+	checkMetadata(&errs, prefix, p.Metadata)
+	checkRules(&errs, prefix, &rules.Customer{Create: true, BillingEmail: &p.Email, ExternalID: sent(p.ID),
+		Timezone: sent(p.Timezone), Address: p.Address.forRules()})
+	return errs.err()
+}
+
+// validate checks p before it is sent.
+func (p *UpdateCustomerParams) validate() error {
+	if p == nil {
+		return invalid("body", "UpdateCustomerParams are required")
+	}
+	var errs fieldErrors
+	text := map[string]string{}
+	for field, v := range map[string]*string{"billingEmail": p.Email, "fullName": p.FullName, "domain": p.Domain,
+		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry} {
+		if v != nil {
+			text[field] = *v
+		}
+	}
+	checkWords(&errs, "", text)
+	p.Address.checkWords(&errs, "")
+	checkMetadata(&errs, "", p.Metadata)
+	checkRules(&errs, "", &rules.Customer{BillingEmail: p.Email, Timezone: p.Timezone, Address: p.Address.forRules()})
+	return errs.err()
+}
+
+// checkRules adds what Commet's rules refuse in c, for the fields the SDK's
+// own checks have not already refused (one reason a field is enough).
+func checkRules(errs *fieldErrors, prefix string, c *rules.Customer) {
+	for _, p := range rules.Check(c) {
+		if _, refused := (*errs)[prefix+p.Field]; !refused {
+			errs.add(prefix+p.Field, "%s", p.Why)
+		}
 	}
 }
 
-// check checks an address, if any: the fields Commet requires, a country
-// that ISO 3166-1 assigns, and text.
-func (a *Address) check(errs *fieldErrors, prefix string) {
+// sent returns a pointer to a string field that omitempty sends only when
+// it is not empty, or nil.
+func sent(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// forRules returns the fields of a that Commet's rules check, or nil.
+func (a *Address) forRules() *rules.Address {
+	if a == nil {
+		return nil
+	}
+	return &rules.Address{Line1: a.Line1, City: a.City, PostalCode: a.PostalCode, Country: a.Country}
+}
+
+// checkWords checks the text of an address, if any.
+func (a *Address) checkWords(errs *fieldErrors, prefix string) {
 	if a == nil {
 		return
 	}
-	prefix += "address."
-	for field, v := range map[string]string{"line1": a.Line1, "city": a.City, "postalCode": a.PostalCode, "country": a.Country} {
-		if strings.TrimSpace(v) == "" {
-			errs.add(prefix+field, "is required in an address")
-		}
-	}
-	if c := a.Country; c != "" && !country.Assigned(c) {
-		errs.add(prefix+"country", "%s", countryProblem(c))
-	}
-	checkWords(errs, prefix, map[string]string{
+	checkWords(errs, prefix+"address.", map[string]string{
 		"line1": a.Line1, "line2": a.Line2, "city": a.City, "state": a.State,
 		"postalCode": a.PostalCode, "country": a.Country,
 	})
 }
 
-// countryProblem says why c is not a country code Commet takes.
-func countryProblem(c string) string {
-	switch up := strings.ToUpper(strings.TrimSpace(c)); {
-	case up == "UK":
-		return `"UK" is not an ISO 3166-1 alpha-2 code: the United Kingdom is "GB"`
-	case up != c && country.Assigned(up):
-		return fmt.Sprintf("%q must be upper case: %q", printable(c, 20), up)
-	case len(c) != 2:
-		return fmt.Sprintf("%q is not a two-letter ISO 3166-1 alpha-2 code (such as \"US\" or \"DE\"): a country name or another code", printable(c, 40))
-	}
-	return fmt.Sprintf("%q is not a country that ISO 3166-1 assigns", printable(c, 20))
+// MarshalJSON writes a as Commet takes it: Country trimmed of white space
+// and in upper case when it is two letters (" gb" is sent as "GB"), every
+// other field as given.
+func (a Address) MarshalJSON() ([]byte, error) {
+	type wire Address // without this method
+	w := wire(a)
+	w.Country, _ = rules.Country(a.Country)
+	return json.Marshal(w)
 }
 
 // maxMetadataDepth bounds how deeply metadata may nest.

@@ -55,8 +55,11 @@ func TestHostileInvalidUTF8IsRefusedBeforeSending(t *testing.T) {
 		calls["CreateBatch "+name] = func() error {
 			p := good()
 			spoil(&p)
-			_, err := c.Customers.CreateBatch(ctx, []CreateCustomerParams{good(), p})
-			return err
+			res, err := c.Customers.CreateBatch(ctx, []CreateCustomerParams{p})
+			if err != nil || len(res.Failed) != 1 {
+				return fmt.Errorf("want the item alone in Failed, got %v, %+v", err, res)
+			}
+			return res.Failed[0]
 		}
 	}
 	calls["Get"] = func() error { _, err := c.Customers.Get(ctx, bad); return err }
@@ -155,11 +158,20 @@ func TestValidateRefusesWhatCommetSurelyRefuses(t *testing.T) {
 	}{
 		"GB is the United Kingdom":     {CreateCustomerParams{Email: "a@example.com", Address: addr("GB")}, "", ""},
 		"Ñandú, Zoë and Müller":        {CreateCustomerParams{Email: "a@example.com", FullName: "Zoë Müller-Ñandú", Address: addr("ES")}, "", ""},
-		"an email Commet may take":     {CreateCustomerParams{Email: "ada@localhost"}, "", ""},
+		"plus addressing":              {CreateCustomerParams{Email: "ada+billing@example.com"}, "", ""},
+		"a Unicode domain":             {CreateCustomerParams{Email: "josé@bücher.de"}, "", ""},
+		"no dot in the domain":         {CreateCustomerParams{Email: "ada@example"}, "billingEmail", "its domain has no dot"},
+		"a NUL in an email":            {CreateCustomerParams{Email: "a\x00da@example.com"}, "billingEmail", "not an email address"},
+		"an ID over 255 characters":    {CreateCustomerParams{Email: "a@example.com", ID: strings.Repeat("x", 256)}, "externalId", "at most 255"},
+		"255 characters, accented":     {CreateCustomerParams{Email: "a@example.com", ID: strings.Repeat("é", 255)}, "", ""},
+		"Mars/Olympus":                 {CreateCustomerParams{Email: "a@example.com", Timezone: "Mars/Olympus"}, "timezone", "IANA"},
+		"Local":                        {CreateCustomerParams{Email: "a@example.com", Timezone: "Local"}, "timezone", "Go's name"},
+		"Us":                           {CreateCustomerParams{Email: "a@example.com", Address: addr("Us")}, "", ""},
+		"a space before GB":            {CreateCustomerParams{Email: "a@example.com", Address: addr(" GB")}, "", ""},
 		"UK":                           {CreateCustomerParams{Email: "a@example.com", Address: addr("UK")}, "address.country", `"GB"`},
 		"XX":                           {CreateCustomerParams{Email: "a@example.com", Address: addr("XX")}, "address.country", "ISO 3166-1 assigns"},
 		"a country's name":             {CreateCustomerParams{Email: "a@example.com", Address: addr("Germany")}, "address.country", "two-letter"},
-		"lower case":                   {CreateCustomerParams{Email: "a@example.com", Address: addr("gb")}, "address.country", `"GB"`},
+		"lower case":                   {CreateCustomerParams{Email: "a@example.com", Address: addr("gb")}, "", ""},
 		"an address without its city":  {CreateCustomerParams{Email: "a@example.com", Address: &Address{Line1: "1", PostalCode: "1", Country: "US"}}, "address.city", "required"},
 		"no email":                     {CreateCustomerParams{FullName: "Ada"}, "billingEmail", "required"},
 		"no @":                         {CreateCustomerParams{Email: "ada.example.com"}, "billingEmail", "not an email"},
@@ -192,4 +204,36 @@ func TestValidateRefusesWhatCommetSurelyRefuses(t *testing.T) {
 		var p *CreateCustomerParams
 		assert.ErrorIs(t, p.Validate(), ErrValidation)
 	})
+}
+
+// TestCountrySentTrimmedAndUpperCased: a country code in any case is sent
+// as the contract writes it, and the caller's Address is left alone.
+func TestCountrySentTrimmedAndUpperCased(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(status(201, envelope(customerJSON("cus_1", "u1", "a@example.com"))))
+	mock.RegisterResponder("POST", custURL, rec.responder)
+	mock.RegisterResponder("PUT", custURL+"/u1", rec.responder)
+	addr := &Address{Line1: "1 Main St", City: "Leeds", PostalCode: "LS1 1AA", Country: " gb"}
+	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com", ID: "u1", Address: addr})
+	require.NoError(t, err)
+	_, err = c.Customers.Update(context.Background(), "u1", &UpdateCustomerParams{Address: &Address{Line1: "1", City: "c", PostalCode: "p", Country: "Us"}})
+	require.NoError(t, err)
+	reqs := rec.requests()
+	require.Len(t, reqs, 2)
+	assert.Contains(t, string(reqs[0].Body), `"country":"GB"`)
+	assert.Contains(t, string(reqs[1].Body), `"country":"US"`)
+	assert.Equal(t, " gb", addr.Country, "the caller's data is not changed")
+}
+
+// BenchmarkValidate is the check Import makes on every row read.
+func BenchmarkValidate(b *testing.B) {
+	p := CreateCustomerParams{Email: "ada.lovelace+billing@example.com", ID: "user_123456", FullName: "Ada Lovelace",
+		Timezone: "Europe/London", Address: &Address{Line1: "12 St James's Sq", City: "London", PostalCode: "SW1Y 4JH", Country: "gb"},
+		Metadata: map[string]any{"plan": "pro", "seats": 12}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -35,7 +35,7 @@ func BenchmarkDecode(b *testing.B) {
 			if !ok {
 				b.Fatal("not parsed")
 			}
-			if _, errs := newCustomer(&body); len(errs) > 0 {
+			if _, errs := newCustomer(&body, nil); len(errs) > 0 {
 				b.Fatal(errs)
 			}
 		}
@@ -69,7 +69,7 @@ func BenchmarkDecode(b *testing.B) {
 				if !ok {
 					b.Fatal("not parsed")
 				}
-				if _, errs := newCustomer(&body); len(errs) > 0 {
+				if _, errs := newCustomer(&body, nil); len(errs) > 0 {
 					b.Fatal(errs)
 				}
 			}

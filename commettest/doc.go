@@ -33,11 +33,16 @@
 // 200 with the existing one when its externalId is taken. Lists are in
 // creation order, DefaultListLimit items by default, with opaque cursors;
 // search matches email, name and external ID, case-insensitively.
-// Validation collects every field error into a validation_error: email
-// required and well formed, address fields line1, city, postalCode and a
-// country when an address is sent, the country an officially assigned ISO
-// 3166-1 alpha-2 code ("GB"; never "UK", "EU", "XK" or "ZZ"; either letter
-// case, stored upper case), a real IANA timezone, metadata an object. A
+// Validation collects every field error into a validation_error, by the
+// very rules the SDK checks before sending (one internal package holds
+// them, so commet's Validate and the fake agree field by field): email
+// required and one address alone with a dot in its domain, an externalId
+// neither blank nor over 255 characters, address fields line1, city,
+// postalCode and a country when an address is sent, the country an
+// officially assigned ISO 3166-1 alpha-2 code ("GB"; never "UK", "EU",
+// "XK" or "ZZ"; any letter case, trimmed, stored upper case), an IANA
+// time zone name in any letter case (never Go's "Local"), metadata an
+// object. WithRule adds rules of a test's own. A
 // batch answers each refused item as {"index", "error", "code", "details",
 // "data"}: error is the string of the contract (every field error as
 // "field: message", joined by "; "), and code (validation_error, or

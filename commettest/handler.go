@@ -24,6 +24,7 @@ type Handler struct {
 	now     func() time.Time
 	maxBody int64
 	strict  bool
+	rule    func(field, value string) string // WithRule's; nil for none
 	latency time.Duration
 	limiter *rateLimiter // nil: no rate limit
 	seed    int          // customers made by WithSeedCustomers

@@ -18,7 +18,7 @@ const MaxBatch = 100
 // createOne validates and stores one create body: 201 for a new customer,
 // 200 with the existing one when its externalId is taken.
 func (h *Handler) createOne(b *body) (customer, int, fields) {
-	c, errs := newCustomer(b)
+	c, errs := newCustomer(b, h.rule)
 	if len(errs) > 0 {
 		return customer{}, http.StatusBadRequest, errs
 	}
@@ -142,7 +142,7 @@ func (h *Handler) update(id string, _ url.Values, raw []byte) answer {
 	}
 	var errs fields
 	c, found := h.store.update(id, func(c *customer) bool {
-		if errs = applyUpdate(c, &b); len(errs) > 0 {
+		if errs = applyUpdate(c, &b, h.rule); len(errs) > 0 {
 			return false
 		}
 		c.UpdatedAt = h.now().UTC()

@@ -52,6 +52,27 @@ func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n 
 // parameters are ignored, as Commet does.
 func WithStrict() Option { return func(h *Handler) { h.strict = true } }
 
+// WithRule adds a rule of your own to the fake's, to test what a client
+// does when Commet refuses data that the SDK's checks let through
+// (Commet may have rules it does not document). rule is called with the
+// wire name and the value of every string field a create, a batch item or
+// an update sends, once its JSON type is right ("billingEmail",
+// "externalId", "fullName", ..., "address.country"; an address's fields
+// trimmed); a non-empty message refuses the field with it, as Commet
+// refuses data: a 400 validation_error, or a failed item of a batch, the
+// rest of the batch going on. The fake's own rules come first: a field
+// they refuse is not passed on. rule must be safe for concurrent use.
+//
+//	commettest.WithRule(func(field, value string) string {
+//		if field == "billingEmail" && strings.HasSuffix(value, "@blocked.example") {
+//			return "Email domain not allowed"
+//		}
+//		return ""
+//	})
+func WithRule(rule func(field, value string) string) Option {
+	return func(h *Handler) { h.rule = rule }
+}
+
 // WithRateLimit limits each API key with a token bucket that holds burst
 // tokens, starts full, and refills continuously at perSecond tokens a
 // second, on the handler's clock (WithClock).

@@ -3,12 +3,9 @@ package commettest
 import (
 	"bytes"
 	"encoding/json"
-	"net/mail"
 	"strings"
-	"time"
-	_ "time/tzdata" // timezones validate on machines without zoneinfo
 
-	"github.com/commet-go/commet/internal/country"
+	commetrules "github.com/commet-go/commet/internal/rules" // the name rules is taken by a test helper
 )
 
 // fieldError is one entry of a validation_error's details.
@@ -119,13 +116,21 @@ func str(raw json.RawMessage, field string, errs *fields) (v string, present boo
 func isNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) }
 
 // applyFields checks and applies every customer field present in b to c,
-// the same way for create and update.
-func (b *body) applyFields(c *customer, errs *fields) {
+// the same way for create and update: each field's JSON type here, then
+// Commet's rules (internal/rules, which the SDK's checks share) on the
+// fields whose type was right.
+//
+// rule, if not nil, is WithRule's: it sees every string field sent whose
+// type was right, and refuses what it returns a message for.
+func (b *body) applyFields(c *customer, errs *fields, create bool, rule func(field, value string) string) {
+	in := commetrules.Customer{Create: create}
+	var text [][2]string // the string fields sent, for rule
 	if email, ok := str(b.BillingEmail, "billingEmail", errs); ok {
-		checkEmail(email, errs)
+		text = append(text, [2]string{"billingEmail", email})
+		in.BillingEmail = &email
 		c.BillingEmail = strings.TrimSpace(email)
-	} else if b.BillingEmail != nil && !errs.has("billingEmail") {
-		errs.add("billingEmail", "Email is required") // null
+	} else if b.BillingEmail != nil && isNull(b.BillingEmail) {
+		in.BillingEmail = new(string) // null: as empty
 	}
 	for _, f := range []struct {
 		raw   json.RawMessage
@@ -138,41 +143,49 @@ func (b *body) applyFields(c *customer, errs *fields) {
 		v, ok := str(f.raw, f.name, errs)
 		switch {
 		case ok:
+			text = append(text, [2]string{f.name, v})
 			*f.field = v
 		case f.raw != nil && isNull(f.raw):
 			*f.field = "" // null clears, like ""
 		}
 	}
-	if b.Timezone != nil && c.Timezone != "" {
-		checkTimezone(c.Timezone, errs)
+	if tz, ok := str(b.Timezone, "timezone", new(fields)); ok {
+		in.Timezone = &tz
+	}
+	if create {
+		if ext, ok := str(b.ExternalID, "externalId", errs); ok {
+			text = append(text, [2]string{"externalId", ext})
+			in.ExternalID = &ext
+			c.ExternalID = ext
+		}
 	}
 	if b.Metadata != nil {
 		c.Metadata = parseMetadata(b.Metadata, errs)
 	}
 	if b.Address != nil {
-		c.address = parseAddress(b.Address, errs)
+		c.address, in.Address = parseAddress(b.Address, errs)
+		if a := c.address; a != nil {
+			text = append(text, [][2]string{{"address.line1", a.Line1}, {"address.line2", a.Line2}, {"address.city", a.City},
+				{"address.state", a.State}, {"address.postalCode", a.PostalCode}, {"address.country", a.Country}}...)
+		}
 	}
-}
-
-func checkEmail(email string, errs *fields) {
-	email = strings.TrimSpace(email)
-	if email == "" {
-		errs.add("billingEmail", "Email is required")
-		return
+	for _, p := range commetrules.Check(&in) {
+		if !errs.has(p.Field) { // a field of the wrong type has that error alone
+			errs.add(p.Field, p.Commet)
+		}
 	}
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		errs.add("billingEmail", "Invalid email format")
+	if rule != nil {
+		for _, f := range text {
+			if errs.has(f[0]) {
+				continue // the fake's own rules come first
+			}
+			if msg := rule(f[0], f[1]); msg != "" {
+				errs.add(f[0], msg)
+			}
+		}
 	}
-}
-
-func checkTimezone(tz string, errs *fields) {
-	if tz == "Local" || strings.TrimSpace(tz) != tz {
-		errs.add("timezone", "Unknown IANA timezone")
-		return
-	}
-	if _, err := time.LoadLocation(tz); err != nil {
-		errs.add("timezone", "Unknown IANA timezone")
+	if c.address != nil && in.Address != nil {
+		c.address.Country, _ = commetrules.Country(c.address.Country)
 	}
 }
 
@@ -223,83 +236,44 @@ func parseAddressBody(raw []byte) (b addressBody, ok bool) {
 	return b, ok
 }
 
-// parseAddress checks an address: line1, city, postalCode and country
-// are required, country an officially assigned ISO 3166-1 alpha-2 code
-// ("GB", never "UK", "XK" or "ZZ"). The fake takes the code in either
-// letter case and stores it upper case. null removes the address.
-func parseAddress(raw json.RawMessage, errs *fields) *address {
+// parseAddress reads an address, each field trimmed, and the fields that
+// rules check (nil when raw is not an object): line1, city, postalCode and
+// country are required, country an officially assigned ISO 3166-1 alpha-2
+// code ("GB", never "UK", "XK" or "ZZ"), taken in any letter case and
+// stored upper case. null removes the address.
+func parseAddress(raw json.RawMessage, errs *fields) (*address, *commetrules.Address) {
 	if isNull(raw) {
-		return nil
+		return nil, nil
 	}
 	b, ok := parseAddressBody(raw)
 	if !ok {
 		errs.add("address", "Must be an object")
-		return nil
+		return nil, nil
 	}
-	get := func(raw json.RawMessage, name string, required bool) string {
+	get := func(raw json.RawMessage, name string) string {
 		v, _ := str(raw, "address."+name, errs)
-		v = strings.TrimSpace(v)
-		if required && v == "" && !errs.has("address."+name) {
-			errs.add("address."+name, "Required")
-		}
-		return v
+		return strings.TrimSpace(v)
 	}
 	a := &address{
-		Line1: get(b.Line1, "line1", true), Line2: get(b.Line2, "line2", false), City: get(b.City, "city", true),
-		State: get(b.State, "state", false), PostalCode: get(b.PostalCode, "postalCode", true),
-		Country: get(b.Country, "country", true),
+		Line1: get(b.Line1, "line1"), Line2: get(b.Line2, "line2"), City: get(b.City, "city"),
+		State: get(b.State, "state"), PostalCode: get(b.PostalCode, "postalCode"), Country: get(b.Country, "country"),
 	}
-	if a.Country != "" && !isAlpha2(a.Country) {
-		errs.add("address.country", "Must be an ISO 3166-1 alpha-2 code")
-	} else if a.Country != "" {
-		a.Country = strings.ToUpper(a.Country)
-		switch {
-		case a.Country == "UK":
-			errs.add("address.country", "Must be an assigned ISO 3166-1 alpha-2 code: the United Kingdom is GB")
-		case !country.Assigned(a.Country):
-			errs.add("address.country", "Must be an assigned ISO 3166-1 alpha-2 code")
-		}
-	}
-	return a
-}
-
-func isAlpha2(s string) bool {
-	if len(s) != 2 {
-		return false
-	}
-	for _, r := range s {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
+	return a, &commetrules.Address{Line1: a.Line1, City: a.City, PostalCode: a.PostalCode, Country: a.Country}
 }
 
 // newCustomer validates a create body.
-func newCustomer(b *body) (customer, fields) {
+func newCustomer(b *body, rule func(field, value string) string) (customer, fields) {
 	var c customer
 	var errs fields
-	if b.BillingEmail == nil {
-		errs.add("billingEmail", "Email is required")
-	}
-	b.applyFields(&c, &errs)
-	if ext, ok := str(b.ExternalID, "externalId", &errs); ok {
-		switch {
-		case strings.TrimSpace(ext) == "":
-			errs.add("externalId", "Must not be blank")
-		case len(ext) > 255:
-			errs.add("externalId", "Must be at most 255 characters")
-		}
-		c.ExternalID = ext
-	}
+	b.applyFields(&c, &errs, true, rule)
 	c.IsActive = true
 	return c, errs
 }
 
 // applyUpdate validates an update body against c and applies it.
-func applyUpdate(c *customer, b *body) fields {
+func applyUpdate(c *customer, b *body, rule func(field, value string) string) fields {
 	var errs fields
-	b.applyFields(c, &errs)
+	b.applyFields(c, &errs, false, rule)
 	if b.IsActive != nil && !isNull(b.IsActive) {
 		var active bool
 		switch {

@@ -215,7 +215,7 @@ func TestProcessStrict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, batch.Successful, 1)
 	require.Len(t, batch.Failed, 1)
-	assert.Equal(t, "billingEmail: Invalid email format", batch.Failed[0].Message)
+	assert.Equal(t, "billingEmail: is not an email address: its domain has no dot, as in name@example.com", batch.Failed[0].Message, "refused alone, before sending")
 	n := 0
 	for _, err := range client.Customers.All(ctx, &commet.ListCustomersParams{Limit: 1}) {
 		require.NoError(t, err)

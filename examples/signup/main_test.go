@@ -198,14 +198,20 @@ func TestSignupOfAClosedAccount(t *testing.T) {
 }
 
 func TestSignupErrors(t *testing.T) {
-	srv := commettest.NewServer()
+	// A rule of Commet's that the SDK does not know, so that Commet refuses.
+	srv := commettest.NewServer(commettest.WithRule(func(field, value string) string {
+		if field == "billingEmail" && value == "not-an-email@blocked.example" {
+			return "Email domain not allowed"
+		}
+		return ""
+	}))
 	defer srv.Close()
 	h := newHandler(srv.Client().Customers)
 
 	// Refused by Commet and refused by the SDK read the same way.
-	code, resp := post(t, h, `{"userId":"u_2","email":"not-an-email@x"}`)
+	code, resp := post(t, h, `{"userId":"u_2","email":"not-an-email@blocked.example"}`)
 	assert.Equal(t, 400, code)
-	assert.Equal(t, map[string][]string{"email": {"Invalid email format"}}, resp.Fields, "Commet's billingEmail is the form's email")
+	assert.Equal(t, map[string][]string{"email": {"Email domain not allowed"}}, resp.Fields, "Commet's billingEmail is the form's email")
 	code, resp = post(t, h, `{"userId":"u_2"}`)
 	assert.Equal(t, 400, code)
 	assert.Equal(t, map[string][]string{"email": {"is required"}}, resp.Fields)
@@ -216,7 +222,7 @@ func TestSignupErrors(t *testing.T) {
 	assert.Equal(t, 400, code)
 	assert.Contains(t, resp.Fields, "userId")
 	assert.Zero(t, srv.Len())
-	assert.Equal(t, 1, srv.Requests(), "only the malformed email reached Commet")
+	assert.Equal(t, 1, srv.Requests(), "only the email Commet refuses reached Commet")
 
 	srv.InjectFault(commettest.Fault{Status: 503, Times: 10})
 	fast := newHandler(srv.Client(commet.WithRetryBackoff(time.Millisecond, time.Millisecond)).Customers)

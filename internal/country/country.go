@@ -1,6 +1,7 @@
 // Package country knows the officially assigned ISO 3166-1 alpha-2 country
-// codes, which Commet's contract requires in an address's country. The SDK
-// and its fake (commettest) share it, so that both refuse the same codes.
+// codes, which Commet's contract requires in an address's country. The
+// rules both the SDK and its fake (commettest) apply (internal/rules) ask
+// it, once a code is trimmed and upper-cased.
 package country
 
 // codes are the 249 officially assigned ISO 3166-1 alpha-2 codes, as the
