@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/commet-go/commet/internal/cli"
+	"github.com/commet-go/commet/cmd/commet/internal/cli"
 )
 
 func main() {

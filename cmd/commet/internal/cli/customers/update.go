@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/spf13/cobra"
 )
 

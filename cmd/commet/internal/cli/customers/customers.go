@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )

@@ -69,7 +69,7 @@ func shellWords(t *testing.T, line string) []string {
 // "Command line" section, in order, against commettest, in a directory
 // holding the files they name.
 func TestREADMECommandLineRuns(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../../../README.md")
 	require.NoError(t, err)
 	cmds := readmeCommands(t, readme)
 	t.Chdir(t.TempDir())

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commet-go/commet/cmd/commet/internal/cli"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/commet-go/commet/commettest"
-	"github.com/commet-go/commet/internal/cli"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

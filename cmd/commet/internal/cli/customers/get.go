@@ -3,7 +3,7 @@ package customers
 import (
 	"context"
 
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/spf13/cobra"
 )
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/rivo/uniseg"
 	"github.com/spf13/pflag"
 )

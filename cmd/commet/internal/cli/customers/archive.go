@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/commet-go/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/spf13/cobra"
 )
 

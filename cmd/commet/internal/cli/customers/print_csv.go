@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/rows"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows"
 )
 
 // csvColumns are the columns of a customer in CSV, as list and export write

@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
-	"github.com/commet-go/commet/internal/cli/customers"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/customers"
 	"github.com/spf13/cobra"
 )
 

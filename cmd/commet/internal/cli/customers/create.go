@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/cmdutil"
-	"github.com/commet-go/commet/internal/cli/rows"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows"
 	"github.com/spf13/cobra"
 )
 

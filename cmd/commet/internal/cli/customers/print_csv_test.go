@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/rows"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
-	"github.com/commet-go/commet/internal/cli/rows"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows"
 )
 
 // csvLog is a CSV file written from several goroutines (the reader's, for
