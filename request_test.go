@@ -348,6 +348,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		mock.RegisterResponder("POST", custURL, rec.responder)
 		_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"}, WithIdempotencyKey("signup-user_1"))
 		require.NoError(t, err)
+		require.Len(t, rec.requests(), 2, "the 503 and its retry")
 		for _, r := range rec.requests() {
 			assert.Equal(t, "signup-user_1", r.Header.Get("Idempotency-Key"))
 		}

@@ -542,6 +542,7 @@ func TestRetrySucceedsAndResendsBody(t *testing.T) {
 	assert.Equal(t, "req_test", resp.RequestID)
 
 	want := `{"billingEmail":"a@example.com","externalId":"user_1","metadata":{"plan":"pro"}}`
+	require.Len(t, rec.requests(), 3, "the requests recorded are the attempts counted")
 	for _, r := range rec.requests() {
 		assert.JSONEq(t, want, string(r.Body), "every attempt carries the whole body")
 	}
