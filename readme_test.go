@@ -129,10 +129,12 @@ func TestREADMEProgramCompiles(t *testing.T) {
 }
 
 // TestREADMEGetsToThePoint: the README's first commands run the quick start
-// and the tests, and a whole program follows within its first screens.
+// and the tests, a whole program follows within its first screens, and the
+// whole README stays short: the details live in docs/ and the package docs.
 func TestREADMEGetsToThePoint(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
+	assert.LessOrEqual(t, strings.Count(string(readme), "\n"), 300, "README.md lines: move the details to docs/")
 	first := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(string(readme))
 	require.NotNil(t, first, "README.md has a command")
 	assert.Equal(t, []string{"go run ./examples/quickstart", "go test ./... ./cmd/commet/..."}, trimmedLines(first[1]))
