@@ -20,6 +20,40 @@ import (
 // server: no network, no account. Each Go snippet of README.md is a piece of
 // one of them (readme_test.go checks it), so no snippet is left uncompiled.
 
+// Example_main is the README's first program, on commettest in place of a
+// key: readme_test.go checks that the README's main says what this does,
+// but for the client's creation.
+func Example_main() {
+	srv := commettest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+
+	cust, err := client.Customers.Create(ctx, &commet.CreateCustomerParams{
+		Email: "ada@example.com",
+		ID:    "user_42", // your user ID: Create is idempotent on it
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cust.Outcome, cust.ExternalID) // created user_42; existed on a second run
+
+	got, err := client.Customers.Get(ctx, "user_42") // your ID, or Commet's "cus_..."
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.Email)
+
+	_, err = client.Customers.Get(ctx, "user_nobody")
+	if errors.Is(err, commet.ErrNotFound) {
+		fmt.Println("no customer user_nobody")
+	}
+	// Output:
+	// created user_42
+	// ada@example.com
+	// no customer user_nobody
+}
+
 func ExampleNewClient() {
 	client, err := commet.NewClient("ck_live_example", // or "" to read COMMET_API_KEY
 		commet.WithMaxRetries(5),

@@ -3,7 +3,9 @@ package commet
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -135,4 +137,120 @@ func TestBaseURLWithAPIPathReachesTheAPI(t *testing.T) {
 	_, err = NewClient(testKey, WithBaseURL("https://commet.co/api/v2"))
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	assert.ErrorContains(t, err, "/api/v1")
+}
+
+// TestOptionsReachOnlyWhereTheyMakeSense: which option applies where is a
+// matter of types, so a misplaced option does not compile. Per-call options
+// are not ClientOptions; client options are not CallOptions; and All, Pages
+// and Import, which send many requests, take only Options, so
+// WithResponseInto (which one call fills) and WithIdempotencyKey (which one
+// request carries) cannot reach them.
+func TestOptionsReachOnlyWhereTheyMakeSense(t *testing.T) {
+	clientOnly := map[string]any{
+		"WithBaseURL":      WithBaseURL("https://x.example"),
+		"WithInsecureHTTP": WithInsecureHTTP(), "WithHTTPClient": WithHTTPClient(http.DefaultClient),
+		"WithAPIVersion": WithAPIVersion("v"), "WithLogger": WithLogger(nil), "WithMiddleware": WithMiddleware(),
+	}
+	callOnly := map[string]any{"WithIdempotencyKey": WithIdempotencyKey("k"), "WithResponseInto": WithResponseInto(new(Response))}
+	everywhere := map[string]any{
+		"WithMaxRetries": WithMaxRetries(1), "WithRetryBackoff": WithRetryBackoff(1, 2),
+		"WithTimeout": WithTimeout(1), "WithHeader": WithHeader("X-A", "b"),
+	}
+	is := func(v any) (client, call, multi bool) {
+		_, client = v.(ClientOption)
+		_, call = v.(CallOption)
+		_, multi = v.(Option)
+		return
+	}
+	for name, opt := range clientOnly {
+		client, call, multi := is(opt)
+		assert.True(t, client, name)
+		assert.False(t, call || multi, "%s must not reach a call", name)
+	}
+	for name, opt := range callOnly {
+		client, call, multi := is(opt)
+		assert.True(t, call, name)
+		assert.False(t, client, "%s must not reach NewClient", name)
+		assert.False(t, multi, "%s must not reach All, Pages or Import", name)
+	}
+	for name, opt := range everywhere {
+		client, call, multi := is(opt)
+		assert.True(t, client && call && multi, name)
+	}
+	c, _ := newMockClient(t)
+	option := reflect.TypeFor[Option]()
+	for name, method := range map[string]any{"All": c.Customers.All, "Pages": c.Customers.Pages, "Import": c.Customers.Import} {
+		typ := reflect.TypeOf(method)
+		assert.Equal(t, option, typ.In(typ.NumIn()-1).Elem(), "%s takes ...Option", name)
+	}
+	callOption := reflect.TypeFor[CallOption]()
+	for name, method := range map[string]any{"Create": c.Customers.Create, "Get": c.Customers.Get, "Update": c.Customers.Update,
+		"Archive": c.Customers.Archive, "List": c.Customers.List, "CreateBatch": c.Customers.CreateBatch} {
+		typ := reflect.TypeOf(method)
+		assert.Equal(t, callOption, typ.In(typ.NumIn()-1).Elem(), "%s takes ...CallOption", name)
+	}
+	assert.Equal(t, reflect.TypeFor[ClientOption](), reflect.TypeOf(NewClient).In(1).Elem())
+}
+
+func TestPerCallOptionsOverrideOnlyThatCall(t *testing.T) {
+	c, mock := newMockClient(t, WithHeader("X-Team", "billing"))
+	rec := answers(okCustomer)
+	mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+
+	_, err := c.Customers.Get(context.Background(), "x", WithHeader("X-Trace", "t1"), WithHeader("X-Team", "payments"))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "x")
+	require.NoError(t, err)
+
+	reqs := rec.requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "t1", reqs[0].Header.Get("X-Trace"))
+	assert.Equal(t, "payments", reqs[0].Header.Get("X-Team"))
+
+	assert.Empty(t, reqs[1].Header.Get("X-Trace"), "a per-call header leaked into the client")
+	assert.Equal(t, "billing", reqs[1].Header.Get("X-Team"))
+}
+
+func TestInvalidOptionsSendNothing(t *testing.T) {
+	c, mock := newMockClient(t)
+	shared := map[string]Option{
+		"negative retries":      WithMaxRetries(-1),
+		"backoff max < initial": WithRetryBackoff(2*time.Second, time.Second),
+		"zero backoff":          WithRetryBackoff(0, time.Second),
+		"negative timeout":      WithTimeout(-time.Second),
+		"reserved header":       WithHeader("x-api-key", "ck_other"),
+		"empty header name":     WithHeader("", "v"),
+	}
+	calls := map[string]CallOption{
+		"blank idempotency key": WithIdempotencyKey(" "),
+		"nil response":          WithResponseInto(nil),
+	}
+	clients := map[string]ClientOption{
+		"nil http client": WithHTTPClient(nil),
+		"empty version":   WithAPIVersion(""),
+		"http base URL":   WithBaseURL("http://commet.example.com"),
+		"empty base URL":  WithBaseURL(" "),
+		"nil middleware":  WithMiddleware(nil),
+	}
+	for name, opt := range shared {
+		calls[name], clients[name] = opt, opt
+		t.Run(name+" in All", func(t *testing.T) {
+			err := firstErr(c.Customers.All(context.Background(), nil, opt))
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+		})
+	}
+	for name, opt := range calls {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Customers.Get(context.Background(), "x", opt)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+			assert.NotErrorIs(t, err, ErrValidation)
+		})
+	}
+	for name, opt := range clients {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewClient(testKey, opt)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+		})
+	}
+	assert.Zero(t, mock.GetTotalCallCount())
 }

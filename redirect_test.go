@@ -121,3 +121,39 @@ func TestHostileRedirectLoopsEndWithoutRetries(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadResponse)
 	assert.LessOrEqual(t, hops.Load(), int32(11), "one call follows at most 10 redirects, and is not retried")
 }
+
+// TestRedirectDropsKeyForOtherHosts follows a real redirect between two
+// loopback servers on different ports.
+func TestRedirectDropsKeyForOtherHosts(t *testing.T) {
+	var otherGotKey, sameGotKey atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherGotKey.Store(r.Header.Get("X-Api-Key"))
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(envelope(customerJSON("cus_2", "", "b@example.com")))
+	}))
+	defer other.Close()
+	var origin *httptest.Server
+	origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/customers/away":
+			http.Redirect(w, r, other.URL+"/stolen", http.StatusFound)
+		case "/api/v1/customers/home":
+			http.Redirect(w, r, origin.URL+"/api/v1/customers/here", http.StatusFound)
+		default:
+			sameGotKey.Store(r.Header.Get("X-Api-Key"))
+			json.NewEncoder(w).Encode(envelope(customerJSON("cus_1", "", "a@example.com")))
+		}
+	}))
+	defer origin.Close()
+
+	hc := &http.Client{}
+	c, err := NewClient(testKey, WithBaseURL(origin.URL), WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "away")
+	require.NoError(t, err)
+	assert.Equal(t, "", otherGotKey.Load(), "the key went to another host")
+	_, err = c.Customers.Get(context.Background(), "home")
+	require.NoError(t, err)
+	assert.Equal(t, testKey, sameGotKey.Load(), "a same-origin redirect keeps the key")
+	assert.Nil(t, hc.CheckRedirect, "the caller's client is not modified")
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -267,4 +269,117 @@ func TestCallEndedBeforeItsAnswerSaysWhatWasDone(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 		assert.NotErrorIs(t, err, ErrNotSent)
 	})
+}
+
+// TestHeadersOnEveryOperation checks the headers of the contract on each of
+// the six operations, with Idempotency-Key on the POST only.
+func TestHeadersOnEveryOperation(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(okCustomer)
+	mock.RegisterRegexpResponder("GET", regexp.MustCompile(`/api/v1/customers`), func(r *http.Request) (*http.Response, error) {
+		if r.URL.Path == custPath {
+			rec.responder(r)
+			return jsonResponse(200, map[string]any{"success": true, "data": []any{}, "hasMore": false}), nil
+		}
+		return rec.responder(r)
+	})
+	mock.RegisterRegexpResponder("POST", regexp.MustCompile(`/api/v1/customers`), rec.responder)
+	mock.RegisterRegexpResponder("PUT", regexp.MustCompile(`/api/v1/customers`), rec.responder)
+
+	ctx := context.Background()
+	_, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com"})
+	require.NoError(t, err)
+	_, err = c.Customers.Get(ctx, "cus_1")
+	require.NoError(t, err)
+	_, err = c.Customers.Update(ctx, "cus_1", &UpdateCustomerParams{FullName: Ptr("A")})
+	require.NoError(t, err)
+	_, err = c.Customers.List(ctx, nil)
+	require.NoError(t, err)
+	for _, err := range c.Customers.All(ctx, nil) {
+		require.NoError(t, err)
+	}
+	_, err = c.Customers.Archive(ctx, "cus_1")
+	require.NoError(t, err)
+
+	reqs := rec.requests()
+	require.Len(t, reqs, 6)
+	uaPattern := regexp.MustCompile(`^commet-go/` + regexp.QuoteMeta(Version) + ` go/[0-9.]+\S* ` + runtime.GOOS + `/` + runtime.GOARCH + `$`)
+	for _, r := range reqs {
+		assert.Equal(t, testKey, r.Header.Get("X-Api-Key"), r.Method)
+		assert.Equal(t, "2026-05-01", r.Header.Get("Commet-Version"), r.Method)
+		assert.Regexp(t, uaPattern, r.Header.Get("User-Agent"))
+		if r.Method == "POST" {
+			assert.Regexp(t, `^[0-9a-f]{32}$`, r.Header.Get("Idempotency-Key"))
+		} else {
+			assert.Empty(t, r.Header.Get("Idempotency-Key"), r.Method)
+		}
+		if len(r.Body) > 0 {
+			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		} else {
+			assert.Empty(t, r.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	t.Run("generated per call, reused on every retry", func(t *testing.T) {
+		c, mock := newMockClient(t)
+		rec := answers(status(503, nil), status(502, nil), okCustomer, status(500, nil), okCustomer)
+		mock.RegisterResponder("POST", custURL, rec.responder)
+		params := &CreateCustomerParams{Email: "a@example.com", ID: "user_1"}
+		_, err := c.Customers.Create(context.Background(), params)
+		require.NoError(t, err)
+		_, err = c.Customers.Create(context.Background(), params)
+		require.NoError(t, err)
+
+		reqs := rec.requests()
+		require.Len(t, reqs, 5)
+		first := reqs[0].Header.Get("Idempotency-Key")
+		for _, r := range reqs[:3] {
+			assert.Equal(t, first, r.Header.Get("Idempotency-Key"))
+		}
+		second := reqs[3].Header.Get("Idempotency-Key")
+		assert.Equal(t, second, reqs[4].Header.Get("Idempotency-Key"))
+		assert.NotEqual(t, first, second, "two calls must not share a key")
+	})
+	t.Run("the caller's key", func(t *testing.T) {
+		c, mock := newMockClient(t)
+		rec := answers(status(503, nil), okCustomer)
+		mock.RegisterResponder("POST", custURL, rec.responder)
+		_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"}, WithIdempotencyKey("signup-user_1"))
+		require.NoError(t, err)
+		require.Len(t, rec.requests(), 2, "the 503 and its retry")
+		for _, r := range rec.requests() {
+			assert.Equal(t, "signup-user_1", r.Header.Get("Idempotency-Key"))
+		}
+	})
+}
+
+func TestBadSuccessBodies(t *testing.T) {
+	for name, body := range map[string]string{
+		"not JSON":     "<html>ok</html>",
+		"null data":    `{"success":true,"data":null}`,
+		"no data":      `{"success":true}`,
+		"wrong shapes": `{"success":true,"data":{"id":5}}`,
+		"empty":        ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterResponder("GET", custURL+"/x", httpmock.NewStringResponder(200, body))
+			cust, err := c.Customers.Get(context.Background(), "x")
+			assert.Nil(t, cust)
+			assert.ErrorIs(t, err, ErrBadResponse)
+		})
+	}
+}
+
+func TestErrNetworkIsTyped(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(0))
+	mock.RegisterResponder("GET", custURL+"/x", netError)
+	_, err := c.Customers.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, ErrNetwork)
+	var apiErr *APIError
+	assert.False(t, errors.As(err, &apiErr))
+	assert.Contains(t, err.Error(), "GET /customers/x")
+	assert.Contains(t, err.Error(), "connection reset")
 }

@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -481,4 +484,256 @@ func TestHostileRetryAfterDateIsReadOnTheServersClock(t *testing.T) {
 			assert.Equal(t, 2*time.Second, at[1].Sub(at[0]), skew)
 		})
 	}
+}
+
+// TestRetryDecisions is the table of which answers are retried.
+func TestRetryDecisions(t *testing.T) {
+	cases := []struct {
+		name    string
+		answer  func(*http.Request) (*http.Response, error)
+		retried bool
+		is      error
+	}{
+		{"408", status(408, nil), true, nil},
+		{"429 with Retry-After", withRetryAfter(429, "0"), true, ErrRateLimited},
+		{"429 without Retry-After", status(429, map[string]any{"code": "quota"}), false, ErrRateLimited},
+		{"500", status(500, nil), true, ErrServer},
+		{"502", status(502, nil), true, ErrServer},
+		{"503", status(503, nil), true, ErrServer},
+		{"504", status(504, nil), true, ErrServer},
+		{"501", status(501, nil), false, ErrServer},
+		{"400", status(400, map[string]any{"code": "validation_error", "message": "bad"}), false, ErrValidation},
+		{"401", status(401, nil), false, ErrUnauthorized},
+		{"403", status(403, nil), false, ErrForbidden},
+		{"404", status(404, nil), false, ErrNotFound},
+		{"409", status(409, nil), false, ErrConflict},
+		{"network error", netError, true, ErrNetwork},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mock := newMockClient(t, WithMaxRetries(2))
+			rec := answers(tc.answer)
+			mock.RegisterResponder("GET", custURL+"/cus_1", rec.responder)
+			_, err := c.Customers.Get(context.Background(), "cus_1")
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			want := 1
+			if tc.retried {
+				want = 3
+			}
+			assert.Len(t, rec.requests(), want)
+		})
+	}
+}
+
+func TestRetrySucceedsAndResendsBody(t *testing.T) {
+	c, mock := newMockClient(t)
+	rec := answers(status(503, nil), netError, okCustomer)
+	mock.RegisterResponder("POST", custURL, rec.responder)
+	var resp Response
+	params := &CreateCustomerParams{Email: "a@example.com", ID: "user_1", Metadata: map[string]any{"plan": "pro"}}
+	cust, err := c.Customers.Create(context.Background(), params, WithResponseInto(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, "cus_1", cust.ID)
+	assert.Equal(t, 3, resp.Attempts)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "req_test", resp.RequestID)
+
+	want := `{"billingEmail":"a@example.com","externalId":"user_1","metadata":{"plan":"pro"}}`
+	require.Len(t, rec.requests(), 3, "the requests recorded are the attempts counted")
+	for _, r := range rec.requests() {
+		assert.JSONEq(t, want, string(r.Body), "every attempt carries the whole body")
+	}
+}
+
+func TestMaxRetries(t *testing.T) {
+	for _, n := range []int{0, 1, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			c, mock := newMockClient(t)
+			rec := answers(status(500, nil))
+			mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+			_, err := c.Customers.Get(context.Background(), "x", WithMaxRetries(n))
+			assert.ErrorIs(t, err, ErrServer)
+			assert.Len(t, rec.requests(), n+1)
+		})
+	}
+}
+
+// TestBackoffTiming checks, on synctest's fake clock, that waits double
+// from the initial backoff, stay under the cap, and are jittered.
+func TestBackoffTiming(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithRetryBackoff(time.Second, 4*time.Second), WithMaxRetries(4))
+		var at []time.Time
+		mock.RegisterResponder("GET", custURL+"/x", func(*http.Request) (*http.Response, error) {
+			at = append(at, time.Now())
+			return jsonResponse(503, nil), nil
+		})
+		_, err := c.Customers.Get(context.Background(), "x")
+		require.ErrorIs(t, err, ErrServer)
+		require.Len(t, at, 5)
+		nominal := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
+		for i, want := range nominal {
+			got := at[i+1].Sub(at[i])
+			assert.LessOrEqual(t, got, want, "wait %d", i+1)
+			assert.GreaterOrEqual(t, got, want/2, "wait %d", i+1)
+		}
+	})
+}
+
+func TestBackoffIsJittered(t *testing.T) {
+	cfg := settings{initialBackoff: time.Second, maxBackoff: 8 * time.Second}
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		d := cfg.backoff(3)
+		assert.True(t, d >= 2*time.Second && d <= 4*time.Second, "%v", d)
+		seen[d] = true
+	}
+	assert.Greater(t, len(seen), 1, "50 waits were all equal: no jitter")
+}
+
+func TestRetryAfter(t *testing.T) {
+	date := func(d time.Duration) string { return time.Now().Add(d).UTC().Format(http.TimeFormat) }
+	cases := []struct {
+		name string
+		// header returns the Retry-After value; it runs inside the bubble.
+		header func() string
+		want   time.Duration
+	}{
+		{"seconds", func() string { return "3" }, 3 * time.Second},
+		{"zero still means not yet: the backoff", func() string { return "0" }, time.Millisecond},
+		{"up to 30 s", func() string { return "30" }, 30 * time.Second},
+		{"HTTP date", func() string { return date(5 * time.Second) }, 5 * time.Second},
+		{"HTTP date in the past: the backoff", func() string { return date(-time.Hour) }, time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				var at []time.Time
+				mock.RegisterResponder("POST", custURL, func(*http.Request) (*http.Response, error) {
+					at = append(at, time.Now())
+					if len(at) == 1 {
+						return withRetryAfter(429, tc.header())(nil)
+					}
+					return okCustomer(nil)
+				})
+				_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{Email: "a@example.com"})
+				require.NoError(t, err)
+				require.Len(t, at, 2)
+				// HTTP dates have whole seconds, so allow the sub-second truncation.
+				assert.InDelta(t, tc.want, at[1].Sub(at[0]), float64(time.Second))
+				switch {
+				case strings.Contains(tc.name, "backoff"):
+					assert.Positive(t, at[1].Sub(at[0]), "a server asking for no wait is never asked again at once")
+				case !strings.Contains(tc.name, "date"):
+					assert.Equal(t, tc.want, at[1].Sub(at[0]))
+				}
+			})
+		})
+	}
+	t.Run("garbage on a 429 is no Retry-After: not retried", func(t *testing.T) {
+		c, mock := newMockClient(t)
+		rec := answers(withRetryAfter(429, "soon"))
+		mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+		_, err := c.Customers.Get(context.Background(), "x")
+		assert.ErrorIs(t, err, ErrRateLimited)
+		assert.Len(t, rec.requests(), 1)
+	})
+	t.Run("honoured on a 503 too", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			rec := answers(withRetryAfter(503, "7"), okCustomer)
+			mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+			start := time.Now()
+			_, err := c.Customers.Get(context.Background(), "x")
+			require.NoError(t, err)
+			assert.Equal(t, 7*time.Second, time.Since(start))
+		})
+	})
+}
+
+// TestContextEndsTheWait checks that a call whose context is cancelled
+// during a wait returns then, not after the sleep, tries no more, and
+// keeps the last answer. (A wait that would outlast a deadline is not
+// begun at all: TestHostileWaitOutlastingTheDeadlineEndsAtOnce.)
+func TestContextEndsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		rec := answers(withRetryAfter(429, "30"))
+		mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(2*time.Second, cancel)
+		start := time.Now()
+		_, err := c.Customers.Get(ctx, "x")
+		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, ErrRateLimited, "the last answer is kept in the error")
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 30*time.Second, apiErr.RetryAfter, "the page can say: try again in 30 s")
+		assert.Len(t, rec.requests(), 1)
+	})
+}
+
+func TestNoRetryOnceContextIsDone(t *testing.T) {
+	c, mock := newMockClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := answers(func(*http.Request) (*http.Response, error) {
+		cancel() // the caller gives up while the first attempt is in flight
+		return jsonResponse(503, nil), nil
+	})
+	mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+	_, err := c.Customers.Get(ctx, "x")
+	assert.Error(t, err)
+	assert.Len(t, rec.requests(), 1)
+
+	// A context that is already done sends nothing at all.
+	_, err = c.Customers.Get(ctx, "x")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, rec.requests(), 1)
+}
+
+// TestPerAttemptTimeout checks that WithTimeout bounds each attempt and that
+// a timed-out attempt is retried.
+func TestPerAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithTimeout(5*time.Second))
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", custURL+"/x", func(r *http.Request) (*http.Response, error) {
+			if calls.Add(1) == 1 {
+				<-r.Context().Done() // hang until the attempt's deadline
+				return nil, r.Context().Err()
+			}
+			return okCustomer(r)
+		})
+		start := time.Now()
+		_, err := c.Customers.Get(context.Background(), "x")
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, calls.Load())
+		elapsed := time.Since(start)
+		assert.GreaterOrEqual(t, elapsed, 5*time.Second)
+		assert.Less(t, elapsed, 6*time.Second)
+	})
+}
+
+// TestCertificateErrorsAreNotRetried: a server whose certificate is not
+// trusted will not become trusted by retrying.
+func TestCertificateErrorsAreNotRetried(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the handshake must fail before any request")
+	}))
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithLogger(logger), WithRetryBackoff(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	_, err = c.Customers.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, ErrNetwork)
+	var unknownAuthority x509.UnknownAuthorityError
+	assert.ErrorAs(t, err, &unknownAuthority)
+	assert.Equal(t, 1, strings.Count(logs.String(), `"attempt"`), "one attempt, no retry")
 }

@@ -50,7 +50,9 @@ func TestHostileEchoedKeyIsRedacted(t *testing.T) {
 			require.Error(t, err)
 			texts := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), logs.String()}
 			var apiErr *APIError
-			if errors.As(err, &apiErr) {
+			if name == "network error" {
+				assert.False(t, errors.As(err, &apiErr), "no answer, no APIError")
+			} else if assert.ErrorAs(t, err, &apiErr, "an answer came: its fields are checked too") {
 				js, _ := json.Marshal(apiErr)
 				texts = append(texts, apiErr.Message, string(apiErr.Details), apiErr.Code, apiErr.Type, apiErr.Param,
 					apiErr.DocURL, string(js), fmt.Sprint(apiErr.Header), apiErr.RequestID)
@@ -152,4 +154,42 @@ func TestHostileKeyEchoedInABatchItemIsRedacted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAPIKeyNeverLeaks checks errors, log records and printed clients.
+func TestAPIKeyNeverLeaks(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mock := newMockClient(t, WithLogger(logger), WithMaxRetries(1))
+	mock.RegisterResponder("GET", custURL+"/x", status(401, map[string]any{"code": "unauthorized", "message": "bad key"}))
+	mock.RegisterResponder("GET", custURL+"/y", netError)
+	mock.RegisterResponder("GET", custURL, status(500, nil))
+
+	var errs []error
+	_, err := c.Customers.Get(context.Background(), "x")
+	errs = append(errs, err)
+	_, err = c.Customers.Get(context.Background(), "y")
+	errs = append(errs, err)
+	_, err = c.Customers.List(context.Background(), &ListCustomersParams{Search: "bob@example.com"})
+	errs = append(errs, err)
+	for _, err := range errs {
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), testKey)
+		assert.NotContains(t, fmt.Sprintf("%+v", err), testKey)
+	}
+	assert.NotContains(t, errs[2].Error(), "bob@example.com", "errors hold no query strings")
+
+	require.NotEmpty(t, logs.String())
+	assert.NotContains(t, logs.String(), testKey)
+	assert.NotContains(t, logs.String(), "bob@example.com", "logs hold no query strings")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(verb, c), testKey, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, *c), testKey, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, c.Customers), testKey, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, *c.Customers), testKey, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, []any{c, c.Customers}), testKey, verb)
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", c), "redacted")
+	js, _ := json.Marshal(c)
+	assert.NotContains(t, string(js), testKey)
 }
