@@ -70,7 +70,7 @@ func TestExportResumesAfterACrash(t *testing.T) {
 					sigs <- os.Interrupt
 				}()
 				res := run{srv: srv, sigs: sigs}.exec(t, args...)
-				require.Equal(t, 1, res.code, res.stderr)
+				require.Equal(t, 3, res.code, res.stderr)
 				var st map[string]any
 				b, err := os.ReadFile(state)
 				require.NoError(t, err)
@@ -406,7 +406,7 @@ func TestExportCSVFailureLeavesOutAsItWas(t *testing.T) {
 			sigs <- os.Interrupt
 		}()
 		res := run{srv: srv, sigs: sigs}.exec(t, "customers", "export", "--out", out)
-		require.Equal(t, 1, res.code, res.stderr)
+		require.Equal(t, 3, res.code, res.stderr)
 	})
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)

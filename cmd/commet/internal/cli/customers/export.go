@@ -54,7 +54,7 @@ With --out, the CSV is written beside the file and renamed onto it at the end, s
 (.NAME.*.spool), which --state keeps for the resume and a finished export removes.
 Without --out they wait in the system's temporary directory.
 NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Output == "" {

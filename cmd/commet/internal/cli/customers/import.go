@@ -352,17 +352,41 @@ func importRun(o *ImportOptions) error {
 	case readErr != nil:
 		return inputError(in.name, readErr)
 	case importErr != nil && errors.Is(importErr, context.Canceled):
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("stopped at once: run the same command again to settle the rows not settled")}
+		return cmdutil.Cancelled(errors.New("stopped at once: run the same command again to settle the rows not settled"))
+	case importErr != nil && closed(stop) && errors.Is(importErr, commet.ErrNotSent):
+		return cmdutil.Cancelled(importErr) // the first Ctrl-C: the report says what was left
 	case importErr != nil && rep.settled() == 0 && rep.total() > 0:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: importErr}
+		return rowsFailed(importErr)
 	case closeErr != nil:
 		return closeErr
 	case importErr != nil:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: importErr}
+		return rowsFailed(importErr)
+	case !rep.ok() && rep.stoppedEarly && rep.sum.Failed+rep.sum.Unknown+rep.unreadable+rep.notArchived == 0:
+		return &cmdutil.ExitError{Code: cmdutil.ExitCancelled} // the report says what was left
 	case !rep.ok():
 		return cmdutil.ErrSomeFailed
 	}
 	return nil
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// rowsFailed is the error that ended an import: it exits as its kind (not
+// authorized, try later, ...), and as rows failed when it only says that
+// Commet refused the rows' data.
+func rowsFailed(err error) error {
+	if cmdutil.ExitCode(&cmdutil.RunError{Err: err}) == cmdutil.ExitFailed {
+		return &cmdutil.ExitError{Code: cmdutil.ExitRowsFailed, Err: err}
+	}
+	return err
 }
 
 // archiveItem is a customer to archive after its create: its row said

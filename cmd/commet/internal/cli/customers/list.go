@@ -40,7 +40,7 @@ with --all it is an array of every customer. With the other formats, a page that
 has more after it says its next cursor on standard error.
 
 ` + csvHelp,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Active && opts.Archived {
@@ -67,14 +67,6 @@ has more after it says its next cursor on standard error.
 	fl.BoolVar(&opts.RawCells, "raw-cells", false, "CSV: write cells as they are, even those a spreadsheet would run as formulas")
 	outputFlag(fl, &opts.Output, customerFormats...)
 	return cmd
-}
-
-// noArgs refuses positional arguments.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cmdutil.UsageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
-	}
-	return nil
 }
 
 // filter is the isActive filter of --active or --archived.
