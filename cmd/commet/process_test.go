@@ -96,7 +96,7 @@ func TestProcessKill9ThenRerun(t *testing.T) {
 	}
 	in := filepath.Join(dir, "users.csv")
 	require.NoError(t, os.WriteFile(in, []byte(b.String()), 0o600))
-	args := []string{"customers", "import", in, "--base-url", url, "--state", filepath.Join(dir, "import.state"), "--failures", filepath.Join(dir, "failed.csv")}
+	args := []string{"customers", "import", in, "--base-url", url, "--state-file", filepath.Join(dir, "import.state"), "--failures", filepath.Join(dir, "failed.csv")}
 	env := append(os.Environ(), "COMMET_API_KEY=ck_sandbox_process")
 
 	first := exec.Command(commetBin, args...)
@@ -121,6 +121,6 @@ func TestProcessKill9ThenRerun(t *testing.T) {
 	assert.Equal(t, n, stored, "each row stored once")
 	assert.Equal(t, n, got["created"]+got["existed"])
 	assert.Zero(t, got["failed"]+got["unknown"]+got["not sent"]+got["repeated"]+got["archived"])
-	assert.Equal(t, stored, got["created"], "with --state, the report counts what the killed run created")
+	assert.Equal(t, stored, got["created"], "with --state-file, the report counts what the killed run created")
 	assert.Zero(t, got["existed"])
 }

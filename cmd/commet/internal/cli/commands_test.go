@@ -123,7 +123,7 @@ func TestUsageErrorsExit2AndNeedNoKey(t *testing.T) {
 		{[]string{"customers", "import", "a.csv", "b.csv"}, 2, "takes one input file"},
 		{[]string{"customers", "import", "-", "--batch-size", "500"}, 2, "--batch-size is 1 to 100"},
 		{[]string{"customers", "import", "does-not-exist.csv"}, 2, "does-not-exist.csv"},
-		{[]string{"customers", "export", "--state", "x.state"}, 2, "--state needs --out"},
+		{[]string{"customers", "export", "--state-file", "x.state"}, 2, "--state-file needs --file"},
 		{[]string{"customers", "export", "-o", "table"}, 2, `--output "table": want one of csv, ndjson, json`},
 		{[]string{"customers", "export", "--active", "--archived"}, 2, "exclude each other"},
 		{[]string{"customers", "get", "u1"}, 2, "no API key: set COMMET_API_KEY or pass --api-key"},

@@ -166,7 +166,7 @@ func TestImportRoundTripsItsOwnExport(t *testing.T) {
 
 	for _, format := range []string{"csv", "ndjson"} {
 		out := filepath.Join(t.TempDir(), "customers."+format)
-		res := runCommet(t, from, "customers", "export", "-o", format, "--out", out)
+		res := runCommet(t, from, "customers", "export", "-o", format, "--file", out)
 		require.Equal(t, 0, res.code, res.stderr)
 
 		to := newServer(t)

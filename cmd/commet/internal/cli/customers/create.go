@@ -28,7 +28,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "create --email EMAIL [--id ID] [flags]",
 		Short: "Create a customer; with --id, an existing customer with that ID is left as it is",
-		Args: cmdutil.NoArgs,
+		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Params.Email == "" {

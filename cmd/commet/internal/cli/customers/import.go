@@ -80,7 +80,7 @@ Exit status: 0 when every row settled, 1 when some row failed or has an unknown
 outcome, 2 for a usage or configuration error.`,
 		Example: `  commet customers import users.csv --dry-run --failures failed.csv
   commet customers import export.csv --encoding windows-1252 --delimiter ';' \
-      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state import.state
+      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state-file import.state
   commet customers import dump.csv --null N/A --incomplete-address drop \
       --map metadata.seats=seats:number --notes notes.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -112,7 +112,7 @@ outcome, 2 for a usage or configuration error.`,
 	fl.StringVar(&opts.Failures, "failures", "", "write the rows that failed to this CSV `file`")
 	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
 	fl.StringVar(&opts.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
-	fl.StringVar(&opts.State, "state", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
+	fl.StringVar(&opts.State, "state-file", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	fl.IntVar(&opts.Params.BatchSize, "batch-size", 0, "customers per request, 1 to 100 (default 100)")
 	fl.IntVar(&opts.Params.Concurrency, "concurrency", 0, "batch requests in flight (default: adapt to Commet's rate limit)")
