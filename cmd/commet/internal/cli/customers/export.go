@@ -54,6 +54,9 @@ With --file, the CSV is written beside the file and renamed onto it at the end, 
 (.NAME.*.spool), which --state-file keeps for the resume and a finished export removes.
 Without --file they wait in the system's temporary directory.
 NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`,
+		Example: `  commet customers export --file customers.csv --state-file export.state
+  commet customers export --archived --output ndjson > archived.ndjson
+  commet customers export --search example.com -o json -f example.json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
@@ -80,6 +83,7 @@ NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Output, "output", "o", "", "csv, ndjson or json (default csv)")
+	completeValues(cmd, "output", formatCSV, formatNDJSON, formatJSON)
 	fl.StringVarP(&opts.Out, "file", "f", "", "write to this `file` (default: standard output)")
 	fl.StringVar(&opts.State, "state-file", "", "checkpoint each page in this `file`, to resume after a crash")
 	fl.StringVarP(&opts.Search, "search", "s", "", "only customers whose email, name or ID matches")

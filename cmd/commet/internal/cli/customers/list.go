@@ -40,6 +40,9 @@ with --all it is an array of every customer. With the other formats, a page that
 has more after it says its next cursor on standard error.
 
 ` + csvHelp,
+		Example: `  commet customers list --limit 10 --search ada
+  commet customers list --all --active --output ndjson > active.ndjson
+  commet customers list --output json --cursor "$NEXT_CURSOR"`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
@@ -65,7 +68,7 @@ has more after it says its next cursor on standard error.
 	fl.BoolVarP(&opts.All, "all", "a", false, "every page, streamed as it comes")
 	fl.StringVar(&opts.Cursor, "cursor", "", "start at this page: the nextCursor of the page before")
 	fl.BoolVar(&opts.RawCells, "raw-cells", false, "CSV: write cells as they are, even those a spreadsheet would run as formulas")
-	outputFlag(fl, &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	return cmd
 }
 
