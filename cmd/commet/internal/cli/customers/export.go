@@ -30,6 +30,10 @@ type ExportOptions struct {
 	Active   bool
 	Archived bool
 	RawCells bool
+
+	// openFile opens --file for NDJSON and JSON: openExportFile, or a
+	// test's file whose Close fails.
+	openFile func(name string, st *exportState) (io.WriteCloser, error)
 }
 
 // NewCmdExport returns commet customers export.
@@ -186,6 +190,7 @@ func exportRun(o *ExportOptions) (err error) {
 		fmt.Fprintf(f.IO.ErrOut, "resuming the export to %s after %d customers\n", o.Out, rows)
 	}
 	w := &countingWriter{w: f.IO.Out}
+	closeOut := func() error { return nil } // --file of NDJSON or JSON
 	checkpointed := st != nil
 	var p printer
 	var csvp *csvPrinter
@@ -209,11 +214,24 @@ func exportRun(o *ExportOptions) (err error) {
 		p = csvp
 	case formatNDJSON, formatJSON:
 		if o.Out != "" {
-			fh, err := openExportFile(o.Out, st)
+			open := o.openFile
+			if open == nil {
+				open = func(name string, st *exportState) (io.WriteCloser, error) { return openExportFile(name, st) }
+			}
+			fh, err := open(o.Out, st)
 			if err != nil {
 				return err
 			}
-			defer fh.Close()
+			closed := false
+			defer func() {
+				if !closed {
+					fh.Close() // an error already ends the export
+				}
+			}()
+			closeOut = func() error {
+				closed = true
+				return closeSynced(fh)
+			}
 			w.w = fh
 		}
 		if st != nil {
@@ -272,6 +290,9 @@ func exportRun(o *ExportOptions) (err error) {
 		err = csvp.writeTo(f.IO.Out)
 	default:
 		err = p.Close()
+		if err == nil {
+			err = closeOut() // a full disk is an error, never a short file
+		}
 	}
 	if err != nil {
 		return err
@@ -350,6 +371,16 @@ func writeCSVAtomic(name string, p *csvPrinter) error {
 		os.Remove(fh.Name())
 	}
 	return err
+}
+
+// closeSynced writes fh to disk, when it is a file, and closes it: a disk
+// that fills may say so only then.
+func closeSynced(fh io.WriteCloser) error {
+	var err error
+	if s, ok := fh.(interface{ Sync() error }); ok {
+		err = s.Sync()
+	}
+	return errors.Join(err, fh.Close())
 }
 
 // openExportFile opens the output: afresh for a new export; for a resumed

@@ -291,7 +291,7 @@ func importRun(o *ImportOptions) error {
 			default:
 			}
 			row, err := rd.Next()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return
 			}
 			in.rows.Add(1)
