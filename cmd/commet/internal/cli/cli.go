@@ -88,7 +88,7 @@ import a legacy export into Commet, and export every customer.
 
 The API key comes from COMMET_API_KEY or --api-key; it decides sandbox or live data.
 Writes with a key that is not a sandbox key (ck_sandbox_...) ask first on a terminal,
-and need --yes otherwise.`,
+and need --yes otherwise. The exit status says what happened: commet help exit-codes.`,
 		Version:       versionLine(debug.ReadBuildInfo),
 		SilenceErrors: true,
 		SilenceUsage:  true,

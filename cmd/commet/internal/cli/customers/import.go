@@ -76,8 +76,10 @@ an item whose JSON alone is over 1,000,000 bytes: Commet's body limit is undocum
 and 1 MB is the default of the Node.js server it runs on; flagged, not refused) go to
 --notes FILE, else to stderr, each with its line and ID; never an email or an address.
 
-Exit status: 0 when every row settled, 1 when some row failed or has an unknown
-outcome, 2 for a usage or configuration error.`,
+Exit status: 0 when every row settled, 7 when some row failed or has an unknown
+outcome, 3 after a Ctrl-C, 2 for a usage or configuration error; a request error
+that ends the import exits as its kind (4 not authorized, 6 try later): see
+commet help exit-codes.`,
 		Example: `  commet customers import users.csv --dry-run --failures failed.csv
   commet customers import export.csv --encoding windows-1252 --delimiter ';' \
       --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state-file import.state
