@@ -1,7 +1,8 @@
 // Command commet is Commet's command line: customers get, list, create,
-// update, archive, import and export. See the README's "Command line".
+// update, archive, import and export. Its README, cmd/commet/README.md,
+// says how to install and use it; from a clone:
 //
-//	go install github.com/commet-go/commet/cmd/commet@latest
+//	go install ./cmd/commet
 package main
 
 import (

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,56 +11,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/commettest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// build compiles a command of this module into dir.
-func build(t *testing.T, dir, name, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, name)
-	b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
-}
+// runAsMain makes the test binary run as commet itself: the process tests
+// start it again with this variable set, so that they test the real
+// command (its signals, its exit status, a kill -9) in a process of its
+// own, without a go build.
+const runAsMain = "COMMET_TEST_RUN_MAIN"
 
-// startFake starts commet-fake with args and returns its URL; it is
-// stopped when t ends.
-func startFake(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(line, "commet-fake listening on "), line)
-	return strings.TrimSpace(strings.TrimPrefix(line, "commet-fake listening on "))
-}
-
-// countCustomers walks the fake's customers with a key of its own, so
-// that its rate-limit bucket is not the import's.
-func countCustomers(t *testing.T, url string) int {
-	t.Helper()
-	client, err := commet.NewClient("ck_sandbox_counter", commet.WithBaseURL(url))
-	require.NoError(t, err)
-	n := 0
-	for _, err := range client.Customers.All(context.Background(), nil) {
-		require.NoError(t, err)
-		n++
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsMain) == "1" {
+		main() // exits with commet's status
+		os.Exit(0)
 	}
-	return n
+	os.Exit(m.Run())
+}
+
+// commet returns the command commet with args, as a process of its own:
+// this test binary, told to run main. Its environment is ours, the key
+// given, and a race detector (under -race) that exits at once instead of
+// sleeping a second.
+func commet(key string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runAsMain+"=1", "COMMET_API_KEY="+key, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	return cmd
 }
 
 var reportLine = regexp.MustCompile(`(?m)^  (created|existed|archived|repeated|failed|unknown|not sent) +(\d+)`)
@@ -76,19 +51,37 @@ func report(t *testing.T, stdout string) map[string]int {
 	return m
 }
 
+func TestProcessExitStatus(t *testing.T) {
+	t.Parallel()
+	srv := commettest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"version"}, 0},
+		{[]string{"customers", "get", "nobody", "--base-url", srv.URL()}, 5},
+		{[]string{"customers", "get"}, 2},
+	} {
+		cmd := commet("ck_sandbox_process", c.args...)
+		out, err := cmd.CombinedOutput()
+		assert.Equal(t, c.code, cmd.ProcessState.ExitCode(), "%q: %v %s", c.args, err, out)
+	}
+}
+
 // TestProcessKill9ThenRerun kills an import with SIGKILL midway through,
 // runs the same command again, and checks that its report and the fake's
 // store agree.
 func TestProcessKill9ThenRerun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds two binaries and imports 10,000 rows at a rate limit")
+		t.Skip("imports 4,000 rows at a rate limit")
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	commetBin, fakeBin := build(t, dir, "commet", "."), build(t, dir, "commet-fake", "../commet-fake")
-	url := startFake(t, fakeBin, "-rate-limit", "20")
+	srv := commettest.NewServer(commettest.WithRateLimit(20, 20))
+	t.Cleanup(srv.Close)
 
-	const n = 10_000 // 5 s at 20 batches of 100 a second
+	const n = 4000 // 2 s at 20 batches of 100 a second
 	var b strings.Builder
 	b.WriteString("id,email,fullName\n")
 	for i := range n {
@@ -96,31 +89,27 @@ func TestProcessKill9ThenRerun(t *testing.T) {
 	}
 	in := filepath.Join(dir, "users.csv")
 	require.NoError(t, os.WriteFile(in, []byte(b.String()), 0o600))
-	args := []string{"customers", "import", in, "--base-url", url, "--state", filepath.Join(dir, "import.state"), "--failures", filepath.Join(dir, "failed.csv")}
-	env := append(os.Environ(), "COMMET_API_KEY=ck_sandbox_process")
+	args := []string{"customers", "import", in, "--base-url", srv.URL(), "--state-file", filepath.Join(dir, "import.state"), "--failures", filepath.Join(dir, "failed.csv")}
 
-	first := exec.Command(commetBin, args...)
-	first.Env = env
+	first := commet("ck_sandbox_process", args...)
 	require.NoError(t, first.Start())
-	time.Sleep(1500 * time.Millisecond)
+	require.Eventually(t, func() bool { return srv.Len() >= 1000 }, time.Minute, 5*time.Millisecond, "the first run got going")
 	require.NoError(t, first.Process.Kill()) // kill -9: no report, no cleanup
 	first.Wait()
-	before := countCustomers(t, url)
-	require.Greater(t, before, 0, "the first run got going")
+	before := srv.Len()
 	require.Less(t, before, n, "and was killed midway")
 
-	second := exec.Command(commetBin, args...)
-	second.Env = env
+	second := commet("ck_sandbox_process", args...)
 	var stdout, stderr strings.Builder
 	second.Stdout, second.Stderr = &stdout, &stderr
 	start := time.Now()
 	require.NoError(t, second.Run(), "exit 0: every row settled\n%s%s", stdout.String(), stderr.String())
 	t.Logf("the re-run took %v:\n%s", time.Since(start), stdout.String())
 	got := report(t, stdout.String())
-	stored := countCustomers(t, url)
+	stored := srv.Len()
 	assert.Equal(t, n, stored, "each row stored once")
 	assert.Equal(t, n, got["created"]+got["existed"])
 	assert.Zero(t, got["failed"]+got["unknown"]+got["not sent"]+got["repeated"]+got["archived"])
-	assert.Equal(t, stored, got["created"], "with --state, the report counts what the killed run created")
+	assert.Equal(t, stored, got["created"], "with --state-file, the report counts what the killed run created")
 	assert.Zero(t, got["existed"])
 }

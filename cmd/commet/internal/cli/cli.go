@@ -11,7 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
+	"runtime/debug"
 
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
@@ -36,8 +36,7 @@ type Invocation struct {
 }
 
 // Run runs the command and returns its exit status: 0 when everything
-// settled, 1 when a request or some row failed, 2 for a usage or
-// configuration error.
+// settled, else one of cmdutil's Exit codes (see "commet help exit-codes").
 func Run(ctx context.Context, inv Invocation) int {
 	ios := inv.IO
 	if ios == nil {
@@ -61,11 +60,10 @@ func Run(ctx context.Context, inv Invocation) int {
 	if err != nil {
 		var exit *cmdutil.ExitError
 		if !errors.As(err, &exit) || exit.Err != nil {
-			msg := oneLine(err.Error())
-			if !strings.HasPrefix(msg, "commet: ") { // the SDK's errors say it already
-				msg = "commet: " + msg
-			}
-			fmt.Fprintln(ios.ErrOut, msg)
+			fmt.Fprintln(ios.ErrOut, cmdutil.Message(err))
+		}
+		if code == cmdutil.ExitAuth {
+			fmt.Fprintln(ios.ErrOut, f.KeyHint())
 		}
 		if code == cmdutil.ExitUsage && (cmdutil.IsUsage(err) || !isRunError(err)) && cmd != nil {
 			fmt.Fprintf(ios.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -80,11 +78,6 @@ func isRunError(err error) bool {
 	return errors.As(err, &exit) || errors.As(err, &run)
 }
 
-// oneLine keeps an error to one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
-
 // NewCmdRoot returns the commet command.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	root := &cobra.Command{
@@ -95,8 +88,8 @@ import a legacy export into Commet, and export every customer.
 
 The API key comes from COMMET_API_KEY or --api-key; it decides sandbox or live data.
 Writes with a key that is not a sandbox key (ck_sandbox_...) ask first on a terminal,
-and need --yes otherwise.`,
-		Version:       commet.Version,
+and need --yes otherwise. The exit status says what happened: commet help exit-codes.`,
+		Version:       versionLine(debug.ReadBuildInfo),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -113,6 +106,11 @@ and need --yes otherwise.`,
 	pf.StringVar(&f.APIKey, "api-key", "", "Commet API key (default: COMMET_API_KEY)")
 	pf.StringVar(&f.BaseURL, "base-url", "", "Commet base URL, for a proxy or a fake (default: COMMET_BASE_URL, else "+commet.DefaultBaseURL+")")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "log each HTTP attempt to stderr (never headers or bodies)")
-	root.AddCommand(customers.NewCmd(f))
+	root.AddCommand(customers.NewCmd(f), NewCmdVersion(f, debug.ReadBuildInfo))
+	root.AddCommand(&cobra.Command{
+		Use:   "exit-codes",
+		Short: "What each exit status of commet means, for scripts",
+		Long:  cmdutil.ExitCodesHelp,
+	})
 	return root
 }

@@ -123,7 +123,7 @@ func TestUsageErrorsExit2AndNeedNoKey(t *testing.T) {
 		{[]string{"customers", "import", "a.csv", "b.csv"}, 2, "takes one input file"},
 		{[]string{"customers", "import", "-", "--batch-size", "500"}, 2, "--batch-size is 1 to 100"},
 		{[]string{"customers", "import", "does-not-exist.csv"}, 2, "does-not-exist.csv"},
-		{[]string{"customers", "export", "--state", "x.state"}, 2, "--state needs --out"},
+		{[]string{"customers", "export", "--state-file", "x.state"}, 2, "--state-file needs --file"},
 		{[]string{"customers", "export", "-o", "table"}, 2, `--output "table": want one of csv, ndjson, json`},
 		{[]string{"customers", "export", "--active", "--archived"}, 2, "exclude each other"},
 		{[]string{"customers", "get", "u1"}, 2, "no API key: set COMMET_API_KEY or pass --api-key"},
@@ -162,10 +162,10 @@ func TestImportFlagErrorsExit2(t *testing.T) {
 	assert.Contains(t, res.stderr, "the header has no id column (its columns: name, mail): name it with --map id=COLUMN")
 }
 
-func TestNotFoundIsOneLineExit1(t *testing.T) {
+func TestNotFoundIsOneLineExit5(t *testing.T) {
 	t.Parallel()
 	res := runCommet(t, newServer(t), "customers", "get", "nobody")
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 5, res.code)
 	assert.Regexp(t, `^commet: customer "nobody": .*404.*\n$`, res.stderr)
 	assert.Empty(t, res.stdout)
 }
@@ -182,7 +182,7 @@ func TestTheKeyNeverAppears(t *testing.T) {
 	const key = "ck_sandbox_s3cr3t_never_shown"
 	srv := newServer(t, commettest.WithAPIKey("ck_sandbox_another"))
 	res := run{srv: srv, env: map[string]string{"COMMET_API_KEY": key}}.exec(t, "customers", "list", "--verbose")
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 4, res.code)
 	assert.Contains(t, res.stderr, "401")
 	assert.NotContains(t, res.stdout+res.stderr, "s3cr3t")
 }
@@ -198,7 +198,7 @@ func TestWritesWithALiveKeyNeedConsent(t *testing.T) {
 	assert.Contains(t, res.stderr, "not a sandbox key")
 	assert.Contains(t, res.stderr, "pass --yes")
 	res = run{srv: srv, env: live, tty: true, stdin: "n\n"}.exec(t, create...)
-	assert.Equal(t, 2, res.code)
+	assert.Equal(t, 3, res.code)
 	assert.Contains(t, res.stderr, "Go on? [y/N]")
 	assert.Equal(t, 0, srv.Len(), "nothing was sent")
 

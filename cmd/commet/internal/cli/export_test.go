@@ -61,7 +61,7 @@ func TestExportResumesAfterACrash(t *testing.T) {
 				require.NoError(t, err)
 				_, err = srv.Client().Customers.Import(context.Background(), fakeCustomers(449), nil)
 				require.NoError(t, err)
-				args := []string{"customers", "export", "-o", format, "--out", out, "--state", state}
+				args := []string{"customers", "export", "-o", format, "--file", out, "--state-file", state}
 
 				// The first run dies in its third page.
 				sigs := make(chan os.Signal, 1)
@@ -70,7 +70,7 @@ func TestExportResumesAfterACrash(t *testing.T) {
 					sigs <- os.Interrupt
 				}()
 				res := run{srv: srv, sigs: sigs}.exec(t, args...)
-				require.Equal(t, 1, res.code, res.stderr)
+				require.Equal(t, 3, res.code, res.stderr)
 				var st map[string]any
 				b, err := os.ReadFile(state)
 				require.NoError(t, err)
@@ -97,7 +97,7 @@ func TestExportResumesAfterACrash(t *testing.T) {
 				_, err = os.Stat(state)
 				assert.ErrorIs(t, err, os.ErrNotExist, "a finished export leaves nothing to resume")
 
-				res = run{srv: srv}.exec(t, "customers", "export", "-o", format, "--out", fresh)
+				res = run{srv: srv}.exec(t, "customers", "export", "-o", format, "--file", fresh)
 				require.Equal(t, 0, res.code, res.stderr)
 			})
 			left, err := os.ReadDir(dir)
@@ -126,7 +126,7 @@ func TestExportStateIsForOneExport(t *testing.T) {
 	dir := t.TempDir()
 	out, state := filepath.Join(dir, "c.csv"), filepath.Join(dir, "export.state")
 	require.NoError(t, os.WriteFile(state, []byte(`{"version":1,"out":"/elsewhere.csv","output":"csv","filter":"all","cursor":"c1","size":10,"rows":1}`), 0o600))
-	res := runCommet(t, newServer(t), "customers", "export", "--out", out, "--state", state)
+	res := runCommet(t, newServer(t), "customers", "export", "--file", out, "--state-file", state)
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "is the checkpoint of another export")
 }
@@ -265,7 +265,7 @@ func TestExportCSVHeaderHasKeysFirstSeenOnLaterPages(t *testing.T) {
 	_, err = srv.Client().Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "user_late", Email: "late@example.com", Metadata: map[string]any{"late": 1}})
 	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "c.csv")
-	res := runCommet(t, srv, "customers", "export", "--out", out)
+	res := runCommet(t, srv, "customers", "export", "--file", out)
 	require.Equal(t, 0, res.code, res.stderr)
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)
@@ -307,13 +307,13 @@ func TestExportStateIsForOneSearch(t *testing.T) {
 	dir := t.TempDir()
 	out, state := filepath.Join(dir, "c.ndjson"), filepath.Join(dir, "export.state")
 	require.NoError(t, os.WriteFile(state, []byte(`{"version":2,"out":"`+out+`","output":"ndjson","filter":"all","search":"ada","cursor":"c1","size":0,"rows":1}`), 0o600))
-	res := runCommet(t, newServer(t), "customers", "export", "-o", "ndjson", "--out", out, "--state", state, "--search", "grace")
+	res := runCommet(t, newServer(t), "customers", "export", "-o", "ndjson", "--file", out, "--state-file", state, "--search", "grace")
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, `all matching "ada" customers`)
 
 	csvOut := filepath.Join(dir, "c.csv")
 	require.NoError(t, os.WriteFile(state, []byte(`{"version":1,"out":"`+csvOut+`","output":"csv","filter":"all","cursor":"c1","size":10,"rows":1}`), 0o600))
-	res = runCommet(t, newServer(t), "customers", "export", "--out", csvOut, "--state", state)
+	res = runCommet(t, newServer(t), "customers", "export", "--file", csvOut, "--state-file", state)
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "by an older commet")
 }
@@ -321,7 +321,7 @@ func TestExportStateIsForOneSearch(t *testing.T) {
 // TestExportImportRoundTripHostile exports an organization whose data is
 // hard on a CSV (formulas, keys of two types, null, empty and padded text,
 // keys that look typed or hold the other delimiters, nested objects, over
-// several pages) and imports it into another, through a file with --state,
+// several pages) and imports it into another, through a file with --state-file,
 // and through a pipe: the other organization then holds the same customers.
 func TestExportImportRoundTripHostile(t *testing.T) {
 	t.Parallel()
@@ -371,7 +371,7 @@ func TestExportImportRoundTripHostile(t *testing.T) {
 	dir := t.TempDir()
 	for _, format := range []string{"csv", "ndjson"} {
 		out := filepath.Join(dir, "customers."+format)
-		res := runCommet(t, from, "customers", "export", "-o", format, "--out", out, "--state", filepath.Join(dir, format+".state"))
+		res := runCommet(t, from, "customers", "export", "-o", format, "--file", out, "--state-file", filepath.Join(dir, format+".state"))
 		require.Equal(t, 0, res.code, res.stderr)
 		to := newServer(t)
 		res = runCommet(t, to, "customers", "import", out)
@@ -389,7 +389,7 @@ func TestExportImportRoundTripHostile(t *testing.T) {
 }
 
 // TestExportCSVFailureLeavesOutAsItWas interrupts a CSV export without
-// --state: --out keeps its old content, and no spool is left behind.
+// --state-file: --file keeps its old content, and no spool is left behind.
 func TestExportCSVFailureLeavesOutAsItWas(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -405,12 +405,12 @@ func TestExportCSVFailureLeavesOutAsItWas(t *testing.T) {
 			time.Sleep(2500 * time.Millisecond)
 			sigs <- os.Interrupt
 		}()
-		res := run{srv: srv, sigs: sigs}.exec(t, "customers", "export", "--out", out)
-		require.Equal(t, 1, res.code, res.stderr)
+		res := run{srv: srv, sigs: sigs}.exec(t, "customers", "export", "--file", out)
+		require.Equal(t, 3, res.code, res.stderr)
 	})
 	b, err := os.ReadFile(out)
 	require.NoError(t, err)
-	assert.Equal(t, "yesterday's export\n", string(b), "--out holds the old file or the whole new one")
+	assert.Equal(t, "yesterday's export\n", string(b), "--file holds the old file or the whole new one")
 	left, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, left, 1, "no spool is left: %v", left)

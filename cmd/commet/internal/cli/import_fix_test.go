@@ -34,12 +34,12 @@ func TestImportFixesDataOnTheWay(t *testing.T) {
 		"--map", "metadata.seats=seats:number,metadata.plan=plan", "--failures", failures}
 
 	dry := runCommet(t, srv, append(args, "--dry-run")...)
-	assert.Equal(t, 1, dry.code, dry.stderr)
+	assert.Equal(t, 7, dry.code, dry.stderr)
 	assert.Regexp(t, `to send +3\n`, dry.stdout)
 	assert.Contains(t, dry.stdout, "of which, address dropped (--incomplete-address drop) 1")
 
 	res := runCommet(t, srv, args...)
-	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Equal(t, 7, res.code, res.stderr)
 	assert.Regexp(t, `created +3\n`, res.stdout)
 	assert.Contains(t, res.stdout, "of which, address dropped (--incomplete-address drop) 1")
 	assert.Contains(t, res.stderr, `line 3 (id "u2"): address dropped: it has no postalCode (--incomplete-address drop)`)
@@ -62,13 +62,13 @@ func TestImportFixesDataOnTheWay(t *testing.T) {
 	// With --notes, the notes go to that file, not to stderr.
 	notes := filepath.Join(filepath.Dir(in), "notes.csv")
 	res = runCommet(t, newServer(t), append(args, "--notes", notes)...)
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 7, res.code)
 	assert.NotContains(t, res.stderr, "address dropped")
 	assert.Equal(t, [][]string{{"line", "id", "note"}, {"3", "u2", "address dropped: it has no postalCode (--incomplete-address drop)"}}, readLog(t, notes))
 
 	// By default, an incomplete address fails its row, naming what it lacks.
 	res = runCommet(t, newServer(t), "customers", "import", in, "--null", "N/A", "--failures", failures)
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 7, res.code)
 	byLine := byLine(readLog(t, failures))
 	assert.Equal(t, "address.postalCode", byLine["3"][4])
 	assert.Contains(t, byLine["3"][5], "the address has no postalCode")
@@ -166,13 +166,13 @@ func TestImportRoundTripsItsOwnExport(t *testing.T) {
 
 	for _, format := range []string{"csv", "ndjson"} {
 		out := filepath.Join(t.TempDir(), "customers."+format)
-		res := runCommet(t, from, "customers", "export", "-o", format, "--out", out)
+		res := runCommet(t, from, "customers", "export", "-o", format, "--file", out)
 		require.Equal(t, 0, res.code, res.stderr)
 
 		to := newServer(t)
 		failures := out + ".failed"
 		res = runCommet(t, to, "customers", "import", out, "--failures", failures)
-		assert.Equal(t, 1, res.code, "%s: the customer without an external ID fails: %s", format, res.stderr)
+		assert.Equal(t, 7, res.code, "%s: the customer without an external ID fails: %s", format, res.stderr)
 		assert.Regexp(t, `created +4\n`, res.stdout, format)
 		assert.Contains(t, res.stdout, "archived after create (isActive false) 1", format)
 		failed := readLog(t, failures)
@@ -238,7 +238,7 @@ func TestImportFailuresFileAgreesWithTheSummary(t *testing.T) {
 			sigs <- os.Interrupt
 		}()
 		res := run{srv: srv, stdin: users(1000), sigs: sigs}.exec(t, "customers", "import", "-", "--concurrency", "2", "--failures", failures)
-		assert.Equal(t, 1, res.code)
+		assert.Equal(t, 3, res.code)
 		counts := map[string]int{}
 		for _, row := range readLog(t, failures)[1:] {
 			counts[row[3]]++
@@ -290,7 +290,7 @@ func TestImportListsACustomerItCouldNotArchive(t *testing.T) {
 	in := writeFile(t, "export.ndjson", []byte(`{"id":"cus_1","organizationId":"org_1","externalId":"u1","billingEmail":"a@example.com","isActive":false}`+"\n"))
 	failures := in + ".failed"
 	res := runCommet(t, srv, "customers", "import", in, "--failures", failures)
-	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Equal(t, 7, res.code, res.stderr)
 	assert.Regexp(t, `created +1\n`, res.stdout)
 	assert.Contains(t, res.stdout, "created but not archived 1 (listed in the failures as not_archived)")
 	assert.Contains(t, res.stdout, "run the same command again")

@@ -61,7 +61,7 @@ func TestImportRefusesAStrayQuoteBeforeSendingAnything(t *testing.T) {
 	srv := newServer(t)
 	in := writeFile(t, "users.csv", []byte(thousandUsers(map[int]string{6: `u6,u6@example.com,"Bad" name`})))
 	res := runCommet(t, srv, "customers", "import", in, "--failures", in+".failed")
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 7, res.code)
 	assert.Regexp(t, `: 1000 rows`, res.stdout)
 	assert.Regexp(t, `created +999\n`, res.stdout)
 	assert.Equal(t, "6", readLog(t, in+".failed")[1][0])

@@ -82,7 +82,7 @@ func TestImportWindows1252Export(t *testing.T) {
 
 	// A dry run reads and checks every row and sends nothing.
 	res = runCommet(t, srv, append(args, "--dry-run")...)
-	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Equal(t, 7, res.code, res.stderr)
 	assert.Equal(t, 0, srv.Requests(), "a dry run sends nothing")
 	assert.Empty(t, srv.Stats().Requests, "not one request, by any method or path")
 	assert.Contains(t, res.stdout, "dry run of "+in+", nothing sent: 9 rows")
@@ -92,7 +92,7 @@ func TestImportWindows1252Export(t *testing.T) {
 
 	// The real run stores each valid ID once and lists every other row.
 	res = runCommet(t, srv, args...)
-	assert.Equal(t, 1, res.code, "some rows failed: %s", res.stderr)
+	assert.Equal(t, 7, res.code, "some rows failed: %s", res.stderr)
 	golden(t, "golden/import-european.report", strings.ReplaceAll(res.stdout, filepath.Dir(in)+string(filepath.Separator), ""))
 	assert.Equal(t, 3, srv.Len(), "k1, k2 and k6, once each")
 	rows := readLog(t, failures)
@@ -126,7 +126,7 @@ func TestImportWindows1252Export(t *testing.T) {
 	// Run again, later: every row that settled is settled the same way.
 	later.Store(int64(time.Hour))
 	res = runCommet(t, srv, args...)
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 7, res.code)
 	assert.Equal(t, 3, srv.Len())
 	assert.Regexp(t, `existed +3`, res.stdout)
 }
@@ -156,7 +156,7 @@ ada@example.org,user_1,Ada L.,,,,,,
 	differences := filepath.Join(filepath.Dir(in), "differences.csv")
 	failures := filepath.Join(filepath.Dir(in), "failures.csv")
 	res := runCommet(t, srv, "customers", "import", in, "--differences", differences, "--failures", failures)
-	assert.Equal(t, 1, res.code)
+	assert.Equal(t, 7, res.code)
 	assert.Contains(t, res.stderr, `ignoring the columns "extra"`)
 	assert.Equal(t, [][]string{{"line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line"},
 		{"4", "user_1", "repeated", "billingEmail", "ada@example.com", "ada@example.org", "2"},
@@ -227,8 +227,8 @@ func TestImportStopsGracefullyThenResumesWithState(t *testing.T) {
 			time.Sleep(3500 * time.Millisecond)
 			sigs <- os.Interrupt
 		}()
-		res := run{srv: srv, stdin: input, sigs: sigs}.exec(t, "customers", "import", "-", "--concurrency", "1", "--state", state)
-		assert.Equal(t, 1, res.code, res.stderr)
+		res := run{srv: srv, stdin: input, sigs: sigs}.exec(t, "customers", "import", "-", "--concurrency", "1", "--state-file", state)
+		assert.Equal(t, 3, res.code, res.stderr)
 		assert.Contains(t, res.stderr, "stopping: no more rows are sent")
 		assert.Contains(t, res.stdout, "run the same command again to import the rest")
 		first := srv.Len()
@@ -237,7 +237,7 @@ func TestImportStopsGracefullyThenResumesWithState(t *testing.T) {
 		_, err := os.Stat(state)
 		require.NoError(t, err, "the state is kept")
 
-		res = run{srv: srv, stdin: input}.exec(t, "customers", "import", "-", "--concurrency", "1", "--state", state)
+		res = run{srv: srv, stdin: input}.exec(t, "customers", "import", "-", "--concurrency", "1", "--state-file", state)
 		require.Equal(t, 0, res.code, res.stderr)
 		assert.Contains(t, res.stderr, "resuming the migration begun at")
 		assert.Equal(t, 1000, srv.Len())
@@ -259,7 +259,7 @@ func TestImportSecondCtrlCStopsAtOnce(t *testing.T) {
 		}()
 		start := time.Now()
 		res := run{srv: srv, stdin: users(300), sigs: sigs}.exec(t, "customers", "import", "-", "--concurrency", "1")
-		assert.Equal(t, 1, res.code)
+		assert.Equal(t, 3, res.code)
 		assert.Less(t, time.Since(start), 5*time.Second, "it did not wait for the batch in flight")
 		assert.Contains(t, res.stderr, "stopping at once")
 		assert.Contains(t, res.stderr, "commet: stopped at once")
@@ -272,14 +272,14 @@ func TestImportStateIsForOneInput(t *testing.T) {
 	dir := t.TempDir()
 	a := writeFile(t, "a.csv", []byte(users(3)))
 	state := filepath.Join(dir, "import.state")
-	res := runCommet(t, srv, "customers", "import", a, "--state", state)
+	res := runCommet(t, srv, "customers", "import", a, "--state-file", state)
 	require.Equal(t, 0, res.code, res.stderr)
 	b := writeFile(t, "b.csv", []byte(users(3)))
-	res = runCommet(t, srv, "customers", "import", b, "--state", state)
+	res = runCommet(t, srv, "customers", "import", b, "--state-file", state)
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "is the state of importing")
 	require.NoError(t, os.WriteFile(state, []byte("{garbage"), 0o600))
-	res = runCommet(t, srv, "customers", "import", a, "--state", state)
+	res = runCommet(t, srv, "customers", "import", a, "--state-file", state)
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "is not an import's state file")
 }

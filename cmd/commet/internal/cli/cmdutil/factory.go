@@ -61,6 +61,25 @@ func (f *Factory) apiKey() string {
 	return f.Env["COMMET_API_KEY"]
 }
 
+// KeyHint says what to check after Commet refused the API key (401) or
+// what it may do (403): where the key came from, whether it is a sandbox
+// key, and what decides its environment. It never shows the key.
+func (f *Factory) KeyHint() string {
+	from := "COMMET_API_KEY"
+	if f.APIKey != "" {
+		from = "--api-key"
+		if f.Env["COMMET_API_KEY"] != "" {
+			from += " (it wins over COMMET_API_KEY, which is set too)"
+		}
+	}
+	kind := "not a sandbox key, so it reaches only live data"
+	if f.IsSandboxKey() {
+		kind = "a sandbox key (ck_sandbox_...), so it reaches only sandbox data"
+	}
+	return fmt.Sprintf("Check the API key: it came from %s and is %s. A key belongs to one organization\n"+
+		"and one environment, starts with ck_, and may have been revoked (see commet help exit-codes).", from, kind)
+}
+
 // IsSandboxKey reports whether the API key is a sandbox key, which only
 // reaches sandbox data.
 func (f *Factory) IsSandboxKey() bool { return strings.HasPrefix(f.apiKey(), "ck_sandbox_") }
@@ -114,7 +133,7 @@ func (f *Factory) ConfirmWrite(yes bool, what string) error {
 	var answer string
 	fmt.Fscanln(f.IO.In, &answer)
 	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return &ExitError{Code: ExitUsage, Err: errors.New("cancelled: nothing was sent")}
+		return Cancelled(errors.New("cancelled: nothing was sent"))
 	}
 	return nil
 }

@@ -24,13 +24,16 @@ func NewCmdArchive(f *cmdutil.Factory, runF func(*ArchiveOptions) error) *cobra.
 		Use:   "archive ID",
 		Short: "Archive a customer (this cannot be undone)",
 		Long:  "Archive a customer (this cannot be undone).\n\nWith --output csv, the customer is one row as export writes it: typed\nmetadata.KEY columns, and cells a spreadsheet would run as formulas\nneutralised (see commet customers export --help).",
-		Args:  exactID,
+		Example: `  # with a sandbox key, or after a yes (--yes in a script) with a live one
+  commet customers archive user_1
+  commet customers archive cus_0123456789abcdef01234567 --yes --output json`,
+		Args: exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
 			return runPrinting(f.IO, &opts.Output, opts, runF, archiveRun)
 		},
 	}
-	outputFlag(cmd.Flags(), &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }

@@ -28,7 +28,11 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "create --email EMAIL [--id ID] [flags]",
 		Short: "Create a customer; with --id, an existing customer with that ID is left as it is",
-		Args:  noArgs,
+		Example: `  commet customers create --email ada@example.com --id user_1 --name "Ada Lovelace"
+  commet customers create --email billing@acme.com --id acme --domain acme.com \
+      --line1 "1 Main St" --city Austin --state TX --postal-code 78701 --country US \
+      --metadata plan=pro --metadata seats:number=5`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Params.Email == "" {
@@ -54,7 +58,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	fl.StringVar(&opts.Params.Industry, "industry", "", "industry, free text")
 	fl.StringArrayVar(&opts.Metadata, "metadata", nil, "a metadata `key=value`, text; key:number=5, key:bool=true, key:json='{...}' for other types (repeat for more)")
 	opts.Address.register(fl)
-	outputFlag(fl, &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }

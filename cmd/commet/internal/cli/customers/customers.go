@@ -21,7 +21,10 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "customers <command>",
 		Short: "Create, read, update, list, archive, import and export customers",
-		RunE:  groupRunE,
+		Example: `  commet customers list --all --output csv
+  commet customers import users.csv --dry-run
+  commet customers help import`,
+		RunE: groupRunE,
 	}
 	cmd.AddCommand(
 		NewCmdGet(f, nil),

@@ -30,13 +30,17 @@ type ExportOptions struct {
 	Active   bool
 	Archived bool
 	RawCells bool
+
+	// openFile opens --file for NDJSON and JSON: openExportFile, or a
+	// test's file whose Close fails.
+	openFile func(name string, st *exportState) (io.WriteCloser, error)
 }
 
 // NewCmdExport returns commet customers export.
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "export [--output csv|ndjson|json] [--out FILE [--state FILE]] [--search TEXT] [--active|--archived]",
+		Use:   "export [--output csv|ndjson|json] [--file FILE [--state-file FILE]] [--search TEXT] [--active|--archived]",
 		Short: "Write every customer to a file, a page at a time, resumable after a crash",
 		Long: `Write every customer, a page at a time, so that a million customers take no more memory
 than a hundred; --search, --active and --archived keep only some, as they do for list.
@@ -44,17 +48,20 @@ What export writes, commet customers import reads back into another organization
 same external IDs, emails, names, optional fields and typed metadata, and the customers
 that were archived are archived again.
 
-With --state, each page is checkpointed once it is written: running the same command
+With --state-file, each page is checkpointed once it is written: running the same command
 again after a crash goes on from the last checkpoint (dropping a half-written page),
 so no customer is written twice or torn. A finished export removes the state file.
 
 ` + csvHelp + `
-With --out, the CSV is written beside the file and renamed onto it at the end, so
---out never holds half an export; the rows wait in a hidden file beside it
-(.NAME.*.spool), which --state keeps for the resume and a finished export removes.
-Without --out they wait in the system's temporary directory.
+With --file, the CSV is written beside the file and renamed onto it at the end, so
+--file never holds half an export; the rows wait in a hidden file beside it
+(.NAME.*.spool), which --state-file keeps for the resume and a finished export removes.
+Without --file they wait in the system's temporary directory.
 NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`,
-		Args: noArgs,
+		Example: `  commet customers export --file customers.csv --state-file export.state
+  commet customers export --archived --output ndjson > archived.ndjson
+  commet customers export --search example.com -o json -f example.json`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Output == "" {
@@ -67,7 +74,7 @@ NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`
 				return cmdutil.UsageErrorf("--active and --archived exclude each other")
 			}
 			if opts.State != "" && opts.Out == "" {
-				return cmdutil.UsageErrorf("--state needs --out: an export to standard output cannot be resumed")
+				return cmdutil.UsageErrorf("--state-file needs --file: an export to standard output cannot be resumed")
 			}
 			if opts.RawCells && opts.Output != formatCSV {
 				return cmdutil.UsageErrorf("--raw-cells is for --output csv; %s is never read as formulas", opts.Output)
@@ -80,8 +87,9 @@ NDJSON and JSON hold each customer as Commet returns it, metadata as an object.`
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Output, "output", "o", "", "csv, ndjson or json (default csv)")
-	fl.StringVar(&opts.Out, "out", "", "write to this `file` (default: standard output)")
-	fl.StringVar(&opts.State, "state", "", "checkpoint each page in this `file`, to resume after a crash")
+	completeValues(cmd, "output", formatCSV, formatNDJSON, formatJSON)
+	fl.StringVarP(&opts.Out, "file", "f", "", "write to this `file` (default: standard output)")
+	fl.StringVar(&opts.State, "state-file", "", "checkpoint each page in this `file`, to resume after a crash")
 	fl.StringVarP(&opts.Search, "search", "s", "", "only customers whose email, name or ID matches")
 	fl.BoolVar(&opts.Active, "active", false, "only active customers")
 	fl.BoolVar(&opts.Archived, "archived", false, "only archived customers")
@@ -131,18 +139,18 @@ func loadExportState(o *ExportOptions, out string) (*exportState, error) {
 	}
 	var st exportState
 	if err := json.Unmarshal(b, &st); err != nil || st.Cursor == "" {
-		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is not an export's state file", o.State))
+		return nil, cmdutil.ConfigError(fmt.Errorf("--state-file %s is not an export's state file", o.State))
 	}
 	if st.Out != out || st.Output != o.Output || st.Filter != o.filterName() || st.Search != o.Search {
 		what := st.Filter
 		if st.Search != "" {
 			what += fmt.Sprintf(" matching %q", st.Search)
 		}
-		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is the checkpoint of another export (%s of %s customers to %s): remove it to start afresh",
+		return nil, cmdutil.ConfigError(fmt.Errorf("--state-file %s is the checkpoint of another export (%s of %s customers to %s): remove it to start afresh",
 			o.State, st.Output, what, st.Out))
 	}
 	if st.Output == formatCSV && st.Spool == "" {
-		return nil, cmdutil.ConfigError(fmt.Errorf("--state %s is the checkpoint of a CSV export by an older commet, which this one cannot go on with: remove it to start afresh", o.State))
+		return nil, cmdutil.ConfigError(fmt.Errorf("--state-file %s is the checkpoint of a CSV export by an older commet, which this one cannot go on with: remove it to start afresh", o.State))
 	}
 	return &st, nil
 }
@@ -182,6 +190,7 @@ func exportRun(o *ExportOptions) (err error) {
 		fmt.Fprintf(f.IO.ErrOut, "resuming the export to %s after %d customers\n", o.Out, rows)
 	}
 	w := &countingWriter{w: f.IO.Out}
+	closeOut := func() error { return nil } // --file of NDJSON or JSON
 	checkpointed := st != nil
 	var p printer
 	var csvp *csvPrinter
@@ -205,11 +214,24 @@ func exportRun(o *ExportOptions) (err error) {
 		p = csvp
 	case formatNDJSON, formatJSON:
 		if o.Out != "" {
-			fh, err := openExportFile(o.Out, st)
+			open := o.openFile
+			if open == nil {
+				open = func(name string, st *exportState) (io.WriteCloser, error) { return openExportFile(name, st) }
+			}
+			fh, err := open(o.Out, st)
 			if err != nil {
 				return err
 			}
-			defer fh.Close()
+			closed := false
+			defer func() {
+				if !closed {
+					fh.Close() // an error already ends the export
+				}
+			}()
+			closeOut = func() error {
+				closed = true
+				return closeSynced(fh)
+			}
 			w.w = fh
 		}
 		if st != nil {
@@ -268,6 +290,9 @@ func exportRun(o *ExportOptions) (err error) {
 		err = csvp.writeTo(f.IO.Out)
 	default:
 		err = p.Close()
+		if err == nil {
+			err = closeOut() // a full disk is an error, never a short file
+		}
 	}
 	if err != nil {
 		return err
@@ -346,6 +371,16 @@ func writeCSVAtomic(name string, p *csvPrinter) error {
 		os.Remove(fh.Name())
 	}
 	return err
+}
+
+// closeSynced writes fh to disk, when it is a file, and closes it: a disk
+// that fills may say so only then.
+func closeSynced(fh io.WriteCloser) error {
+	var err error
+	if s, ok := fh.(interface{ Sync() error }); ok {
+		err = s.Sync()
+	}
+	return errors.Join(err, fh.Close())
 }
 
 // openExportFile opens the output: afresh for a new export; for a resumed

@@ -23,13 +23,15 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Use:   "get ID",
 		Short: "Show a customer, by Commet's ID (cus_...) or your own",
 		Long:  "Show a customer, by Commet's ID (cus_...) or your own.\n\nWith --output csv, the customer is one row as export writes it: typed\nmetadata.KEY columns, and cells a spreadsheet would run as formulas\nneutralised (see commet customers export --help).",
-		Args:  exactID,
+		Example: `  commet customers get user_1
+  commet customers get cus_0123456789abcdef01234567 --output json`,
+		Args: exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
 			return runPrinting(f.IO, &opts.Output, opts, runF, getRun)
 		},
 	}
-	outputFlag(cmd.Flags(), &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	return cmd
 }
 

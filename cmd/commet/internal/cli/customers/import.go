@@ -76,11 +76,13 @@ an item whose JSON alone is over 1,000,000 bytes: Commet's body limit is undocum
 and 1 MB is the default of the Node.js server it runs on; flagged, not refused) go to
 --notes FILE, else to stderr, each with its line and ID; never an email or an address.
 
-Exit status: 0 when every row settled, 1 when some row failed or has an unknown
-outcome, 2 for a usage or configuration error.`,
+Exit status: 0 when every row settled, 7 when some row failed or has an unknown
+outcome, 3 after a Ctrl-C, 2 for a usage or configuration error; a request error
+that ends the import exits as its kind (4 not authorized, 6 try later): see
+commet help exit-codes.`,
 		Example: `  commet customers import users.csv --dry-run --failures failed.csv
   commet customers import export.csv --encoding windows-1252 --delimiter ';' \
-      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state import.state
+      --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state-file import.state
   commet customers import dump.csv --null N/A --incomplete-address drop \
       --map metadata.seats=seats:number --notes notes.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -112,8 +114,11 @@ outcome, 2 for a usage or configuration error.`,
 	fl.StringVar(&opts.Failures, "failures", "", "write the rows that failed to this CSV `file`")
 	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
 	fl.StringVar(&opts.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
-	fl.StringVar(&opts.State, "state", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
+	fl.StringVar(&opts.State, "state-file", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
+	completeValues(cmd, "format", "csv", "ndjson")
+	completeValues(cmd, "encoding", rows.Encodings...)
+	completeValues(cmd, "incomplete-address", "fail", "drop")
 	fl.IntVar(&opts.Params.BatchSize, "batch-size", 0, "customers per request, 1 to 100 (default 100)")
 	fl.IntVar(&opts.Params.Concurrency, "concurrency", 0, "batch requests in flight (default: adapt to Commet's rate limit)")
 	fl.Float64Var(&opts.Params.RequestsPerSecond, "rate", 0, "cap on requests per second (default: Commet's rate limit only)")
@@ -288,7 +293,7 @@ func importRun(o *ImportOptions) error {
 			default:
 			}
 			row, err := rd.Next()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return
 			}
 			in.rows.Add(1)
@@ -352,17 +357,41 @@ func importRun(o *ImportOptions) error {
 	case readErr != nil:
 		return inputError(in.name, readErr)
 	case importErr != nil && errors.Is(importErr, context.Canceled):
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: errors.New("stopped at once: run the same command again to settle the rows not settled")}
+		return cmdutil.Cancelled(errors.New("stopped at once: run the same command again to settle the rows not settled"))
+	case importErr != nil && closed(stop) && errors.Is(importErr, commet.ErrNotSent):
+		return cmdutil.Cancelled(importErr) // the first Ctrl-C: the report says what was left
 	case importErr != nil && rep.settled() == 0 && rep.total() > 0:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: importErr}
+		return rowsFailed(importErr)
 	case closeErr != nil:
 		return closeErr
 	case importErr != nil:
-		return &cmdutil.ExitError{Code: cmdutil.ExitFailed, Err: importErr}
+		return rowsFailed(importErr)
+	case !rep.ok() && rep.stoppedEarly && rep.sum.Failed+rep.sum.Unknown+rep.unreadable+rep.notArchived == 0:
+		return &cmdutil.ExitError{Code: cmdutil.ExitCancelled} // the report says what was left
 	case !rep.ok():
 		return cmdutil.ErrSomeFailed
 	}
 	return nil
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// rowsFailed is the error that ended an import: it exits as its kind (not
+// authorized, try later, ...), and as rows failed when it only says that
+// Commet refused the rows' data.
+func rowsFailed(err error) error {
+	if cmdutil.ExitCode(&cmdutil.RunError{Err: err}) == cmdutil.ExitFailed {
+		return &cmdutil.ExitError{Code: cmdutil.ExitRowsFailed, Err: err}
+	}
+	return err
 }
 
 // archiveItem is a customer to archive after its create: its row said

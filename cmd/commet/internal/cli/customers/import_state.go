@@ -35,10 +35,10 @@ func migrationStart(o *ImportOptions, client *commet.Client, input string) (time
 	case err == nil:
 		var st importState
 		if err := json.Unmarshal(b, &st); err != nil || st.Since.IsZero() {
-			return time.Time{}, cmdutil.ConfigError(fmt.Errorf("--state %s is not an import's state file", o.State))
+			return time.Time{}, cmdutil.ConfigError(fmt.Errorf("--state-file %s is not an import's state file", o.State))
 		}
 		if st.Input != name {
-			return time.Time{}, cmdutil.ConfigError(fmt.Errorf("--state %s is the state of importing %s: remove it, or give another file, to import %s", o.State, st.Input, name))
+			return time.Time{}, cmdutil.ConfigError(fmt.Errorf("--state-file %s is the state of importing %s: remove it, or give another file, to import %s", o.State, st.Input, name))
 		}
 		fmt.Fprintf(o.Factory.IO.ErrOut, "resuming the migration begun at %s (from %s)\n", st.Since.Format(time.RFC3339), o.State)
 		return st.Since, nil

@@ -40,7 +40,10 @@ with --all it is an array of every customer. With the other formats, a page that
 has more after it says its next cursor on standard error.
 
 ` + csvHelp,
-		Args: noArgs,
+		Example: `  commet customers list --limit 10 --search ada
+  commet customers list --all --active --output ndjson > active.ndjson
+  commet customers list --output json --cursor "$NEXT_CURSOR"`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = ctxOf(cmd)
 			if opts.Active && opts.Archived {
@@ -65,16 +68,8 @@ has more after it says its next cursor on standard error.
 	fl.BoolVarP(&opts.All, "all", "a", false, "every page, streamed as it comes")
 	fl.StringVar(&opts.Cursor, "cursor", "", "start at this page: the nextCursor of the page before")
 	fl.BoolVar(&opts.RawCells, "raw-cells", false, "CSV: write cells as they are, even those a spreadsheet would run as formulas")
-	outputFlag(fl, &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	return cmd
-}
-
-// noArgs refuses positional arguments.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cmdutil.UsageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
-	}
-	return nil
 }
 
 // filter is the isActive filter of --active or --archived.

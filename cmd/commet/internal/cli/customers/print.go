@@ -13,7 +13,7 @@ import (
 	"github.com/commet-go/commet"
 	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/rivo/uniseg"
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 )
 
 // The output formats of the commands that print customers.
@@ -25,8 +25,16 @@ const (
 )
 
 // outputFlag adds --output to flags, with the formats allowed.
-func outputFlag(flags *pflag.FlagSet, p *string, formats ...string) {
-	flags.StringVarP(p, "output", "o", "", fmt.Sprintf("output format: %s (default: table on a terminal, json otherwise)", strings.Join(formats, ", ")))
+func outputFlag(cmd *cobra.Command, p *string, formats ...string) {
+	cmd.Flags().StringVarP(p, "output", "o", "", fmt.Sprintf("output format: %s (default: table on a terminal, json otherwise)", strings.Join(formats, ", ")))
+	completeValues(cmd, "output", formats...)
+}
+
+// completeValues makes the shell complete the flag name of cmd with values.
+func completeValues(cmd *cobra.Command, name string, values ...string) {
+	// Its only error is a flag that does not exist or has a completion
+	// already, a bug that TestFlagValuesComplete catches.
+	_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // resolveFormat checks format against the allowed ones; an empty one is a

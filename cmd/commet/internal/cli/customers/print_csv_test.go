@@ -3,6 +3,7 @@ package customers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -25,7 +26,7 @@ func readBack(t *testing.T, b []byte) []rows.Row {
 	var got []rows.Row
 	for {
 		row, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return got
 		}
 		require.NoError(t, err)

@@ -30,7 +30,9 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "update ID [flags]",
 		Short: "Change a customer's fields; the fields not given are left as they are",
-		Args:  exactID,
+		Example: `  commet customers update user_1 --name "Ada King" --timezone Europe/London
+  commet customers update user_1 --metadata seats:number=7 --output json`,
+		Args: exactID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx, opts.ID = ctxOf(cmd), args[0]
 			fl := cmd.Flags()
@@ -66,7 +68,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	fl.StringVar(&industry, "industry", "", "new industry")
 	fl.StringArrayVar(&metadata, "metadata", nil, "replace the metadata with these `key=value` pairs (key:number=5, key:bool=true, key:json='{...}' for other types; repeat for more)")
 	addr.register(fl)
-	outputFlag(fl, &opts.Output, customerFormats...)
+	outputFlag(cmd, &opts.Output, customerFormats...)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	return cmd
 }

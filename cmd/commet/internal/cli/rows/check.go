@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -44,7 +45,7 @@ func Check(r io.Reader, o Options, repeats bool) (*Scan, error) {
 	}
 	for {
 		row, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

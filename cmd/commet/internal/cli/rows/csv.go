@@ -2,6 +2,7 @@ package rows
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -64,7 +65,7 @@ func (rd *Reader) openCSV(text io.Reader, m *mapping, delimiter string) error {
 	rd.Delimiter = delim
 	p := newCSVParser(br, delim)
 	rec, err := p.read()
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return &ConfigError{"the input is empty: want a header row naming the columns"}
 	}
 	if err != nil {

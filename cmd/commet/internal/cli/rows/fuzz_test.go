@@ -2,6 +2,7 @@ package rows
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"testing"
 	"unicode/utf8"
@@ -45,7 +46,7 @@ func FuzzRows(f *testing.F) {
 				t.Fatalf("%d rows from %d bytes: a loop", n, len(input))
 			}
 			row, err := r.Next()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return
 			}
 			if err != nil {

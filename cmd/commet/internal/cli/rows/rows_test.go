@@ -23,7 +23,7 @@ func readAll(t *testing.T, input []byte, o Options) (*Reader, []Row) {
 	var out []Row
 	for {
 		r, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return rd, out
 		}
 		require.NoError(t, err)
