@@ -50,7 +50,7 @@ type ImportCustomersParams struct {
 	// it from Commet's clock: the Date header of an answer received before
 	// the first run (Response.Header, through WithResponseInto; whole
 	// seconds, so never after the moment), as commet customers import
-	// --state does. time.Now() serves only when this machine's clock is
+	// --state-file does. time.Now() serves only when this machine's clock is
 	// synchronized; subtract a margin for its error, since a Since later
 	// than the truth counts the migration's first customers as existed.
 	Since time.Time

@@ -9,7 +9,7 @@
 // For an export that checkpoints and resumes by itself after a crash
 // (and writes CSV or JSON too), use the command line, built on this API:
 //
-//	commet customers export --out customers.csv --state export.state
+//	commet customers export --file customers.csv --state-file export.state
 //
 // Without COMMET_API_KEY it exports from an in-process commettest server;
 // -base-url points it at another server, such as cmd/commet-fake.

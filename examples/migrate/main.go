@@ -10,7 +10,7 @@
 // failures file, a state file to resume), use the command line instead,
 // which is built on this same API:
 //
-//	commet customers import users.csv --failures failed.csv --state import.state
+//	commet customers import users.csv --failures failed.csv --state-file import.state
 //
 // Without COMMET_API_KEY it imports into an in-process commettest server;
 // -base-url points it at another server, such as cmd/commet-fake.
@@ -68,7 +68,7 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, stdout, stder
 	// Record when the migration began, on Commet's clock, once, before its
 	// first run (a real migration keeps it in a file and passes it on every
 	// re-run, and reads it off the Date header of an answer, as
-	// "commet customers import --state" does): each customer created since
+	// "commet customers import --state-file" does): each customer created since
 	// then counts as created, in whichever run. Here this machine's clock,
 	// a second early, stands in for Commet's.
 	since := time.Now().Add(-time.Second)
