@@ -18,14 +18,14 @@ import (
 // MaxCustomerBatchSize is the most customers one CreateBatch call may carry.
 const MaxCustomerBatchSize = 100
 
-// CustomerBatchResult is the answer of CreateBatch: items succeed or fail
+// CreateBatchResult is the answer of CreateBatch: items succeed or fail
 // one by one. It survives a JSON round trip, in the wire's shape.
-type CustomerBatchResult struct {
+type CreateBatchResult struct {
 	// Successful holds the created customers, and the existing ones for IDs
 	// that were already taken, in input order (without the failed items).
 	Successful []Customer `json:"successful"`
 	// Failed holds the items Commet refused, each with its input index.
-	Failed []BatchItemError `json:"failed"`
+	Failed []*BatchItemError `json:"failed"`
 }
 
 // BatchItemError is one item of a batch that failed alone; the other
@@ -60,7 +60,7 @@ type BatchItemError struct {
 }
 
 // Error returns the item's index and Commet's reason, on one line.
-func (e BatchItemError) Error() string {
+func (e *BatchItemError) Error() string {
 	if e.cause != nil && !e.tooLarge {
 		return fmt.Sprintf("commet: batch item %d: %s", e.Index, printable(strings.TrimPrefix(e.Message, "commet: "), 300))
 	}
@@ -71,7 +71,7 @@ func (e BatchItemError) Error() string {
 // send, also the 413 *APIError; and for an item whose part of a split
 // batch failed as a whole, that failure alone (its answer lost, matching
 // ErrOutcomeUnknown, say), which says nothing of the item's data.
-func (e BatchItemError) Unwrap() error {
+func (e *BatchItemError) Unwrap() error {
 	switch {
 	case e.tooLarge:
 		return errors.Join(&ValidationError{Fields: e.fields}, e.cause)
@@ -99,7 +99,7 @@ type batchItemErrorWire struct {
 }
 
 // MarshalJSON writes the item in the wire's shape, which UnmarshalJSON reads.
-func (e BatchItemError) MarshalJSON() ([]byte, error) {
+func (e *BatchItemError) MarshalJSON() ([]byte, error) {
 	inner := batchItemErrorWire{Code: e.Code, Message: e.Message}
 	for _, field := range slices.Sorted(maps.Keys(e.fields)) {
 		for _, msg := range e.fields[field] {
@@ -205,11 +205,11 @@ func fieldsInMessage(msg string) map[string][]string {
 // request. Import splits its batches the same way.
 //
 // To import more than one batch, use Import.
-func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CreateBatchResult, error) {
 	if len(items) == 0 || len(items) > MaxCustomerBatchSize {
 		return nil, invalid("customers", "must hold 1 to %d items, not %d (Import sends any number, in batches)", MaxCustomerBatchSize, len(items))
 	}
-	var refused []BatchItemError
+	var refused []*BatchItemError
 	send := make([]CreateCustomerParams, 0, len(items))
 	at := make([]int, 0, len(items)) // each item sent's index in items
 	for i := range items {
@@ -220,7 +220,7 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 		send, at = append(send, items[i]), append(at, i)
 	}
 	if len(send) == 0 {
-		return &CustomerBatchResult{Successful: []Customer{}, Failed: refused}, nil
+		return &CreateBatchResult{Successful: []Customer{}, Failed: refused}, nil
 	}
 	res, err := s.createBatch(ctx, send, opts)
 	if err != nil {
@@ -231,7 +231,7 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 	}
 	if len(refused) > 0 {
 		res.Failed = append(res.Failed, refused...)
-		slices.SortFunc(res.Failed, func(a, b BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
+		slices.SortFunc(res.Failed, func(a, b *BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
 	}
 	return res, nil
 }
@@ -239,8 +239,8 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 // refusedItem is the failure of item i, refused before sending with err (a
 // *ValidationError), in the shape Commet gives a failed item: its field
 // errors as "field: message" joined by "; ", and the item as JSON.
-func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
-	f := BatchItemError{Index: i, Code: "validation_error"}
+func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
+	f := &BatchItemError{Index: i, Code: "validation_error"}
 	if ve, ok := err.(*ValidationError); ok {
 		f.fields = ve.Fields
 		var msgs []string
@@ -276,7 +276,7 @@ func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
 // Commet down) fails its own items only, each with that error (matching
 // ErrOutcomeUnknown, ErrNotSent, ...), in Failed; the call then returns no
 // error. An error of the first request other than a 413 is the call's.
-func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CreateBatchResult, error) {
 	res, err := s.sendBatch(ctx, items, opts)
 	if !isTooLarge(err) {
 		return res, err
@@ -286,14 +286,14 @@ func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustom
 		return nil, err2 // cannot be: the first request took these options
 	}
 	sp := batchSplitter{s: s, opts: opts[:len(opts):len(opts)], key: cfg.idempotencyKey, sizes: make([]int, len(items)),
-		out: &CustomerBatchResult{Successful: make([]Customer, 0, len(items)), Failed: []BatchItemError{}}}
+		out: &CreateBatchResult{Successful: make([]Customer, 0, len(items)), Failed: []*BatchItemError{}}}
 	for i := range items {
 		if b, err := json.Marshal(&items[i]); err == nil {
 			sp.sizes[i] = len(b)
 		}
 	}
 	sp.split(ctx, items, 0, err)
-	slices.SortStableFunc(sp.out.Failed, func(a, b BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
+	slices.SortStableFunc(sp.out.Failed, func(a, b *BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
 	return sp.out, nil
 }
 
@@ -303,7 +303,7 @@ type batchSplitter struct {
 	opts  []CallOption
 	key   string // the caller's Idempotency-Key; "" for none
 	sizes []int  // each item's size in JSON
-	out   *CustomerBatchResult
+	out   *CreateBatchResult
 }
 
 // split sends the parts of items, answered 413 with tooBig; offset is the
@@ -330,7 +330,7 @@ func (sp *batchSplitter) split(ctx context.Context, items []CreateCustomerParams
 			sp.split(ctx, sub, at, err)
 		default:
 			for i := range sub {
-				f := BatchItemError{Index: at + i, Message: err.Error(), cause: err}
+				f := &BatchItemError{Index: at + i, Message: err.Error(), cause: err}
 				if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 					f.Code = apiErr.Code
 				}
@@ -382,8 +382,8 @@ func isTooLarge(err error) bool {
 }
 
 // tooLargeItem is the failure of an item answered 413 alone.
-func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) BatchItemError {
-	f := BatchItemError{Index: i, Code: "payload_too_large", cause: tooBig, tooLarge: true}
+func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) *BatchItemError {
+	f := &BatchItemError{Index: i, Code: "payload_too_large", cause: tooBig, tooLarge: true}
 	var apiErr *APIError
 	if errors.As(tooBig, &apiErr) && apiErr.Code != "" {
 		f.Code = apiErr.Code
@@ -397,11 +397,11 @@ func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) BatchItemErro
 }
 
 // sendBatch sends items in one request.
-func (s *CustomersService) sendBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) sendBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CreateBatchResult, error) {
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
-	var res *CustomerBatchResult
+	var res *CreateBatchResult
 	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body,
 		decode: func(_ int, b []byte) (err error) {
 			res, err = decodeBatch(b, len(items), s.client.key.redact)

@@ -185,10 +185,10 @@ const (
 	// archived; it was left archived (archiving cannot be undone).
 	OutcomeArchived
 	// OutcomeRepeated: the item repeats the ID of an earlier item of the
-	// same import (see CustomerImportResult.RepeatOf).
+	// same import (see ImportItemResult.RepeatOf).
 	OutcomeRepeated
 	// OutcomeFailed: the item was refused or could not be sent; see
-	// CustomerImportResult.Err.
+	// ImportItemResult.Err.
 	OutcomeFailed
 )
 

@@ -74,7 +74,7 @@
 // Data refused for a field reads one way, whoever refused it: errors.As
 // finds a *ValidationError, whose Fields are keyed by wire name
 // ("billingEmail", "address.country"), in a check made before sending, in an
-// *APIError of a validation failure, and in a BatchItemError.
+// *APIError of a validation failure, and in a *BatchItemError.
 //
 // errors.Is classifies every error with a sentinel: ErrUnauthorized,
 // ErrForbidden, ErrNotFound, ErrConflict and ErrRateLimited (401, 403, 404,

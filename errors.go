@@ -270,7 +270,7 @@ func snippet(contentType string, body []byte) string {
 // ValidationError is a request refused for its data, whoever refused it:
 // the SDK before sending (then it is the error itself, and nothing was
 // sent), Commet (inside an *APIError) or Commet for one item of a batch
-// (inside a BatchItemError). errors.As finds it in all three, so one way
+// (inside a *BatchItemError). errors.As finds it in all three, so one way
 // reads the field errors of any validation failure. It matches
 // ErrValidation.
 type ValidationError struct {

@@ -35,12 +35,12 @@ type ImportCustomersParams struct {
 	// OnResult, if set, is called once for every item read from the input,
 	// in no particular order, from one goroutine at a time (never while a
 	// worker waits on it, unless it falls a few thousand results behind).
-	OnResult func(CustomerImportResult)
+	OnResult func(ImportItemResult)
 	// OnProgress, if set, is called after each batch and each item settled
 	// alone (refused before sending, or a repeat settled without a
 	// request), from the goroutine that calls OnResult, in the order the
 	// outcomes were counted: the counts it sees only ever grow.
-	OnProgress func(ImportProgress)
+	OnProgress func(ImportSummary)
 	// Since, when set, is when the migration began, on Commet's clock: a
 	// customer whose CreatedAt (Commet's clock) is at or after it counts as
 	// OutcomeCreated, created by this migration in whichever run, so that
@@ -155,8 +155,8 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// CustomerImportResult is the outcome of one item of an import.
-type CustomerImportResult struct {
+// ImportItemResult is the outcome of one item of an import.
+type ImportItemResult struct {
 	// Index is the item's position in the input, from 0.
 	Index int
 	// Item is the item as read from the input.
@@ -182,7 +182,7 @@ type CustomerImportResult struct {
 	// RequestID is the x-request-id of the batch answer that settled the
 	// item, when one came.
 	RequestID string
-	// Err says why the item failed: a BatchItemError for an item Commet
+	// Err says why the item failed: a *BatchItemError for an item Commet
 	// refused (errors.As finds its *ValidationError), a *ValidationError for
 	// one the SDK refused before sending, the error of its whole batch
 	// request (an *APIError, ErrNetwork, the context's error), one
@@ -195,10 +195,12 @@ type CustomerImportResult struct {
 	held *fingerprint // of the customer a repeat settled without a request repeats
 }
 
-// ImportProgress is a running count of an import. Done is the sum of the
-// outcomes: Created + Existed + Archived + Repeated + Failed; NotSent and
-// Unknown are parts of Failed.
-type ImportProgress struct {
+// ImportSummary counts the outcomes of an import: [CustomersService.Import]
+// returns the final count, and [ImportCustomersParams].OnProgress sees it
+// grow. One type serves both, since a count so far and a final count hold
+// the same numbers. Done is the sum of the outcomes: Created + Existed +
+// Archived + Repeated + Failed; NotSent and Unknown are parts of Failed.
+type ImportSummary struct {
 	// Done is the number of items with an outcome so far.
 	Done int
 	// Created, Existed, Archived, Repeated and Failed count each outcome.
@@ -214,14 +216,14 @@ type ImportProgress struct {
 }
 
 // Rate is the number of items done per second so far.
-func (p ImportProgress) Rate() float64 {
+func (p ImportSummary) Rate() float64 {
 	if p.Elapsed <= 0 {
 		return 0
 	}
 	return float64(p.Done) / p.Elapsed.Seconds()
 }
 
-func (p *ImportProgress) count(r *CustomerImportResult) {
+func (p *ImportSummary) count(r *ImportItemResult) {
 	p.Done++
 	switch r.Outcome {
 	case OutcomeCreated:
@@ -305,17 +307,17 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 // (the items of a batch on its way when a Middleware panicked are
 // ErrOutcomeUnknown), but no callback runs after one panicked. opts apply
 // to every request.
-func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
+func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportSummary, error) {
 	p, err := params.withDefaults()
 	if err != nil {
-		return ImportProgress{}, err
+		return ImportSummary{}, err
 	}
 	if items == nil {
-		return ImportProgress{}, misconfigured("Import needs an iterator of items")
+		return ImportSummary{}, misconfigured("Import needs an iterator of items")
 	}
 	callOpts := callOptions(opts)
 	if _, err := s.client.newCallConfig(callOpts); err != nil {
-		return ImportProgress{}, err
+		return ImportSummary{}, err
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
