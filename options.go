@@ -30,11 +30,20 @@ import (
 // An invalid option is an error matching ErrInvalidConfig, from NewClient
 // or from the call, and nothing is sent.
 
-// An Option sets something a client and a single call can both carry. It
-// is a ClientOption and a CallOption, and All, Pages and Import take it.
-type Option func(*settings)
+// The three kinds are sealed interfaces, as openai-go's RequestOption is:
+// their methods are unexported, so only this package's With functions make
+// them, and a nil one (commet.Option(nil), say) is ignored.
 
-// A ClientOption configures a Client in NewClient.
+// An Option sets something a client and a single call can both carry. It
+// is a [ClientOption] and a [CallOption], and [CustomersService.All],
+// [CustomersService.Pages] and [CustomersService.Import] take it.
+type Option interface {
+	ClientOption
+	CallOption
+	applyToSettings(*settings)
+}
+
+// A ClientOption configures a [Client] in [NewClient].
 type ClientOption interface {
 	applyToClient(*clientConfig)
 }
@@ -44,8 +53,12 @@ type CallOption interface {
 	applyToCall(*callConfig)
 }
 
-func (o Option) applyToClient(c *clientConfig) { o(&c.settings) }
-func (o Option) applyToCall(c *callConfig)     { o(&c.settings) }
+// option is an Option.
+type option func(*settings)
+
+func (o option) applyToSettings(s *settings)   { o(s) }
+func (o option) applyToClient(c *clientConfig) { o(&c.settings) }
+func (o option) applyToCall(c *callConfig)     { o(&c.settings) }
 
 // clientOption is a ClientOption that no call can carry.
 type clientOption func(*clientConfig)
@@ -289,26 +302,26 @@ func WithLogger(l *slog.Logger) ClientOption {
 // WithMaxRetries sets how many times a failed attempt is retried (default
 // DefaultMaxRetries); 0 disables retries.
 func WithMaxRetries(n int) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if n < 0 {
 			s.fail("WithMaxRetries: %d is negative", n)
 			return
 		}
 		s.maxRetries = n
-	}
+	})
 }
 
 // WithRetryBackoff sets the exponential backoff between retries: the first
 // wait is about initial, each next one doubles, and none exceeds max. Each
 // wait is jittered down by up to half, so concurrent clients spread out.
 func WithRetryBackoff(initial, max time.Duration) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if initial <= 0 || max < initial {
 			s.fail("WithRetryBackoff: want 0 < initial <= max, got %v and %v", initial, max)
 			return
 		}
 		s.initialBackoff, s.maxBackoff = initial, max
-	}
+	})
 }
 
 // WithTimeout bounds each attempt (one HTTP request and the reading of its
@@ -316,13 +329,13 @@ func WithRetryBackoff(initial, max time.Duration) Option {
 // retried. Zero lifts the bound. The deadline of the call's context bounds
 // the whole call, retries and waits included.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if d < 0 {
 			s.fail("WithTimeout: %v is negative", d)
 			return
 		}
 		s.timeout = d
-	}
+	})
 }
 
 // reservedHeaders are set by the SDK itself, each from its own option, or
@@ -346,7 +359,7 @@ var reservedHeaders = map[string]string{
 // Connection) are refused, and so are a name that is not a token and a
 // value with control characters (CR, LF, NUL), which no request can carry.
 func WithHeader(key, value string) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		canonical := http.CanonicalHeaderKey(strings.TrimSpace(key))
 		if owner, ok := reservedHeaders[canonical]; ok {
 			s.fail("WithHeader: %s is set by %s", canonical, owner)
@@ -367,7 +380,7 @@ func WithHeader(key, value string) Option {
 			s.header = make(http.Header)
 		}
 		s.header.Set(canonical, value)
-	}
+	})
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of one POST call; without it,

@@ -54,7 +54,9 @@ func NewHandler(opts ...Option) *Handler {
 		idem:    newIdempotency(),
 	}
 	for _, opt := range opts {
-		opt(h)
+		if opt != nil { // commettest.Option(nil) is ignored, as commet ignores its own
+			opt(h)
+		}
 	}
 	h.seedCustomers()
 	return h

@@ -388,3 +388,11 @@ func TestClientUsesASandboxKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, TestAPIKey, key)
 }
+
+// TestNilOptionIsIgnored: a nil Option, as commettest.Option(nil) is, is
+// skipped, as commet skips its own, instead of being called.
+func TestNilOptionIsIgnored(t *testing.T) {
+	srv := NewServer(nil, WithSeedCustomers(1), Option(nil))
+	t.Cleanup(srv.Close)
+	assert.Equal(t, 1, srv.Len())
+}
