@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -170,45 +169,6 @@ type ListCustomersParams struct {
 // and ListCustomersParams.
 func Ptr[T any](v T) *T { return &v }
 
-// Outcome says what a create did with one customer.
-type Outcome uint8
-
-// The outcomes of Create (Created, Existed, Archived) and of each item of
-// Import (all five).
-const (
-	// OutcomeCreated: Commet made a new customer.
-	OutcomeCreated Outcome = iota + 1
-	// OutcomeExisted: a customer with the item's ID existed and is active;
-	// it was left as it was.
-	OutcomeExisted
-	// OutcomeArchived: a customer with the item's ID existed but is
-	// archived; it was left archived (archiving cannot be undone).
-	OutcomeArchived
-	// OutcomeRepeated: the item repeats the ID of an earlier item of the
-	// same import (see ImportItemResult.RepeatOf).
-	OutcomeRepeated
-	// OutcomeFailed: the item was refused or could not be sent; see
-	// ImportItemResult.Err.
-	OutcomeFailed
-)
-
-// String returns "created", "existed", "archived", "repeated" or "failed".
-func (o Outcome) String() string {
-	switch o {
-	case OutcomeCreated:
-		return "created"
-	case OutcomeExisted:
-		return "existed"
-	case OutcomeArchived:
-		return "archived"
-	case OutcomeRepeated:
-		return "repeated"
-	case OutcomeFailed:
-		return "failed"
-	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
-}
-
 // CreateCustomerResult is what Create did: the customer, and whether it is
 // new (OutcomeCreated), an existing active customer with the same ID
 // (OutcomeExisted), or an existing archived one (OutcomeArchived), which a
@@ -256,19 +216,6 @@ func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerPar
 			return nil
 		}}, append(opts[:len(opts):len(opts)], withCallMiddleware(clock.middleware)))
 	return res, err
-}
-
-// createOutcome says what a create did with c, by what its answer proves:
-// archived, then existed by Commet's clock, and only then the status.
-func createOutcome(c *Customer, status int, clock *callClock) Outcome {
-	existed, _ := clock.existedBefore(c)
-	switch {
-	case !c.IsActive:
-		return OutcomeArchived
-	case existed || status != http.StatusCreated:
-		return OutcomeExisted
-	}
-	return OutcomeCreated
 }
 
 // Get returns the customer with the given Commet ID ("cus_...") or your own

@@ -84,40 +84,6 @@ const (
 	callbackBuffer = 4096
 )
 
-// ErrNotSent matches the error of a call, or of an import item, for which
-// nothing was done at Commet: no request left, or every answer proved that
-// none was acted on. That is: its context ended (or Import stopped) before
-// its first request left; no connection could be opened (then it matches
-// ErrNetwork too); or its only answers were 429s from Commet's rate
-// limiter, which refuses a request before any work, and the call ended
-// while waiting one out or gave up on them (then it matches ErrRateLimited
-// too, and Response.Attempts counts the requests that were refused). No
-// other answer proves that nothing was done: a 5xx or a 409
-// idempotency_in_progress may come while or after the work is done.
-//
-// When the caller's context ended, the error also matches the context's
-// error and its cause. When Import stopped of its own accord (Stop closed,
-// the failure budget spent, the key refused), the error says why in its
-// text only: the failures of other batches are not this item's, so it
-// matches none of their sentinels. Run the import again for such items.
-// No error matches both ErrNotSent and ErrOutcomeUnknown.
-var ErrNotSent = errors.New("commet: not sent")
-
-// ErrOutcomeUnknown matches the error of a write (a create, a batch, an
-// update, an archive) that may have been done at Commet though no answer
-// says so: its request was sent and its answer never came (the context
-// ended, the network failed after the retries, an attempt timed out), or
-// came as a success the SDK could not read (an answer of another API
-// version, say), or the call was ended (its context, or Import's Stop)
-// while it waited to retry after an answer that does not prove nothing was
-// done (a 5xx, a 409 idempotency_in_progress). The error also matches what
-// is known of the call: ErrNetwork when its last attempt got no answer,
-// the last answer's sentinel (ErrServer, say), ErrBadResponse, and the
-// context's error when the caller's context ended. Run an import again to
-// settle such items: a create with an ID is idempotent. No error matches
-// both ErrNotSent and ErrOutcomeUnknown.
-var ErrOutcomeUnknown = errors.New("commet: outcome unknown")
-
 // PanicError is what Import panics with when a function it runs on a
 // goroutine of its own panicked: a Middleware (or anything else on a
 // worker) or OnResult or OnProgress. A panic there would otherwise end the

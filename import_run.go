@@ -149,32 +149,8 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 			return ImportItemResult{Outcome: OutcomeFailed, Err: errs[i], RequestID: resp.RequestID}
 		}
 		c := customers[i]
-		return ImportItemResult{Customer: c, RequestID: resp.RequestID, Outcome: r.outcome(c, clock)}
+		return ImportItemResult{Customer: c, RequestID: resp.RequestID, Outcome: batchOutcome(c, r.params.Since, clock)}
 	})
-}
-
-// outcome says what a batch did with customer c, by what its answer
-// proves (a batch answer has no status per item): archived when it is
-// archived; with Since, created when its CreatedAt is at or after Since;
-// without, existed when its CreatedAt lies before the batch's first
-// request left, and created otherwise. That departure is placed on
-// Commet's clock by the answer's own Date, at the earliest it can have
-// been there, so a customer this batch created is never taken for one that
-// existed. (Without a Date, this machine's clock stands in for Commet's.)
-func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
-	if !c.IsActive {
-		return OutcomeArchived
-	}
-	if since := r.params.Since; !since.IsZero() { // a moment on Commet's clock already
-		if c.CreatedAt.Before(since) {
-			return OutcomeExisted
-		}
-		return OutcomeCreated
-	}
-	if existed, ok := clock.existedBefore(c); existed || !ok && c.CreatedAt.Before(clock.sent()) {
-		return OutcomeExisted
-	}
-	return OutcomeCreated
 }
 
 // stoppable gives a batch a context that a graceful stop ends whenever
