@@ -29,7 +29,7 @@ const InMemoryBaseURL = "http://localhost"
 // replace them. Like httptest, it panics if the options are invalid: that
 // is a bug in the calling test, not a condition to handle.
 func (s *Server) Client(opts ...commet.ClientOption) *commet.Client {
-	key := s.h.apiKey
+	key := s.apiKey
 	if key == "" {
 		key = TestAPIKey
 	}

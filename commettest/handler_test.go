@@ -261,7 +261,7 @@ func TestIdempotencyKeyInProgress(t *testing.T) {
 	srv := newServer(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	srv.h.beforeOperation = func() { once.Do(func() { close(entered); <-release }) }
+	srv.Handler.beforeOperation = func() { once.Do(func() { close(entered); <-release }) }
 
 	body := map[string]any{"billingEmail": "a@x.com"}
 	first := make(chan int, 1)
