@@ -241,7 +241,7 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 // errors as "field: message" joined by "; ", and the item as JSON.
 func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
 	f := &BatchItemError{Index: i, Code: "validation_error"}
-	if ve, ok := err.(*ValidationError); ok {
+	if ve := (*ValidationError)(nil); errors.As(err, &ve) {
 		f.fields = ve.Fields
 		var msgs []string
 		for _, field := range slices.Sorted(maps.Keys(ve.Fields)) {

@@ -355,3 +355,13 @@ func TestOne5MBNameInABatchOf100(t *testing.T) {
 	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
 	assert.Len(t, srv.keys, 4, "the batch; then the 64 items before the name, the name alone, the 35 after")
 }
+
+// TestRefusedItemFindsAWrappedValidationError: the field errors of an item
+// refused before sending are read with errors.As, so a *ValidationError
+// wrapped on its way (as errorlint asks) still gives them.
+func TestRefusedItemFindsAWrappedValidationError(t *testing.T) {
+	ve := &ValidationError{Fields: map[string][]string{"billingEmail": {"is required"}}}
+	f := refusedItem(2, &CreateCustomerParams{ID: "u"}, fmt.Errorf("checking: %w", ve))
+	assert.Equal(t, "billingEmail: is required", f.Message)
+	assert.Equal(t, ve.Fields, f.fields)
+}

@@ -184,7 +184,7 @@ func (e *APIError) Is(target error) bool {
 
 // Unwrap returns the *ValidationError of a validation failure, else nil.
 func (e *APIError) Unwrap() error {
-	if e.category() != ErrValidation {
+	if !errors.Is(e.category(), ErrValidation) {
 		return nil
 	}
 	return &ValidationError{Fields: e.fields}

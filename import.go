@@ -369,7 +369,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 
 // haltReason is why Import halted, from its context's cause.
 func haltReason(cause error) error {
-	if h, ok := cause.(*haltError); ok {
+	if h := (*haltError)(nil); errors.As(cause, &h) {
 		return h.reason
 	}
 	return cause

@@ -428,7 +428,7 @@ func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 			switch {
 			case v == nil:
 				r.goexited = true
-			case v == http.ErrAbortHandler:
+			case v == any(http.ErrAbortHandler): // the panic value itself, compared as net/http compares it
 				r.panicked = v
 			default:
 				r.panicked = &PanicError{Value: v, Where: where, Stack: debug.Stack()}

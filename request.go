@@ -195,10 +195,10 @@ func isSuccessStatus(err error) bool {
 // accord (a *haltError cause) gives that cause alone.
 func contextError(ctx context.Context) error {
 	err, cause := ctx.Err(), context.Cause(ctx)
-	if h, ok := cause.(*haltError); ok {
+	if h := (*haltError)(nil); errors.As(cause, &h) {
 		return h
 	}
-	if cause == nil || cause == err || errors.Is(cause, err) {
+	if cause == nil || errors.Is(cause, err) {
 		return cmp.Or(cause, err)
 	}
 	return fmt.Errorf("%w: %w", err, cause)
@@ -208,7 +208,7 @@ func contextError(ctx context.Context) error {
 // decoded, else the *APIError to classify. It releases the answer's buffer.
 func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) error {
 	err := c.classify(ans, r, keepRaw, resp)
-	if apiErr, ok := err.(*APIError); ok {
+	if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 		apiErr.Method, apiErr.Path = r.method, r.path
 	}
 	return err
@@ -357,7 +357,7 @@ func (t *sendTrace) sent(answered bool) int {
 func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*answer, error) {
 	resp, err := c.send(cfg, req, a, trace)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			err = ue.Err // the URL may hold an email in its query
 		}
 		return nil, err

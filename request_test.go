@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -267,4 +268,15 @@ func TestCallEndedBeforeItsAnswerSaysWhatWasDone(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 		assert.NotErrorIs(t, err, ErrNotSent)
 	})
+}
+
+// TestContextErrorFindsAWrappedHalt: a context the SDK ended of its own
+// accord gives its *haltError alone, even when the cause wraps it.
+func TestContextErrorFindsAWrappedHalt(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	halt := &haltError{errors.New("commet: stopped")}
+	cancel(fmt.Errorf("import: %w", halt))
+	err := contextError(ctx)
+	assert.Same(t, halt, err)
+	assert.NotErrorIs(t, err, context.Canceled)
 }
