@@ -30,13 +30,13 @@ type CreateBatchResult struct {
 
 // BatchItemError is one item of a batch that failed alone; the other
 // items went on without it. An item refused for its data, by Commet or by
-// the SDK before sending (see CreateBatch), matches ErrValidation, and
-// errors.As finds a *ValidationError in it with the item's field errors,
+// the SDK before sending (see CreateBatch), matches [ErrValidation], and
+// errors.As finds a *[ValidationError] in it with the item's field errors,
 // keyed by wire name as for any other validation failure. An item too
 // large to send (Code "payload_too_large") matches ErrValidation too, and
-// errors.As finds the 413 *APIError in it. An item whose part of a batch
+// errors.As finds the 413 *[APIError] in it. An item whose part of a batch
 // split after a 413 failed as a whole wraps that failure instead (it may
-// match ErrOutcomeUnknown or ErrNotSent), and not ErrValidation. The
+// match [ErrOutcomeUnknown] or [ErrNotSent]), and not ErrValidation. The
 // errors wrapped do not survive a JSON round trip; Code and Message do.
 type BatchItemError struct {
 	// Index is the item's position, from 0, in the items given to
@@ -67,10 +67,10 @@ func (e *BatchItemError) Error() string {
 	return fmt.Sprintf("commet: batch item %d refused: %s", e.Index, printable(e.Message, 200))
 }
 
-// Unwrap returns the item's *ValidationError; for an item too large to
-// send, also the 413 *APIError; and for an item whose part of a split
+// Unwrap returns the item's *[ValidationError]; for an item too large to
+// send, also the 413 *[APIError]; and for an item whose part of a split
 // batch failed as a whole, that failure alone (its answer lost, matching
-// ErrOutcomeUnknown, say), which says nothing of the item's data.
+// [ErrOutcomeUnknown], say), which says nothing of the item's data.
 func (e *BatchItemError) Unwrap() error {
 	switch {
 	case e.tooLarge:
@@ -167,7 +167,7 @@ func fieldsInMessage(msg string) map[string][]string {
 	return fields
 }
 
-// CreateBatch creates up to MaxCustomerBatchSize customers in one request.
+// CreateBatch creates up to [MaxCustomerBatchSize] customers in one request.
 // Items succeed or fail one by one, as on the wire: an item whose ID
 // exists returns the existing customer, and an item that fails fails
 // alone, in Failed with its index in items, while the others are created.
@@ -185,23 +185,23 @@ func fieldsInMessage(msg string) map[string][]string {
 // One item too large never sinks its batch: a batch Commet answers 413
 // (payload too large) is halved, and each half sent, halving again while
 // a part is answered 413, until the item at fault fails alone, in Failed
-// with Code "payload_too_large" (it matches ErrValidation, and errors.As
-// finds the 413 *APIError), and the others are created: about 2·log2(n)
+// with Code "payload_too_large" (it matches [ErrValidation], and errors.As
+// finds the 413 *[APIError]), and the others are created: about 2·log2(n)
 // more requests for each such item among n. A part in which one item makes
 // up more than half of the JSON is not halved but cut around that item,
 // which is sent alone: one 5 MB name among 100 customers takes four
 // requests in all, and the name is sent twice, not eight times. Each of
 // these requests has its own
 // Idempotency-Key (Commet refuses a key reused with another payload): your
-// key, given with WithIdempotencyKey, is the first request's, and each
+// key, given with [WithIdempotencyKey], is the first request's, and each
 // smaller request's is derived from it and the positions of its items, so
 // that repeating the call with the same key and items replays Commet's
 // first answers and creates nothing twice, even customers without an ID.
 // Without your key, each request gets a random one. Once the batch is
 // split, a part whose request fails as a whole (its answer lost, say)
 // fails its own items only: each is in Failed with that error, matching
-// ErrOutcomeUnknown (it may have been created) or ErrNotSent, and the
-// others keep their outcomes. WithResponseInto then describes the last
+// [ErrOutcomeUnknown] (it may have been created) or [ErrNotSent], and the
+// others keep their outcomes. [WithResponseInto] then describes the last
 // request. Import splits its batches the same way.
 //
 // To import more than one batch, use Import.
@@ -237,7 +237,7 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 }
 
 // refusedItem is the failure of item i, refused before sending with err (a
-// *ValidationError), in the shape Commet gives a failed item: its field
+// *[ValidationError]), in the shape Commet gives a failed item: its field
 // errors as "field: message" joined by "; ", and the item as JSON.
 func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
 	f := &BatchItemError{Index: i, Code: "validation_error"}
@@ -265,7 +265,7 @@ func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
 // alone (Code "payload_too_large") and the others are created.
 //
 // Each request carries its own Idempotency-Key, since Commet refuses a key
-// reused with another payload. The caller's key (WithIdempotencyKey; Import
+// reused with another payload. The caller's key ([WithIdempotencyKey]; Import
 // gives one per batch) is the first request's, and each smaller request's
 // key is derived from it and the positions of its items: the same call
 // repeated with the same key sends the same requests with the same keys,
@@ -274,7 +274,7 @@ func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
 //
 // Once split, a part whose request fails as a whole (its answer lost,
 // Commet down) fails its own items only, each with that error (matching
-// ErrOutcomeUnknown, ErrNotSent, ...), in Failed; the call then returns no
+// [ErrOutcomeUnknown], [ErrNotSent], ...), in Failed; the call then returns no
 // error. An error of the first request other than a 413 is the call's.
 func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CreateBatchResult, error) {
 	res, err := s.sendBatch(ctx, items, opts)

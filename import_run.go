@@ -53,7 +53,7 @@ type importRun struct {
 	firstErr error
 }
 
-// errStopRequested is why a graceful stop (ImportCustomersParams.Stop)
+// errStopRequested is why a graceful stop ([ImportCustomersParams].Stop)
 // left items unsent.
 var errStopRequested = errors.New("the import was asked to stop (ImportCustomersParams.Stop)")
 
@@ -328,7 +328,7 @@ func (r *importRun) batchesOf(items importBatch) []importBatch {
 // matchBatch pairs each item with its customer or its error. Commet lists
 // the successful customers in input order, skipping the failed items; when
 // an answer does not line up that way, items are matched by ID, and an
-// item the answer does not account for fails with ErrBadResponse rather
+// item the answer does not account for fails with [ErrBadResponse] rather
 // than being lost.
 func matchBatch(items []CreateCustomerParams, res *CreateBatchResult) ([]*Customer, []error) {
 	customers := make([]*Customer, len(items))
@@ -407,7 +407,7 @@ type callback struct {
 // guard runs f, and makes a panic or a runtime.Goexit in it the import's
 // abnormal end: the import stops at once, and Import goes on with the
 // panic (or the Goexit) in the caller's goroutine once every goroutine of
-// the import is done. where names f for PanicError; callback says f runs
+// the import is done. where names f for [PanicError]; callback says f runs
 // on the callbacks' goroutine, whose queue must go on being drained.
 func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 	defer func() {
@@ -441,7 +441,7 @@ func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 }
 
 // sendGuarded sends b as send does, and when something on the way panics
-// (a Middleware, say) fails its items as unknown, since their request may
+// (a [Middleware], say) fails its items as unknown, since their request may
 // have left: Import panics in the end, but every item read still gets its
 // outcome. It returns the batches send would.
 func (r *importRun) sendGuarded(ctx context.Context, b importBatch) (next []importBatch) {

@@ -15,26 +15,26 @@ import (
 // Options come in three kinds, so that an option cannot reach a place
 // where it makes no sense: the compiler refuses it.
 //
-//   - An Option (WithMaxRetries, WithRetryBackoff, WithTimeout, WithHeader)
-//     works everywhere: given to NewClient it sets the client's default;
+//   - An [Option] ([WithMaxRetries], [WithRetryBackoff], [WithTimeout], [WithHeader])
+//     works everywhere: given to [NewClient] it sets the client's default;
 //     given to a method, including the multi-request All, Pages and
 //     Import, it overrides that default for the call.
-//   - A ClientOption is an Option or one that only a client can carry
-//     (WithBaseURL, WithInsecureHTTP, WithHTTPClient,
-//     WithAPIVersion, WithLogger, WithMiddleware). NewClient takes them.
-//   - A CallOption is an Option or one that only makes sense for a single
-//     request (WithIdempotencyKey, WithResponseInto). The methods that send
+//   - A [ClientOption] is an Option or one that only a client can carry
+//     ([WithBaseURL], [WithInsecureHTTP], [WithHTTPClient],
+//     [WithAPIVersion], [WithLogger], [WithMiddleware]). NewClient takes them.
+//   - A [CallOption] is an Option or one that only makes sense for a single
+//     request ([WithIdempotencyKey], [WithResponseInto]). The methods that send
 //     one request (Create, Get, Update, Archive, List, CreateBatch) take
 //     them; All, Pages and Import, which send many, do not.
 //
-// An invalid option is an error matching ErrInvalidConfig, from NewClient
+// An invalid option is an error matching [ErrInvalidConfig], from [NewClient]
 // or from the call, and nothing is sent.
 
 // The three kinds are sealed interfaces, as openai-go's RequestOption is:
 // their methods are unexported, so only this package's With functions make
 // them, and a nil one (commet.Option(nil), say) is ignored.
 
-// An Option sets something a client and a single call can both carry. It
+// An [Option] sets something a client and a single call can both carry. It
 // is a [ClientOption] and a [CallOption], and [CustomersService.All],
 // [CustomersService.Pages] and [CustomersService.Import] take it.
 type Option interface {
@@ -43,41 +43,41 @@ type Option interface {
 	applyToSettings(*settings)
 }
 
-// A ClientOption configures a [Client] in [NewClient].
+// A [ClientOption] configures a [Client] in [NewClient].
 type ClientOption interface {
 	applyToClient(*clientConfig)
 }
 
-// A CallOption configures one call of a method that sends one request.
+// A [CallOption] configures one call of a method that sends one request.
 type CallOption interface {
 	applyToCall(*callConfig)
 }
 
-// option is an Option.
+// option is an [Option].
 type option func(*settings)
 
 func (o option) applyToSettings(s *settings)   { o(s) }
 func (o option) applyToClient(c *clientConfig) { o(&c.settings) }
 func (o option) applyToCall(c *callConfig)     { o(&c.settings) }
 
-// clientOption is a ClientOption that no call can carry.
+// clientOption is a [ClientOption] that no call can carry.
 type clientOption func(*clientConfig)
 
 func (o clientOption) applyToClient(c *clientConfig) { o(c) }
 
-// callOption is a CallOption that no client can carry.
+// callOption is a [CallOption] that no client can carry.
 type callOption func(*callConfig)
 
 func (o callOption) applyToCall(c *callConfig) { o(c) }
 
-// DefaultBaseURL is where a client sends its requests unless WithBaseURL
+// DefaultBaseURL is where a client sends its requests unless [WithBaseURL]
 // names another: Commet's one host, for live and sandbox data alike. The
 // API key decides which: a key belongs to one organization and one
 // environment, and a sandbox key ("ck_sandbox_...") only reaches sandbox
 // data.
 const DefaultBaseURL = "https://commet.co"
 
-// DefaultAPIVersion is the Commet-Version sent unless WithAPIVersion pins another.
+// DefaultAPIVersion is the Commet-Version sent unless [WithAPIVersion] pins another.
 const DefaultAPIVersion = "2026-05-01"
 
 // Defaults of the retry policy, as Commet documents it, and of the bound
@@ -86,13 +86,13 @@ const (
 	DefaultMaxRetries     = 3
 	DefaultInitialBackoff = 1 * time.Second
 	DefaultMaxBackoff     = 8 * time.Second
-	// DefaultTimeout bounds each attempt unless WithTimeout says otherwise,
+	// DefaultTimeout bounds each attempt unless [WithTimeout] says otherwise,
 	// as Commet's own SDKs do: without it a hung attempt would never be
 	// cut, so never retried.
 	DefaultTimeout = 30 * time.Second
 )
 
-// settings is what an Option sets: what a client and a call share. It is
+// settings is what an [Option] sets: what a client and a call share. It is
 // copied for every call, so a call's options never change the client.
 type settings struct {
 	maxRetries     int
@@ -108,7 +108,7 @@ func (s *settings) fail(format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf(format, args...))
 }
 
-// err returns an error matching ErrInvalidConfig if an option was invalid.
+// err returns an error matching [ErrInvalidConfig] if an option was invalid.
 func (s *settings) err() error {
 	if len(s.errs) == 0 {
 		return nil
@@ -199,10 +199,10 @@ func callOptions(opts []Option) []CallOption {
 	return out
 }
 
-// WithBaseURL sends requests to base instead of DefaultBaseURL, for a proxy
+// WithBaseURL sends requests to base instead of [DefaultBaseURL], for a proxy
 // or a local fake such as commettest. The scheme must be https; plain http
 // is accepted for loopback hosts (localhost, 127.0.0.0/8, ::1), and for any
-// other host only with WithInsecureHTTP, since the API key would travel in
+// other host only with [WithInsecureHTTP], since the API key would travel in
 // clear. A path in base is kept as a prefix and /api/v1 is appended to it;
 // a base that already ends in /api/v1 (as curl examples write it) is taken
 // as the API root, and one ending in another API path (/api, /api/v2,
@@ -217,7 +217,7 @@ func WithBaseURL(base string) ClientOption {
 	})
 }
 
-// WithInsecureHTTP lets WithBaseURL name a plain-http URL on a host that is
+// WithInsecureHTTP lets [WithBaseURL] name a plain-http URL on a host that is
 // not loopback, such as a commet-fake container in docker-compose
 // (http://commet-fake:12111). The API key then travels in clear: use it for
 // test setups only, never with a live key.
@@ -281,7 +281,7 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 	})
 }
 
-// WithAPIVersion pins the Commet-Version header (default DefaultAPIVersion).
+// WithAPIVersion pins the Commet-Version header (default [DefaultAPIVersion]).
 func WithAPIVersion(version string) ClientOption {
 	return clientOption(func(c *clientConfig) {
 		if !isToken(version, 64) {
@@ -300,7 +300,7 @@ func WithLogger(l *slog.Logger) ClientOption {
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// DefaultMaxRetries); 0 disables retries.
+// [DefaultMaxRetries]); 0 disables retries.
 func WithMaxRetries(n int) Option {
 	return option(func(s *settings) {
 		if n < 0 {
@@ -325,7 +325,7 @@ func WithRetryBackoff(initial, max time.Duration) Option {
 }
 
 // WithTimeout bounds each attempt (one HTTP request and the reading of its
-// answer) to d, DefaultTimeout unless set; an attempt that times out is
+// answer) to d, [DefaultTimeout] unless set; an attempt that times out is
 // retried. Zero lifts the bound. The deadline of the call's context bounds
 // the whole call, retries and waits included.
 func WithTimeout(d time.Duration) Option {

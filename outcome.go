@@ -25,10 +25,10 @@ const (
 	// archived; it was left archived (archiving cannot be undone).
 	OutcomeArchived
 	// OutcomeRepeated: the item repeats the ID of an earlier item of the
-	// same import (see ImportItemResult.RepeatOf).
+	// same import (see [ImportItemResult].RepeatOf).
 	OutcomeRepeated
 	// OutcomeFailed: the item was refused or could not be sent; see
-	// ImportItemResult.Err.
+	// [ImportItemResult].Err.
 	OutcomeFailed
 )
 

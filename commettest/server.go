@@ -16,7 +16,7 @@ import (
 type Server struct {
 	// Handler serves the requests and holds the state: its methods
 	// (InjectFault, Faults, UnfiredFaults, RequireFaultsFired, ClearFaults,
-	// Reset, Len, Requests, Stats) are the server's. Mount it on a server
+	// Reset, Len, Requests, [Stats]) are the server's. Mount it on a server
 	// of your own with its ServeHTTP, or serve the control endpoints with
 	// its ControlHandler.
 	*Handler
@@ -63,10 +63,10 @@ func (s *Server) Close() {
 }
 
 // Transport returns an http.RoundTripper that serves requests in memory;
-// see Handler.Transport. Once the server is closed, it fails every request.
+// see [Handler.Transport]. Once the server is closed, it fails every request.
 func (s *Server) Transport() http.RoundTripper { return serverTransport{s} }
 
-// serverTransport is the in-memory transport of a Server.
+// serverTransport is the in-memory transport of a [Server].
 type serverTransport struct{ s *Server }
 
 // RoundTrip serves req in memory, unless the server is closed.
