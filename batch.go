@@ -18,25 +18,25 @@ import (
 // MaxCustomerBatchSize is the most customers one CreateBatch call may carry.
 const MaxCustomerBatchSize = 100
 
-// CustomerBatchResult is the answer of CreateBatch: items succeed or fail
+// CreateBatchResult is the answer of CreateBatch: items succeed or fail
 // one by one. It survives a JSON round trip, in the wire's shape.
-type CustomerBatchResult struct {
+type CreateBatchResult struct {
 	// Successful holds the created customers, and the existing ones for IDs
 	// that were already taken, in input order (without the failed items).
 	Successful []Customer `json:"successful"`
 	// Failed holds the items Commet refused, each with its input index.
-	Failed []BatchItemError `json:"failed"`
+	Failed []*BatchItemError `json:"failed"`
 }
 
 // BatchItemError is one item of a batch that failed alone; the other
 // items went on without it. An item refused for its data, by Commet or by
-// the SDK before sending (see CreateBatch), matches ErrValidation, and
-// errors.As finds a *ValidationError in it with the item's field errors,
+// the SDK before sending (see CreateBatch), matches [ErrValidation], and
+// errors.As finds a *[ValidationError] in it with the item's field errors,
 // keyed by wire name as for any other validation failure. An item too
 // large to send (Code "payload_too_large") matches ErrValidation too, and
-// errors.As finds the 413 *APIError in it. An item whose part of a batch
+// errors.As finds the 413 *[APIError] in it. An item whose part of a batch
 // split after a 413 failed as a whole wraps that failure instead (it may
-// match ErrOutcomeUnknown or ErrNotSent), and not ErrValidation. The
+// match [ErrOutcomeUnknown] or [ErrNotSent]), and not ErrValidation. The
 // errors wrapped do not survive a JSON round trip; Code and Message do.
 type BatchItemError struct {
 	// Index is the item's position, from 0, in the items given to
@@ -60,18 +60,18 @@ type BatchItemError struct {
 }
 
 // Error returns the item's index and Commet's reason, on one line.
-func (e BatchItemError) Error() string {
+func (e *BatchItemError) Error() string {
 	if e.cause != nil && !e.tooLarge {
 		return fmt.Sprintf("commet: batch item %d: %s", e.Index, printable(strings.TrimPrefix(e.Message, "commet: "), 300))
 	}
 	return fmt.Sprintf("commet: batch item %d refused: %s", e.Index, printable(e.Message, 200))
 }
 
-// Unwrap returns the item's *ValidationError; for an item too large to
-// send, also the 413 *APIError; and for an item whose part of a split
+// Unwrap returns the item's *[ValidationError]; for an item too large to
+// send, also the 413 *[APIError]; and for an item whose part of a split
 // batch failed as a whole, that failure alone (its answer lost, matching
-// ErrOutcomeUnknown, say), which says nothing of the item's data.
-func (e BatchItemError) Unwrap() error {
+// [ErrOutcomeUnknown], say), which says nothing of the item's data.
+func (e *BatchItemError) Unwrap() error {
 	switch {
 	case e.tooLarge:
 		return errors.Join(&ValidationError{Fields: e.fields}, e.cause)
@@ -99,7 +99,7 @@ type batchItemErrorWire struct {
 }
 
 // MarshalJSON writes the item in the wire's shape, which UnmarshalJSON reads.
-func (e BatchItemError) MarshalJSON() ([]byte, error) {
+func (e *BatchItemError) MarshalJSON() ([]byte, error) {
 	inner := batchItemErrorWire{Code: e.Code, Message: e.Message}
 	for _, field := range slices.Sorted(maps.Keys(e.fields)) {
 		for _, msg := range e.fields[field] {
@@ -167,7 +167,7 @@ func fieldsInMessage(msg string) map[string][]string {
 	return fields
 }
 
-// CreateBatch creates up to MaxCustomerBatchSize customers in one request.
+// CreateBatch creates up to [MaxCustomerBatchSize] customers in one request.
 // Items succeed or fail one by one, as on the wire: an item whose ID
 // exists returns the existing customer, and an item that fails fails
 // alone, in Failed with its index in items, while the others are created.
@@ -185,31 +185,31 @@ func fieldsInMessage(msg string) map[string][]string {
 // One item too large never sinks its batch: a batch Commet answers 413
 // (payload too large) is halved, and each half sent, halving again while
 // a part is answered 413, until the item at fault fails alone, in Failed
-// with Code "payload_too_large" (it matches ErrValidation, and errors.As
-// finds the 413 *APIError), and the others are created: about 2·log2(n)
+// with Code "payload_too_large" (it matches [ErrValidation], and errors.As
+// finds the 413 *[APIError]), and the others are created: about 2·log2(n)
 // more requests for each such item among n. A part in which one item makes
 // up more than half of the JSON is not halved but cut around that item,
 // which is sent alone: one 5 MB name among 100 customers takes four
 // requests in all, and the name is sent twice, not eight times. Each of
 // these requests has its own
 // Idempotency-Key (Commet refuses a key reused with another payload): your
-// key, given with WithIdempotencyKey, is the first request's, and each
+// key, given with [WithIdempotencyKey], is the first request's, and each
 // smaller request's is derived from it and the positions of its items, so
 // that repeating the call with the same key and items replays Commet's
 // first answers and creates nothing twice, even customers without an ID.
 // Without your key, each request gets a random one. Once the batch is
 // split, a part whose request fails as a whole (its answer lost, say)
 // fails its own items only: each is in Failed with that error, matching
-// ErrOutcomeUnknown (it may have been created) or ErrNotSent, and the
-// others keep their outcomes. WithResponseInto then describes the last
+// [ErrOutcomeUnknown] (it may have been created) or [ErrNotSent], and the
+// others keep their outcomes. [WithResponseInto] then describes the last
 // request. Import splits its batches the same way.
 //
 // To import more than one batch, use Import.
-func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustomerParams, opts ...CallOption) (*CreateBatchResult, error) {
 	if len(items) == 0 || len(items) > MaxCustomerBatchSize {
 		return nil, invalid("customers", "must hold 1 to %d items, not %d (Import sends any number, in batches)", MaxCustomerBatchSize, len(items))
 	}
-	var refused []BatchItemError
+	var refused []*BatchItemError
 	send := make([]CreateCustomerParams, 0, len(items))
 	at := make([]int, 0, len(items)) // each item sent's index in items
 	for i := range items {
@@ -220,7 +220,7 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 		send, at = append(send, items[i]), append(at, i)
 	}
 	if len(send) == 0 {
-		return &CustomerBatchResult{Successful: []Customer{}, Failed: refused}, nil
+		return &CreateBatchResult{Successful: []Customer{}, Failed: refused}, nil
 	}
 	res, err := s.createBatch(ctx, send, opts)
 	if err != nil {
@@ -231,17 +231,17 @@ func (s *CustomersService) CreateBatch(ctx context.Context, items []CreateCustom
 	}
 	if len(refused) > 0 {
 		res.Failed = append(res.Failed, refused...)
-		slices.SortFunc(res.Failed, func(a, b BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
+		slices.SortFunc(res.Failed, func(a, b *BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
 	}
 	return res, nil
 }
 
 // refusedItem is the failure of item i, refused before sending with err (a
-// *ValidationError), in the shape Commet gives a failed item: its field
+// *[ValidationError]), in the shape Commet gives a failed item: its field
 // errors as "field: message" joined by "; ", and the item as JSON.
-func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
-	f := BatchItemError{Index: i, Code: "validation_error"}
-	if ve, ok := err.(*ValidationError); ok {
+func refusedItem(i int, item *CreateCustomerParams, err error) *BatchItemError {
+	f := &BatchItemError{Index: i, Code: "validation_error"}
+	if ve := (*ValidationError)(nil); errors.As(err, &ve) {
 		f.fields = ve.Fields
 		var msgs []string
 		for _, field := range slices.Sorted(maps.Keys(ve.Fields)) {
@@ -265,7 +265,7 @@ func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
 // alone (Code "payload_too_large") and the others are created.
 //
 // Each request carries its own Idempotency-Key, since Commet refuses a key
-// reused with another payload. The caller's key (WithIdempotencyKey; Import
+// reused with another payload. The caller's key ([WithIdempotencyKey]; Import
 // gives one per batch) is the first request's, and each smaller request's
 // key is derived from it and the positions of its items: the same call
 // repeated with the same key sends the same requests with the same keys,
@@ -274,9 +274,9 @@ func refusedItem(i int, item *CreateCustomerParams, err error) BatchItemError {
 //
 // Once split, a part whose request fails as a whole (its answer lost,
 // Commet down) fails its own items only, each with that error (matching
-// ErrOutcomeUnknown, ErrNotSent, ...), in Failed; the call then returns no
+// [ErrOutcomeUnknown], [ErrNotSent], ...), in Failed; the call then returns no
 // error. An error of the first request other than a 413 is the call's.
-func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CreateBatchResult, error) {
 	res, err := s.sendBatch(ctx, items, opts)
 	if !isTooLarge(err) {
 		return res, err
@@ -286,14 +286,14 @@ func (s *CustomersService) createBatch(ctx context.Context, items []CreateCustom
 		return nil, err2 // cannot be: the first request took these options
 	}
 	sp := batchSplitter{s: s, opts: opts[:len(opts):len(opts)], key: cfg.idempotencyKey, sizes: make([]int, len(items)),
-		out: &CustomerBatchResult{Successful: make([]Customer, 0, len(items)), Failed: []BatchItemError{}}}
+		out: &CreateBatchResult{Successful: make([]Customer, 0, len(items)), Failed: []*BatchItemError{}}}
 	for i := range items {
 		if b, err := json.Marshal(&items[i]); err == nil {
 			sp.sizes[i] = len(b)
 		}
 	}
 	sp.split(ctx, items, 0, err)
-	slices.SortStableFunc(sp.out.Failed, func(a, b BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
+	slices.SortStableFunc(sp.out.Failed, func(a, b *BatchItemError) int { return cmp.Compare(a.Index, b.Index) })
 	return sp.out, nil
 }
 
@@ -303,7 +303,7 @@ type batchSplitter struct {
 	opts  []CallOption
 	key   string // the caller's Idempotency-Key; "" for none
 	sizes []int  // each item's size in JSON
-	out   *CustomerBatchResult
+	out   *CreateBatchResult
 }
 
 // split sends the parts of items, answered 413 with tooBig; offset is the
@@ -330,7 +330,7 @@ func (sp *batchSplitter) split(ctx context.Context, items []CreateCustomerParams
 			sp.split(ctx, sub, at, err)
 		default:
 			for i := range sub {
-				f := BatchItemError{Index: at + i, Message: err.Error(), cause: err}
+				f := &BatchItemError{Index: at + i, Message: err.Error(), cause: err}
 				if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 					f.Code = apiErr.Code
 				}
@@ -382,8 +382,8 @@ func isTooLarge(err error) bool {
 }
 
 // tooLargeItem is the failure of an item answered 413 alone.
-func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) BatchItemError {
-	f := BatchItemError{Index: i, Code: "payload_too_large", cause: tooBig, tooLarge: true}
+func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) *BatchItemError {
+	f := &BatchItemError{Index: i, Code: "payload_too_large", cause: tooBig, tooLarge: true}
 	var apiErr *APIError
 	if errors.As(tooBig, &apiErr) && apiErr.Code != "" {
 		f.Code = apiErr.Code
@@ -397,11 +397,11 @@ func tooLargeItem(i int, item *CreateCustomerParams, tooBig error) BatchItemErro
 }
 
 // sendBatch sends items in one request.
-func (s *CustomersService) sendBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CustomerBatchResult, error) {
+func (s *CustomersService) sendBatch(ctx context.Context, items []CreateCustomerParams, opts []CallOption) (*CreateBatchResult, error) {
 	body := struct {
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
-	var res *CustomerBatchResult
+	var res *CreateBatchResult
 	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body,
 		decode: func(_ int, b []byte) (err error) {
 			res, err = decodeBatch(b, len(items), s.client.key.redact)

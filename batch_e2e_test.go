@@ -73,7 +73,7 @@ func TestImportSplitsAround413(t *testing.T) {
 		assert.Equal(t, 98, sum.Created)
 		assert.Zero(t, sum.Existed, "created by an earlier request of the batch is still created")
 		assert.Equal(t, 2, sum.Failed)
-		var bad commet.BatchItemError
+		var bad *commet.BatchItemError
 		require.True(t, errors.As(got.by[99].Err, &bad), "%v", got.by[99].Err)
 		assert.Equal(t, "payload_too_large", bad.Code)
 		assert.Equal(t, 98, srv.Len())

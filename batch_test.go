@@ -66,7 +66,7 @@ func TestCreateBatchWire(t *testing.T) {
 // TestBatchResultSurvivesAJSONRoundTrip: a migration may save a batch's
 // answer and read it back later.
 func TestBatchResultSurvivesAJSONRoundTrip(t *testing.T) {
-	var res CustomerBatchResult
+	var res CreateBatchResult
 	require.NoError(t, json.Unmarshal([]byte(`{
 		"successful": [{"id":"cus_1","organizationId":"org_1","externalId":"u1","billingEmail":"a@x.com",
 			"metadata":{"plan":"pro","seats":3},"isActive":true,"createdAt":"2026-05-01T10:00:00.123Z","updatedAt":"2026-05-01T10:00:00Z"}],
@@ -77,7 +77,7 @@ func TestBatchResultSurvivesAJSONRoundTrip(t *testing.T) {
 		]}`), &res))
 	js, err := json.Marshal(res)
 	require.NoError(t, err)
-	var back CustomerBatchResult
+	var back CreateBatchResult
 	require.NoError(t, json.Unmarshal(js, &back))
 	assert.Equal(t, res, back)
 
@@ -121,7 +121,7 @@ func TestBatchItemErrorUnmarshal(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"index":3,"error":{"message":"m","details":"not a list"}}`), &f))
 	assert.Equal(t, BatchItemError{Index: 3, Message: "m"}, f)
 	assert.Error(t, json.Unmarshal([]byte(`{"index":"x"}`), &f))
-	assert.False(t, errors.Is(f, ErrServer))
+	assert.False(t, errors.Is(&f, ErrServer))
 }
 
 // TestCreateBatchRefusesABadItemAlone: an item that fails a check fails
@@ -354,4 +354,14 @@ func TestOne5MBNameInABatchOf100(t *testing.T) {
 	assert.Equal(t, 64, res.Failed[0].Index)
 	assert.Equal(t, "payload_too_large", res.Failed[0].Code)
 	assert.Len(t, srv.keys, 4, "the batch; then the 64 items before the name, the name alone, the 35 after")
+}
+
+// TestRefusedItemFindsAWrappedValidationError: the field errors of an item
+// refused before sending are read with errors.As, so a *ValidationError
+// wrapped on its way (as errorlint asks) still gives them.
+func TestRefusedItemFindsAWrappedValidationError(t *testing.T) {
+	ve := &ValidationError{Fields: map[string][]string{"billingEmail": {"is required"}}}
+	f := refusedItem(2, &CreateCustomerParams{ID: "u"}, fmt.Errorf("checking: %w", ve))
+	assert.Equal(t, "billingEmail: is required", f.Message)
+	assert.Equal(t, ve.Fields, f.fields)
 }

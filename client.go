@@ -21,8 +21,8 @@ const (
 	apiKeyEnv    = "COMMET_API_KEY"
 )
 
-// Client talks to the Commet API. Create one with NewClient and share it: a
-// *Client is safe for concurrent use, and holds no global state.
+// Client talks to the Commet API. Create one with [NewClient] and share it: a
+// *[Client] is safe for concurrent use, and holds no global state.
 type Client struct {
 	// Customers creates, reads, updates, lists and archives customers.
 	Customers *CustomersService
@@ -36,12 +36,12 @@ type Client struct {
 // NewClient returns a client that authenticates with apiKey. An empty
 // apiKey falls back to the COMMET_API_KEY environment variable; a key that
 // is still empty, does not start with "ck_", or holds characters a header
-// cannot carry is an error matching ErrInvalidConfig, returned before any
+// cannot carry is an error matching [ErrInvalidConfig], returned before any
 // request. Options set the client's defaults; a call's options override
-// them for that call (see Option for which option applies where).
+// them for that call (see [Option] for which option applies where).
 //
-// A Client is cheap to make and to drop: every Client made without
-// WithHTTPClient sends through one connection pool shared by the whole
+// A [Client] is cheap to make and to drop: every Client made without
+// [WithHTTPClient] sends through one connection pool shared by the whole
 // process (a copy of http.DefaultTransport), so a handler that makes a
 // Client per request keeps no more connections open than one shared
 // Client would. Sharing one Client is still the better habit: its options
@@ -68,8 +68,8 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
-// sharedHTTPClient is the *http.Client of every Client made without
-// WithHTTPClient: one connection pool for the whole process, as
+// sharedHTTPClient is the *http.Client of every [Client] made without
+// [WithHTTPClient]: one connection pool for the whole process, as
 // net/http's own default is, so that a Client is cheap to make and to
 // drop (a handler may make one per request) and idle connections are kept
 // once, not once per Client. It sends through a copy of

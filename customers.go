@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,14 +14,14 @@ import (
 )
 
 // CustomersService manages customers: the people or businesses you bill.
-// Get it from Client.Customers.
+// Get it from [Client].Customers.
 type CustomersService struct {
 	client *Client
 }
 
 // Customer is a Commet customer, as Commet returns it. Two IDs name it:
 // ID is Commet's own ("cus_..."), ExternalID is yours (the user ID you gave
-// as CreateCustomerParams.ID). Every method that takes a customer ID
+// as [CreateCustomerParams].ID). Every method that takes a customer ID
 // accepts either.
 type Customer struct {
 	// ID is the ID Commet gave the customer, "cus_..." (id on the wire).
@@ -31,7 +30,7 @@ type Customer struct {
 	// (organizationId), the one of the API key.
 	OrganizationID string `json:"organizationId"`
 	// ExternalID is your own ID for the customer (externalId on the wire):
-	// what you gave as CreateCustomerParams.ID. Empty if you gave none.
+	// what you gave as [CreateCustomerParams].ID. Empty if you gave none.
 	ExternalID string `json:"externalId,omitempty"`
 	// Email is the billing email (billingEmail on the wire).
 	Email string `json:"billingEmail"`
@@ -51,7 +50,7 @@ type Customer struct {
 	// (employeeCount); the API does not set it.
 	EmployeeCount string `json:"employeeCount,omitempty"`
 	// Metadata holds your own key-value pairs. Numbers come back as
-	// float64, exactly as Commet stores them (see CreateCustomerParams).
+	// float64, exactly as Commet stores them (see [CreateCustomerParams]).
 	Metadata map[string]any `json:"metadata,omitempty"`
 	// IsActive is false once the customer is archived (isActive).
 	IsActive bool `json:"isActive"`
@@ -80,7 +79,7 @@ type Address struct {
 	// around it, is taken: it is sent trimmed and upper-cased (" gb" as
 	// "GB"), the form Commet's contract gives, so that what Validate takes
 	// Commet takes too, whatever case it matches in. Only the JSON sent
-	// changes; your Address is left as it is.
+	// changes; your [Address] is left as it is.
 	Country string `json:"country"`
 }
 
@@ -90,7 +89,7 @@ type Address struct {
 // UTF-8, and metadata integers must
 // lie within ±2^53: Commet stores numbers as 64-bit floats, so a larger
 // integer would change silently; send it as a string. Both are refused
-// before sending, with ErrValidation. The integer check sees the Go values
+// before sending, with [ErrValidation]. The integer check sees the Go values
 // given (an int64, a uint64, a json.Number from a decoder with UseNumber):
 // metadata decoded with plain json.Unmarshal was already rounded to
 // float64, before any check could see it.
@@ -100,7 +99,7 @@ type CreateCustomerParams struct {
 	// "ada+billing@example.com"; not "ada@example" nor "Ada <ada@...>").
 	Email string `json:"billingEmail"`
 	// ID is your own ID for the customer, typically your user ID
-	// (externalId on the wire; it comes back as Customer.ExternalID, while
+	// (externalId on the wire; it comes back as [Customer].ExternalID, while
 	// Customer.ID is Commet's). Create is idempotent on it: creating an ID
 	// that exists returns the existing customer. At most 255 characters
 	// (Unicode code points), and not blank.
@@ -128,7 +127,7 @@ type CreateCustomerParams struct {
 // they are. Ptr("") clears an optional string field; Email cannot be
 // cleared (Commet requires one), and Ptr("") for it is refused before
 // sending. A nil Metadata leaves it alone; an empty non-nil map is sent as
-// {}, which clears it. The rules of CreateCustomerParams on strings and
+// {}, which clears it. The rules of [CreateCustomerParams] on strings and
 // numbers apply.
 type UpdateCustomerParams struct {
 	// Email is the new billing email (billingEmail on the wire).
@@ -166,79 +165,40 @@ type ListCustomersParams struct {
 	IsActive *bool `url:"isActive,omitempty"`
 }
 
-// Ptr returns a pointer to v, for the optional fields of UpdateCustomerParams
-// and ListCustomersParams.
+// Ptr returns a pointer to v, for the optional fields of [UpdateCustomerParams]
+// and [ListCustomersParams].
 func Ptr[T any](v T) *T { return &v }
 
-// Outcome says what a create did with one customer.
-type Outcome uint8
-
-// The outcomes of Create (Created, Existed, Archived) and of each item of
-// Import (all five).
-const (
-	// OutcomeCreated: Commet made a new customer.
-	OutcomeCreated Outcome = iota + 1
-	// OutcomeExisted: a customer with the item's ID existed and is active;
-	// it was left as it was.
-	OutcomeExisted
-	// OutcomeArchived: a customer with the item's ID existed but is
-	// archived; it was left archived (archiving cannot be undone).
-	OutcomeArchived
-	// OutcomeRepeated: the item repeats the ID of an earlier item of the
-	// same import (see CustomerImportResult.RepeatOf).
-	OutcomeRepeated
-	// OutcomeFailed: the item was refused or could not be sent; see
-	// CustomerImportResult.Err.
-	OutcomeFailed
-)
-
-// String returns "created", "existed", "archived", "repeated" or "failed".
-func (o Outcome) String() string {
-	switch o {
-	case OutcomeCreated:
-		return "created"
-	case OutcomeExisted:
-		return "existed"
-	case OutcomeArchived:
-		return "archived"
-	case OutcomeRepeated:
-		return "repeated"
-	case OutcomeFailed:
-		return "failed"
-	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
-}
-
 // CreateCustomerResult is what Create did: the customer, and whether it is
-// new (OutcomeCreated), an existing active customer with the same ID
-// (OutcomeExisted), or an existing archived one (OutcomeArchived), which a
+// new ([OutcomeCreated]), an existing active customer with the same ID
+// ([OutcomeExisted]), or an existing archived one ([OutcomeArchived]), which a
 // sign-up should not treat as a working account.
 type CreateCustomerResult struct {
 	Customer
-	// Outcome is OutcomeCreated, OutcomeExisted or OutcomeArchived.
+	// Outcome is [OutcomeCreated], [OutcomeExisted] or [OutcomeArchived].
 	Outcome Outcome
 }
 
 // Create creates a customer. When params.ID is set and a customer with that
-// ID exists, Create leaves it as it is and returns it, with Outcome telling
+// ID exists, Create leaves it as it is and returns it, with [Outcome] telling
 // what the answer proves:
 //
-//   - OutcomeArchived when the customer is archived (isActive false),
+//   - [OutcomeArchived] when the customer is archived (isActive false),
 //     whatever the status: no create makes an archived customer.
-//   - OutcomeExisted when its CreatedAt lies before the request left, on
+//   - [OutcomeExisted] when its CreatedAt lies before the request left, on
 //     Commet's clock, whatever the status. Create places the moment the
 //     request left on Commet's clock with the answer's Date header, which
 //     bounds the offset between the clocks from both sides (Date has whole
 //     seconds; see the contract's "Telling a new customer from an existing
 //     one").
 //   - Otherwise the status decides, since nothing else can: 201 is
-//     OutcomeCreated and any other success OutcomeExisted. Commet does not
+//     [OutcomeCreated] and any other success OutcomeExisted. Commet does not
 //     document the status of an idempotent create, so a customer created
 //     within the clocks' uncertainty before the request (about a second
 //     and a round trip) is taken at the status's word.
 //
 // Create is safe to call on every sign-up. The POST carries an
-// Idempotency-Key (WithIdempotencyKey, or a random one), the same on every
+// Idempotency-Key ([WithIdempotencyKey], or a random one), the same on every
 // retry, so a retried request never creates two customers.
 func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerParams, opts ...CallOption) (*CreateCustomerResult, error) {
 	if err := params.validate(""); err != nil {
@@ -258,21 +218,8 @@ func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerPar
 	return res, err
 }
 
-// createOutcome says what a create did with c, by what its answer proves:
-// archived, then existed by Commet's clock, and only then the status.
-func createOutcome(c *Customer, status int, clock *callClock) Outcome {
-	existed, _ := clock.existedBefore(c)
-	switch {
-	case !c.IsActive:
-		return OutcomeArchived
-	case existed || status != http.StatusCreated:
-		return OutcomeExisted
-	}
-	return OutcomeCreated
-}
-
 // Get returns the customer with the given Commet ID ("cus_...") or your own
-// ID. A customer that does not exist is an error matching ErrNotFound.
+// ID. A customer that does not exist is an error matching [ErrNotFound].
 func (s *CustomersService) Get(ctx context.Context, id string, opts ...CallOption) (*Customer, error) {
 	path, err := customerPath(id)
 	if err != nil {
@@ -366,7 +313,7 @@ func (s *CustomersService) Pages(ctx context.Context, params *ListCustomersParam
 //
 // Nothing is fetched until the loop runs; ranging again starts over; a
 // break fetches nothing more. An error is yielded once and ends the loop,
-// including ErrPagination for paging that cannot be followed (see it).
+// including [ErrPagination] for paging that cannot be followed (see it).
 // opts apply to every page request.
 func (s *CustomersService) All(ctx context.Context, params *ListCustomersParams, opts ...Option) iter.Seq2[*Customer, error] {
 	return items(s.Pages(ctx, params, opts...))

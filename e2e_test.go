@@ -250,7 +250,7 @@ func testBatchWithOneInvalidItem(t *testing.T, bad string) {
 	assert.Len(t, res.Successful, 99)
 	require.Len(t, res.Failed, 1)
 	assert.Equal(t, 42, res.Failed[0].Index)
-	assert.ErrorIs(t, &res.Failed[0], commet.ErrValidation)
+	assert.ErrorIs(t, res.Failed[0], commet.ErrValidation)
 	assert.Equal(t, 99, count(t, client))
 
 	// The same batch again: existing IDs come back, nothing is duplicated.
@@ -276,7 +276,7 @@ func TestImportCrashHalfwayThenRerun(t *testing.T) {
 		var results int
 		first, err := client.Customers.Import(ctx, people(n), &commet.ImportCustomersParams{
 			BatchSize: 50, Concurrency: 2,
-			OnResult: func(commet.CustomerImportResult) {
+			OnResult: func(commet.ImportItemResult) {
 				mu.Lock()
 				defer mu.Unlock()
 				if results++; results == n/2 {

@@ -98,7 +98,7 @@ type batchData struct {
 
 // decodeBatch reads the answer of a batch of n items: it must account for
 // each item exactly once, as a customer or as a failure with its index.
-func decodeBatch(body []byte, n int, redact func(string) string) (*CustomerBatchResult, error) {
+func decodeBatch(body []byte, n int, redact func(string) string) (*CreateBatchResult, error) {
 	env, err := decodeData[batchData](body)
 	if err != nil {
 		return nil, err
@@ -110,13 +110,14 @@ func decodeBatch(body []byte, n int, redact func(string) string) (*CustomerBatch
 		return nil, badAnswer(`the batch answer has no "failed" list`)
 	}
 	failed := *env.Data.Failed
-	res := &CustomerBatchResult{Successful: *env.Data.Successful, Failed: make([]BatchItemError, len(failed))}
+	res := &CreateBatchResult{Successful: *env.Data.Successful, Failed: make([]*BatchItemError, len(failed))}
 	if got := len(res.Successful) + len(res.Failed); got != n {
 		return nil, badAnswerf("the batch answer accounts for %d items, not the %d sent", got, n)
 	}
 	seen := make([]bool, n)
 	for i, raw := range failed {
-		f := &res.Failed[i]
+		f := new(BatchItemError)
+		res.Failed[i] = f
 		// The one place a failed item is decoded: redacted as a whole first,
 		// so that no part built from it (code, message, field errors, data)
 		// can hold a key. Redaction keeps JSON valid.

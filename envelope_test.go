@@ -58,7 +58,7 @@ func TestAnswersOfAnotherAPIVersionAreRefused(t *testing.T) {
 		c, mock := newMockClient(t)
 		mock.RegisterResponder("POST", custURL+"/batch", status(201, list))
 		var outcomes []Outcome
-		sum, err := c.Customers.Import(ctx, people(3, 0), &ImportCustomersParams{OnResult: func(r CustomerImportResult) {
+		sum, err := c.Customers.Import(ctx, people(3, 0), &ImportCustomersParams{OnResult: func(r ImportItemResult) {
 			outcomes = append(outcomes, r.Outcome)
 			assert.ErrorIs(t, r.Err, ErrOutcomeUnknown)
 		}})

@@ -20,7 +20,7 @@ var (
 	ErrForbidden = errors.New("commet: forbidden")
 	// ErrNotFound: Commet answered 404, no such customer. (A 404
 	// endpoint_not_available, an endpoint the resolved API version lacks,
-	// is ErrBadRequest: it says nothing of the customer.)
+	// is [ErrBadRequest]: it says nothing of the customer.)
 	ErrNotFound = errors.New("commet: not found")
 	// ErrConflict: Commet answered 409, e.g. an Idempotency-Key reused
 	// with another body (idempotency_key_mismatch).
@@ -29,7 +29,7 @@ var (
 	ErrRateLimited = errors.New("commet: rate limited")
 	// ErrValidation: the request's data was refused, by Commet (a
 	// validation_error or a 422) or by the SDK before sending, in which
-	// case nothing was sent. Its field errors are in a *ValidationError.
+	// case nothing was sent. Its field errors are in a *[ValidationError].
 	ErrValidation = errors.New("commet: invalid request")
 	// ErrBadRequest: Commet refused the request with another 4xx
 	// (a 400 that is not a validation_error, 405, 413, a 404
@@ -40,8 +40,8 @@ var (
 	ErrServer = errors.New("commet: server error")
 	// ErrNetwork: no answer arrived: the connection failed, was cut, or
 	// an attempt timed out. The request may or may not have been
-	// processed (a write's error then matches ErrOutcomeUnknown), unless
-	// no connection could be opened (it then matches ErrNotSent); a retry
+	// processed (a write's error then matches [ErrOutcomeUnknown]), unless
+	// no connection could be opened (it then matches [ErrNotSent]); a retry
 	// with the same Idempotency-Key is safe.
 	ErrNetwork = errors.New("commet: network error")
 	// ErrBadResponse: an answer arrived that the SDK cannot use: a
@@ -49,22 +49,64 @@ var (
 	// the size limit, a redirect of a write, or an unexpected status.
 	ErrBadResponse = errors.New("commet: unusable answer")
 	// ErrInvalidConfig: an API key, option or setting the SDK refuses;
-	// nothing was sent. Unlike ErrValidation, it is a bug in the calling
+	// nothing was sent. Unlike [ErrValidation], it is a bug in the calling
 	// code, not bad customer data.
 	ErrInvalidConfig = errors.New("commet: invalid configuration")
+
+	// ErrNotSent matches the error of a call, or of an import item, for which
+	// nothing was done at Commet: no request left, or every answer proved that
+	// none was acted on. That is: its context ended (or Import stopped) before
+	// its first request left; no connection could be opened (then it matches
+	// [ErrNetwork] too); or its only answers were 429s from Commet's rate
+	// limiter, which refuses a request before any work, and the call ended
+	// while waiting one out or gave up on them (then it matches [ErrRateLimited]
+	// too, and [Response].Attempts counts the requests that were refused). No
+	// other answer proves that nothing was done: a 5xx or a 409
+	// idempotency_in_progress may come while or after the work is done.
+	//
+	// When the caller's context ended, the error also matches the context's
+	// error and its cause. When Import stopped of its own accord (Stop closed,
+	// the failure budget spent, the key refused), the error says why in its
+	// text only: the failures of other batches are not this item's, so it
+	// matches none of their sentinels. Run the import again for such items.
+	// No error matches both [ErrNotSent] and [ErrOutcomeUnknown].
+	ErrNotSent = errors.New("commet: not sent")
+
+	// ErrOutcomeUnknown matches the error of a write (a create, a batch, an
+	// update, an archive) that may have been done at Commet though no answer
+	// says so: its request was sent and its answer never came (the context
+	// ended, the network failed after the retries, an attempt timed out), or
+	// came as a success the SDK could not read (an answer of another API
+	// version, say), or the call was ended (its context, or Import's Stop)
+	// while it waited to retry after an answer that does not prove nothing was
+	// done (a 5xx, a 409 idempotency_in_progress). The error also matches what
+	// is known of the call: [ErrNetwork] when its last attempt got no answer,
+	// the last answer's sentinel ([ErrServer], say), [ErrBadResponse], and the
+	// context's error when the caller's context ended. Run an import again to
+	// settle such items: a create with an ID is idempotent. No error matches
+	// both [ErrNotSent] and [ErrOutcomeUnknown].
+	ErrOutcomeUnknown = errors.New("commet: outcome unknown")
+
+	// ErrPagination is yielded by All and Pages when the server's paging cannot
+	// be followed: a cursor seen before (which would loop forever), HasMore
+	// without a NextCursor, a cursor too long to send back, or 100
+	// empty pages in a row that all claim more (which would keep the walk
+	// sending requests while the caller's loop never runs, so it could not
+	// even break).
+	ErrPagination = errors.New("commet: broken pagination")
 )
 
 // APIError is an answer from Commet that is not a success: a non-2xx
-// status, or a 2xx the SDK cannot use (then it matches ErrBadResponse).
+// status, or a 2xx the SDK cannot use (then it matches [ErrBadResponse]).
 // Use errors.As to read it and errors.Is with the sentinels to classify it.
 // A validation failure (400 validation_error, or 422) also holds a
-// *ValidationError with its field errors, for errors.As.
+// *[ValidationError] with its field errors, for errors.As.
 //
 // Text from the server (Message, Details, Code, ...) is kept as sent,
 // except that API keys are redacted from it; Error() is one short line
 // with control characters escaped, safe to log.
 type APIError struct {
-	// Method and Path name the request, as Attempt.Path and log records
+	// Method and Path name the request, as [Attempt].Path and log records
 	// do: "GET" and "/customers/user_1" (under /api/v1, escaped, without
 	// the query, which may hold an email).
 	Method, Path string
@@ -132,7 +174,7 @@ func (e *APIError) Error() string {
 }
 
 // Is reports whether target is a sentinel of e's category: the one of its
-// status, and ErrBadResponse for an answer the SDK could not use.
+// status, and [ErrBadResponse] for an answer the SDK could not use.
 func (e *APIError) Is(target error) bool {
 	if target == ErrBadResponse {
 		return e.unusable
@@ -140,9 +182,9 @@ func (e *APIError) Is(target error) bool {
 	return target == e.category()
 }
 
-// Unwrap returns the *ValidationError of a validation failure, else nil.
+// Unwrap returns the *[ValidationError] of a validation failure, else nil.
 func (e *APIError) Unwrap() error {
-	if e.category() != ErrValidation {
+	if !errors.Is(e.category(), ErrValidation) {
 		return nil
 	}
 	return &ValidationError{Fields: e.fields}
@@ -269,10 +311,10 @@ func snippet(contentType string, body []byte) string {
 
 // ValidationError is a request refused for its data, whoever refused it:
 // the SDK before sending (then it is the error itself, and nothing was
-// sent), Commet (inside an *APIError) or Commet for one item of a batch
-// (inside a BatchItemError). errors.As finds it in all three, so one way
+// sent), Commet (inside an *[APIError]) or Commet for one item of a batch
+// (inside a *[BatchItemError]). errors.As finds it in all three, so one way
 // reads the field errors of any validation failure. It matches
-// ErrValidation.
+// [ErrValidation].
 type ValidationError struct {
 	// Fields maps each rejected field, by its name on the wire
 	// ("billingEmail", "address.country", "metadata.plan"), to what is
@@ -302,7 +344,7 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrValidation.
+// Is reports whether target is [ErrValidation].
 func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
 
 // fieldErrors collects the field errors of a request checked before sending.
@@ -315,7 +357,7 @@ func (f *fieldErrors) add(field, format string, args ...any) {
 	(*f)[field] = append((*f)[field], fmt.Sprintf(format, args...))
 }
 
-// err returns a *ValidationError, or nil when no field was refused.
+// err returns a *[ValidationError], or nil when no field was refused.
 func (f fieldErrors) err() error {
 	if len(f) == 0 {
 		return nil
@@ -324,7 +366,7 @@ func (f fieldErrors) err() error {
 }
 
 // invalid returns the error of a request refused before sending for one
-// field of its data; it matches ErrValidation.
+// field of its data; it matches [ErrValidation].
 func invalid(field, format string, args ...any) error {
 	var f fieldErrors
 	f.add(field, format, args...)
@@ -332,7 +374,7 @@ func invalid(field, format string, args ...any) error {
 }
 
 // misconfigured returns the error of a key, option or setting the SDK
-// refuses; it matches ErrInvalidConfig.
+// refuses; it matches [ErrInvalidConfig].
 func misconfigured(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
 }

@@ -325,7 +325,7 @@ func ExampleCustomersService_Import() {
 		}
 	}
 	sum, err := client.Customers.Import(ctx, users, &commet.ImportCustomersParams{
-		OnResult: func(r commet.CustomerImportResult) {
+		OnResult: func(r commet.ImportItemResult) {
 			if r.Outcome == commet.OutcomeFailed {
 				log.Printf("item %d (%s): %v", r.Index, r.Item.ID, r.Err)
 			}

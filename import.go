@@ -15,7 +15,7 @@ import (
 // in a row fail.
 type ImportCustomersParams struct {
 	// BatchSize is the number of customers per request, 1 to
-	// MaxCustomerBatchSize (default MaxCustomerBatchSize).
+	// [MaxCustomerBatchSize] (default MaxCustomerBatchSize).
 	BatchSize int
 	// Concurrency fixes how many batches may be in progress at once, 1 to
 	// 256, whatever Commet answers. Zero, the default, adapts it: Import
@@ -35,20 +35,20 @@ type ImportCustomersParams struct {
 	// OnResult, if set, is called once for every item read from the input,
 	// in no particular order, from one goroutine at a time (never while a
 	// worker waits on it, unless it falls a few thousand results behind).
-	OnResult func(CustomerImportResult)
+	OnResult func(ImportItemResult)
 	// OnProgress, if set, is called after each batch and each item settled
 	// alone (refused before sending, or a repeat settled without a
 	// request), from the goroutine that calls OnResult, in the order the
 	// outcomes were counted: the counts it sees only ever grow.
-	OnProgress func(ImportProgress)
+	OnProgress func(ImportSummary)
 	// Since, when set, is when the migration began, on Commet's clock: a
 	// customer whose CreatedAt (Commet's clock) is at or after it counts as
-	// OutcomeCreated, created by this migration in whichever run, so that
+	// [OutcomeCreated], created by this migration in whichever run, so that
 	// the last run's report is exact however many runs came before (a
 	// kill -9 leaves no process to remember what it created). Record it
 	// once, before the first run, keep it, and pass it on every run. Take
 	// it from Commet's clock: the Date header of an answer received before
-	// the first run (Response.Header, through WithResponseInto; whole
+	// the first run ([Response].Header, through [WithResponseInto]; whole
 	// seconds, so never after the moment), as commet customers import
 	// --state-file does. time.Now() serves only when this machine's clock is
 	// synchronized; subtract a margin for its error, since a Since later
@@ -59,16 +59,16 @@ type ImportCustomersParams struct {
 	// in flight gets its answer, and a batch it settles reports its true
 	// outcomes. Every wait ends at once: a batch waiting for its turn, for
 	// a 429's Retry-After or for the backoff before a retry is not sent
-	// again. Its items fail with ErrNotSent when nothing of the batch can
+	// again. Its items fail with [ErrNotSent] when nothing of the batch can
 	// have been done (it was never sent, or its only answers were 429s of
-	// Commet's rate limiter), and with ErrOutcomeUnknown when an attempt
+	// Commet's rate limiter), and with [ErrOutcomeUnknown] when an attempt
 	// may have been acted on (its answer was lost, or was a 5xx). The
 	// items read but not sent fail with ErrNotSent. Ending ctx still stops
 	// at once, cutting the requests in flight (a second Ctrl-C, say).
 	Stop <-chan struct{}
 }
 
-// Bounds and defaults of ImportCustomersParams.
+// Bounds and defaults of [ImportCustomersParams].
 const (
 	maxImportConcurrency = 256
 	maxRequestsPerSecond = 10_000
@@ -84,42 +84,8 @@ const (
 	callbackBuffer = 4096
 )
 
-// ErrNotSent matches the error of a call, or of an import item, for which
-// nothing was done at Commet: no request left, or every answer proved that
-// none was acted on. That is: its context ended (or Import stopped) before
-// its first request left; no connection could be opened (then it matches
-// ErrNetwork too); or its only answers were 429s from Commet's rate
-// limiter, which refuses a request before any work, and the call ended
-// while waiting one out or gave up on them (then it matches ErrRateLimited
-// too, and Response.Attempts counts the requests that were refused). No
-// other answer proves that nothing was done: a 5xx or a 409
-// idempotency_in_progress may come while or after the work is done.
-//
-// When the caller's context ended, the error also matches the context's
-// error and its cause. When Import stopped of its own accord (Stop closed,
-// the failure budget spent, the key refused), the error says why in its
-// text only: the failures of other batches are not this item's, so it
-// matches none of their sentinels. Run the import again for such items.
-// No error matches both ErrNotSent and ErrOutcomeUnknown.
-var ErrNotSent = errors.New("commet: not sent")
-
-// ErrOutcomeUnknown matches the error of a write (a create, a batch, an
-// update, an archive) that may have been done at Commet though no answer
-// says so: its request was sent and its answer never came (the context
-// ended, the network failed after the retries, an attempt timed out), or
-// came as a success the SDK could not read (an answer of another API
-// version, say), or the call was ended (its context, or Import's Stop)
-// while it waited to retry after an answer that does not prove nothing was
-// done (a 5xx, a 409 idempotency_in_progress). The error also matches what
-// is known of the call: ErrNetwork when its last attempt got no answer,
-// the last answer's sentinel (ErrServer, say), ErrBadResponse, and the
-// context's error when the caller's context ended. Run an import again to
-// settle such items: a create with an ID is idempotent. No error matches
-// both ErrNotSent and ErrOutcomeUnknown.
-var ErrOutcomeUnknown = errors.New("commet: outcome unknown")
-
 // PanicError is what Import panics with when a function it runs on a
-// goroutine of its own panicked: a Middleware (or anything else on a
+// goroutine of its own panicked: a [Middleware] (or anything else on a
 // worker) or OnResult or OnProgress. A panic there would otherwise end the
 // process from a goroutine no caller can recover; Import instead stops the
 // import at once, waits until every goroutine of it is done, and panics
@@ -135,7 +101,7 @@ type PanicError struct {
 	// Value is what the function panicked with.
 	Value any
 	// Where names what panicked: "OnResult", "OnProgress", or "a worker
-	// (a Middleware, say)".
+	// (a [Middleware], say)".
 	Where string
 	// Stack is the stack of the goroutine that panicked, as
 	// runtime/debug.Stack gives it.
@@ -155,8 +121,8 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// CustomerImportResult is the outcome of one item of an import.
-type CustomerImportResult struct {
+// ImportItemResult is the outcome of one item of an import.
+type ImportItemResult struct {
 	// Index is the item's position in the input, from 0.
 	Index int
 	// Item is the item as read from the input.
@@ -166,7 +132,7 @@ type CustomerImportResult struct {
 	// Customer is the customer Commet holds for the item; nil when the
 	// item failed, and for a repeat (the result of RepeatOf holds it).
 	Customer *Customer
-	// RepeatOf is, for OutcomeRepeated, the index of the earlier item with
+	// RepeatOf is, for [OutcomeRepeated], the index of the earlier item with
 	// the same ID, whose outcome settled the customer.
 	RepeatOf int
 	// Differs names, by wire name, the fields whose value in Item differs
@@ -182,12 +148,12 @@ type CustomerImportResult struct {
 	// RequestID is the x-request-id of the batch answer that settled the
 	// item, when one came.
 	RequestID string
-	// Err says why the item failed: a BatchItemError for an item Commet
-	// refused (errors.As finds its *ValidationError), a *ValidationError for
+	// Err says why the item failed: a *[BatchItemError] for an item Commet
+	// refused (errors.As finds its *[ValidationError]), a *ValidationError for
 	// one the SDK refused before sending, the error of its whole batch
-	// request (an *APIError, ErrNetwork, the context's error), one
-	// matching ErrOutcomeUnknown for an item that may have been created
-	// though no answer says so (it may exist), or one matching ErrNotSent
+	// request (an *[APIError], [ErrNetwork], the context's error), one
+	// matching [ErrOutcomeUnknown] for an item that may have been created
+	// though no answer says so (it may exist), or one matching [ErrNotSent]
 	// for an item of which nothing was done (never sent, or answered only
 	// with 429s of the rate limiter): run the import again for it.
 	Err error
@@ -195,33 +161,35 @@ type CustomerImportResult struct {
 	held *fingerprint // of the customer a repeat settled without a request repeats
 }
 
-// ImportProgress is a running count of an import. Done is the sum of the
-// outcomes: Created + Existed + Archived + Repeated + Failed; NotSent and
-// Unknown are parts of Failed.
-type ImportProgress struct {
+// ImportSummary counts the outcomes of an import: [CustomersService.Import]
+// returns the final count, and [ImportCustomersParams].OnProgress sees it
+// grow. One type serves both, since a count so far and a final count hold
+// the same numbers. Done is the sum of the outcomes: Created + Existed +
+// Archived + Repeated + Failed; NotSent and Unknown are parts of Failed.
+type ImportSummary struct {
 	// Done is the number of items with an outcome so far.
 	Done int
 	// Created, Existed, Archived, Repeated and Failed count each outcome.
 	Created, Existed, Archived, Repeated, Failed int
 	// NotSent counts the failed items of which nothing was done
-	// (ErrNotSent).
+	// ([ErrNotSent]).
 	NotSent int
 	// Unknown counts the failed items whose request was sent but whose
-	// answer never came (ErrOutcomeUnknown).
+	// answer never came ([ErrOutcomeUnknown]).
 	Unknown int
 	// Elapsed is the time since the import started.
 	Elapsed time.Duration
 }
 
 // Rate is the number of items done per second so far.
-func (p ImportProgress) Rate() float64 {
+func (p ImportSummary) Rate() float64 {
 	if p.Elapsed <= 0 {
 		return 0
 	}
 	return float64(p.Done) / p.Elapsed.Seconds()
 }
 
-func (p *ImportProgress) count(r *CustomerImportResult) {
+func (p *ImportSummary) count(r *ImportItemResult) {
 	p.Done++
 	switch r.Outcome {
 	case OutcomeCreated:
@@ -247,11 +215,11 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 // the final count. Every item read gets exactly one outcome, reported to
 // OnResult, and each outcome says only what Commet's answers prove:
 //
-//   - OutcomeArchived for a customer that is archived: no create makes
+//   - [OutcomeArchived] for a customer that is archived: no create makes
 //     one, so it existed.
-//   - OutcomeExisted for a customer whose CreatedAt lies before its
+//   - [OutcomeExisted] for a customer whose CreatedAt lies before its
 //     batch's first request left, on Commet's clock (or, with Since,
-//     before Since); OutcomeCreated otherwise. A batch answer has no
+//     before Since); [OutcomeCreated] otherwise. A batch answer has no
 //     status per item, so time decides: Import places the moment on
 //     Commet's clock with the answer's own Date header, at the earliest
 //     it can have been there (Date has whole seconds; each answer is
@@ -259,14 +227,14 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 //     the others' outcomes). A customer someone else created within about
 //     a second and a round trip before the batch counts as created. (A
 //     server that sends no Date is compared with this machine's clock.)
-//   - OutcomeRepeated for an item whose ID an earlier item of the same
+//   - [OutcomeRepeated] for an item whose ID an earlier item of the same
 //     input carries: it waits while that item is in flight, and once that
 //     item settled the customer it is settled without a request, since a
 //     create never updates; Differs compares it with that customer. If the
 //     earlier item failed, the repeat is sent in its place.
-//   - OutcomeFailed, with Err saying why: among them, ErrNotSent for an
+//   - [OutcomeFailed], with Err saying why: among them, [ErrNotSent] for an
 //     item of which nothing was done (never sent, or answered only with
-//     429s), and ErrOutcomeUnknown for one that may have been created
+//     429s), and [ErrOutcomeUnknown] for one that may have been created
 //     though no answer says so (its answer was lost, say), which may exist
 //     at Commet.
 //
@@ -278,44 +246,44 @@ func (p *ImportProgress) count(r *CustomerImportResult) {
 // (about 190 bytes of peak memory each at a million IDs, the map's growth
 // and the garbage collector's headroom counted); everything else streams.
 //
-// Requests are paced to Commet's rate limit (see ImportCustomersParams):
+// Requests are paced to Commet's rate limit (see [ImportCustomersParams]):
 // every request, retries included, waits for its turn, and a 429 pauses
 // all of them for the wait it asks for (Retry-After, or the reset of a
 // spent RateLimit-Remaining), up to 10 minutes at a time. A 429 is waited
-// out apart from the retries of WithMaxRetries, until one batch has waited
+// out apart from the retries of [WithMaxRetries], until one batch has waited
 // 15 minutes or 500 times; other failures are retried as WithMaxRetries
 // says, each batch with one Idempotency-Key, so no retry creates anything
 // twice.
 //
 // Import stops at once when ctx is done, when the API key is refused (401
 // or 403), or when FailureBudget batches in a row have failed; and
-// gracefully when Stop is closed (see ImportCustomersParams.Stop). Items
-// it read but did not send fail with ErrNotSent, items in flight when it
-// stopped at once with ErrOutcomeUnknown; an item's error matches the
+// gracefully when Stop is closed (see [ImportCustomersParams].Stop). Items
+// it read but did not send fail with [ErrNotSent], items in flight when it
+// stopped at once with [ErrOutcomeUnknown]; an item's error matches the
 // context's error only when ctx ended, and never the sentinels of the
 // failures of other batches that stopped the import (its message names
 // them). Import returns an error matching the cause (and the context's
 // error, when ctx ended). An import in which every item failed returns an
 // error too.
 //
-// A panic of the items iterator, of a Middleware, of OnResult or of
+// A panic of the items iterator, of a [Middleware], of OnResult or of
 // OnProgress stops the import at once and goes on in the caller's
-// goroutine once every goroutine of the import is done (see PanicError),
+// goroutine once every goroutine of the import is done (see [PanicError]),
 // where a recover can catch it. Every item read still gets its outcome
 // (the items of a batch on its way when a Middleware panicked are
-// ErrOutcomeUnknown), but no callback runs after one panicked. opts apply
+// [ErrOutcomeUnknown]), but no callback runs after one panicked. opts apply
 // to every request.
-func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportProgress, error) {
+func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportSummary, error) {
 	p, err := params.withDefaults()
 	if err != nil {
-		return ImportProgress{}, err
+		return ImportSummary{}, err
 	}
 	if items == nil {
-		return ImportProgress{}, misconfigured("Import needs an iterator of items")
+		return ImportSummary{}, misconfigured("Import needs an iterator of items")
 	}
 	callOpts := callOptions(opts)
 	if _, err := s.client.newCallConfig(callOpts); err != nil {
-		return ImportProgress{}, err
+		return ImportSummary{}, err
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -401,7 +369,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 
 // haltReason is why Import halted, from its context's cause.
 func haltReason(cause error) error {
-	if h, ok := cause.(*haltError); ok {
+	if h := (*haltError)(nil); errors.As(cause, &h) {
 		return h.reason
 	}
 	return cause

@@ -53,14 +53,14 @@ func TestImportChaosInvariants(t *testing.T) {
 				var (
 					mu       sync.Mutex
 					reported = map[int]int{}
-					tally    commet.ImportProgress
-					last     commet.ImportProgress
-					byIndex  = map[int]commet.CustomerImportResult{}
+					tally    commet.ImportSummary
+					last     commet.ImportSummary
+					byIndex  = map[int]commet.ImportItemResult{}
 				)
 				stop := make(chan struct{})
 				p := &commet.ImportCustomersParams{
 					BatchSize: 1 + rnd.IntN(100), Concurrency: rnd.IntN(9), Stop: stop,
-					OnResult: func(r commet.CustomerImportResult) {
+					OnResult: func(r commet.ImportItemResult) {
 						mu.Lock()
 						defer mu.Unlock()
 						reported[r.Index]++
@@ -85,7 +85,7 @@ func TestImportChaosInvariants(t *testing.T) {
 							}
 						}
 					},
-					OnProgress: func(pr commet.ImportProgress) {
+					OnProgress: func(pr commet.ImportSummary) {
 						mu.Lock()
 						defer mu.Unlock()
 						last = pr

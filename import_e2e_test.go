@@ -25,14 +25,14 @@ import (
 // results collects an import's results by index.
 type results struct {
 	mu sync.Mutex
-	by map[int]commet.CustomerImportResult
+	by map[int]commet.ImportItemResult
 }
 
-func (r *results) add(res commet.CustomerImportResult) {
+func (r *results) add(res commet.ImportItemResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.by == nil {
-		r.by = make(map[int]commet.CustomerImportResult)
+		r.by = make(map[int]commet.ImportItemResult)
 	}
 	r.by[res.Index] = res
 }
@@ -66,8 +66,8 @@ func TestImportReportsRepeatedIDs(t *testing.T) {
 				&commet.ImportCustomersParams{BatchSize: batchSize, OnResult: got.add})
 			require.NoError(t, err)
 			assert.Equal(t, 5, srv.Len(), "one customer per ID")
-			assert.Equal(t, commet.ImportProgress{Done: 10, Created: 5, Repeated: 4, Failed: 1},
-				commet.ImportProgress{Done: sum.Done, Created: sum.Created, Existed: sum.Existed, Archived: sum.Archived,
+			assert.Equal(t, commet.ImportSummary{Done: 10, Created: 5, Repeated: 4, Failed: 1},
+				commet.ImportSummary{Done: sum.Done, Created: sum.Created, Existed: sum.Existed, Archived: sum.Archived,
 					Repeated: sum.Repeated, Failed: sum.Failed})
 
 			for i, want := range map[int]struct {
@@ -228,11 +228,11 @@ func TestImportCallbacksDoNotStallWorkers(t *testing.T) {
 	srv, client := newFake(t)
 	release := make(chan struct{})
 	var calls atomic.Int32
-	done := make(chan commet.ImportProgress)
+	done := make(chan commet.ImportSummary)
 	go func() {
 		sum, err := client.Customers.Import(context.Background(), people(1000), &commet.ImportCustomersParams{
 			BatchSize: 10,
-			OnResult: func(commet.CustomerImportResult) {
+			OnResult: func(commet.ImportItemResult) {
 				if calls.Add(1) == 1 {
 					<-release // the first call is very slow
 				}

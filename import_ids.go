@@ -135,19 +135,19 @@ func (r *importRun) admit(it importItem) (send bool) {
 		return false
 	}
 	r.mu.Unlock()
-	r.report(importBatch{it}, func(int) CustomerImportResult { return r.repeatOf(e) })
+	r.report(importBatch{it}, func(int) ImportItemResult { return r.repeatOf(e) })
 	return false
 }
 
 // repeatOf is the outcome of a repeat of the ID settled as e.
-func (r *importRun) repeatOf(e idEntry) CustomerImportResult {
-	return CustomerImportResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &e.held}
+func (r *importRun) repeatOf(e idEntry) ImportItemResult {
+	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &e.held}
 }
 
 // settleID records the outcome of the item that carries its ID, settles
 // the repeats that waited for it, and returns the next item to carry the
 // ID when this one failed. Called with r.mu held.
-func (r *importRun) settleID(it importItem, res *CustomerImportResult) (repeats []CustomerImportResult, waited, retry importBatch) {
+func (r *importRun) settleID(it importItem, res *ImportItemResult) (repeats []ImportItemResult, waited, retry importBatch) {
 	h := maphash.String(r.seed, it.item.ID)
 	e, seen := r.ids[h]
 	if !seen || e.state.state() != idInFlight || e.state.index() != it.index {

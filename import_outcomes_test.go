@@ -37,7 +37,7 @@ var sentinels = []struct {
 
 // signature is an item's outcome and the sentinels its Err matches, as
 // one line: "failed: ErrNotSent + context.Canceled".
-func signature(r commet.CustomerImportResult) string {
+func signature(r commet.ImportItemResult) string {
 	var names []string
 	for _, s := range sentinels {
 		if errors.Is(r.Err, s.err) {

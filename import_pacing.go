@@ -35,7 +35,7 @@ const (
 )
 
 // pacer paces the requests of one import to what Commet allows. It is a
-// Middleware, so it governs every attempt, retries included:
+// [Middleware], so it governs every attempt, retries included:
 //
 //   - a 429 pauses every request for the wait it asks for (rateLimitWait),
 //     and at least the time Commet takes to answer;

@@ -36,9 +36,9 @@ func panicking(where string, v any) (*commet.ImportCustomersParams, []commet.Cli
 	var opts []commet.ClientOption
 	switch where {
 	case "OnResult":
-		p.OnResult = func(commet.CustomerImportResult) { boom() }
+		p.OnResult = func(commet.ImportItemResult) { boom() }
 	case "OnProgress":
-		p.OnProgress = func(commet.ImportProgress) { boom() }
+		p.OnProgress = func(commet.ImportSummary) { boom() }
 	default:
 		opts = append(opts, commet.WithMiddleware(func(req *http.Request, _ commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
 			boom()
@@ -93,7 +93,7 @@ func TestImportPanicReachesTheCaller(t *testing.T) {
 			p, opts := panicking(panicSites[0], errBoom)
 			p.Concurrency = 4
 			reported, onItsWay := map[int]int{}, 0
-			p.OnResult = func(r commet.CustomerImportResult) {
+			p.OnResult = func(r commet.ImportItemResult) {
 				reported[r.Index]++
 				if r.Err != nil && strings.Contains(r.Err.Error(), "panicked while the batch was on its way") {
 					onItsWay++
@@ -137,7 +137,7 @@ func TestImportPanicReachesTheCaller(t *testing.T) {
 			go func() {
 				defer close(ended)
 				srv.Client().Customers.Import(context.Background(), people(1000), &commet.ImportCustomersParams{
-					OnResult: func(commet.CustomerImportResult) { runtime.Goexit() }, // t.FailNow, say
+					OnResult: func(commet.ImportItemResult) { runtime.Goexit() }, // t.FailNow, say
 				})
 				returned = true
 			}()

@@ -46,14 +46,14 @@ type importRun struct {
 	callbacksOff atomic.Bool
 
 	mu       sync.Mutex // guards what follows
-	progress ImportProgress
+	progress ImportSummary
 	ids      map[uint64]idEntry      // by hash of the ID
 	waiting  map[uint64][]importItem // repeats of an ID whose item is in flight
 	failures int                     // whole-batch failures in a row
 	firstErr error
 }
 
-// errStopRequested is why a graceful stop (ImportCustomersParams.Stop)
+// errStopRequested is why a graceful stop ([ImportCustomersParams].Stop)
 // left items unsent.
 var errStopRequested = errors.New("the import was asked to stop (ImportCustomersParams.Stop)")
 
@@ -74,8 +74,8 @@ func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- im
 		}
 		switch err := item.validate(""); {
 		case err != nil: // refused alone, not with its batch
-			r.report(importBatch{it}, func(int) CustomerImportResult {
-				return CustomerImportResult{Outcome: OutcomeFailed, Err: err}
+			r.report(importBatch{it}, func(int) ImportItemResult {
+				return ImportItemResult{Outcome: OutcomeFailed, Err: err}
 			})
 		case r.admit(it):
 			b = append(b, it)
@@ -136,45 +136,21 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	res, err := r.customers.createBatch(ctx, items, opts) // each item was checked as it was read
 	if err != nil {
 		r.batchFailed(err) // not counted once the import is stopping
-		return r.report(b, func(int) CustomerImportResult {
-			return CustomerImportResult{Outcome: OutcomeFailed, Err: err, RequestID: resp.RequestID}
+		return r.report(b, func(int) ImportItemResult {
+			return ImportItemResult{Outcome: OutcomeFailed, Err: err, RequestID: resp.RequestID}
 		})
 	}
 	r.mu.Lock()
 	r.failures = 0
 	r.mu.Unlock()
 	customers, errs := matchBatch(items, res)
-	return r.report(b, func(i int) CustomerImportResult {
+	return r.report(b, func(i int) ImportItemResult {
 		if errs[i] != nil {
-			return CustomerImportResult{Outcome: OutcomeFailed, Err: errs[i], RequestID: resp.RequestID}
+			return ImportItemResult{Outcome: OutcomeFailed, Err: errs[i], RequestID: resp.RequestID}
 		}
 		c := customers[i]
-		return CustomerImportResult{Customer: c, RequestID: resp.RequestID, Outcome: r.outcome(c, clock)}
+		return ImportItemResult{Customer: c, RequestID: resp.RequestID, Outcome: batchOutcome(c, r.params.Since, clock)}
 	})
-}
-
-// outcome says what a batch did with customer c, by what its answer
-// proves (a batch answer has no status per item): archived when it is
-// archived; with Since, created when its CreatedAt is at or after Since;
-// without, existed when its CreatedAt lies before the batch's first
-// request left, and created otherwise. That departure is placed on
-// Commet's clock by the answer's own Date, at the earliest it can have
-// been there, so a customer this batch created is never taken for one that
-// existed. (Without a Date, this machine's clock stands in for Commet's.)
-func (r *importRun) outcome(c *Customer, clock *callClock) Outcome {
-	if !c.IsActive {
-		return OutcomeArchived
-	}
-	if since := r.params.Since; !since.IsZero() { // a moment on Commet's clock already
-		if c.CreatedAt.Before(since) {
-			return OutcomeExisted
-		}
-		return OutcomeCreated
-	}
-	if existed, ok := clock.existedBefore(c); existed || !ok && c.CreatedAt.Before(clock.sent()) {
-		return OutcomeExisted
-	}
-	return OutcomeCreated
 }
 
 // stoppable gives a batch a context that a graceful stop ends whenever
@@ -289,8 +265,8 @@ func (r *importRun) notSent(b importBatch) []importBatch {
 	err := fmt.Errorf("%w: %w", ErrNotSent, contextError(r.stopping))
 	for queue := []importBatch{b}; len(queue) > 0; {
 		b, queue = queue[0], queue[1:]
-		queue = append(queue, r.report(b, func(int) CustomerImportResult {
-			return CustomerImportResult{Outcome: OutcomeFailed, Err: err}
+		queue = append(queue, r.report(b, func(int) ImportItemResult {
+			return ImportItemResult{Outcome: OutcomeFailed, Err: err}
 		})...)
 	}
 	return nil
@@ -299,11 +275,11 @@ func (r *importRun) notSent(b importBatch) []importBatch {
 // report settles the items of b with their outcome, and the repeats that
 // waited for them, counts them, and hands them to the callbacks. It
 // returns the batches of items that now carry an ID whose item failed.
-func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResult) []importBatch {
-	results := make([]CustomerImportResult, 0, len(b))
+func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) []importBatch {
+	results := make([]ImportItemResult, 0, len(b))
 	var retry importBatch
 	r.mu.Lock()
-	settle := func(it importItem, res CustomerImportResult) {
+	settle := func(it importItem, res ImportItemResult) {
 		res.Index, res.Item = it.index, it.item
 		switch {
 		case res.held != nil:
@@ -318,7 +294,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) CustomerImportResu
 		r.progress.count(&res)
 		results = append(results, res)
 	}
-	var repeats []CustomerImportResult
+	var repeats []ImportItemResult
 	var waited importBatch
 	for i, it := range b {
 		res := outcome(i)
@@ -352,9 +328,9 @@ func (r *importRun) batchesOf(items importBatch) []importBatch {
 // matchBatch pairs each item with its customer or its error. Commet lists
 // the successful customers in input order, skipping the failed items; when
 // an answer does not line up that way, items are matched by ID, and an
-// item the answer does not account for fails with ErrBadResponse rather
+// item the answer does not account for fails with [ErrBadResponse] rather
 // than being lost.
-func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Customer, []error) {
+func matchBatch(items []CreateCustomerParams, res *CreateBatchResult) ([]*Customer, []error) {
 	customers := make([]*Customer, len(items))
 	errs := make([]error, len(items))
 	for i := range res.Failed {
@@ -398,7 +374,7 @@ func matchBatch(items []CreateCustomerParams, res *CustomerBatchResult) ([]*Cust
 
 // deliver hands the results of one report, then the progress after it, to
 // the callbacks, which run on their own goroutine in the order given.
-func (r *importRun) deliver(results []CustomerImportResult, progress ImportProgress) {
+func (r *importRun) deliver(results []ImportItemResult, progress ImportSummary) {
 	if on := r.params.OnResult; on != nil {
 		for _, res := range results {
 			r.callbacks <- callback{"OnResult", func() { on(res) }}
@@ -431,7 +407,7 @@ type callback struct {
 // guard runs f, and makes a panic or a runtime.Goexit in it the import's
 // abnormal end: the import stops at once, and Import goes on with the
 // panic (or the Goexit) in the caller's goroutine once every goroutine of
-// the import is done. where names f for PanicError; callback says f runs
+// the import is done. where names f for [PanicError]; callback says f runs
 // on the callbacks' goroutine, whose queue must go on being drained.
 func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 	defer func() {
@@ -452,7 +428,7 @@ func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 			switch {
 			case v == nil:
 				r.goexited = true
-			case v == http.ErrAbortHandler:
+			case v == any(http.ErrAbortHandler): // the panic value itself, compared as net/http compares it
 				r.panicked = v
 			default:
 				r.panicked = &PanicError{Value: v, Where: where, Stack: debug.Stack()}
@@ -465,7 +441,7 @@ func (r *importRun) guard(where string, callback bool, f func()) (normal bool) {
 }
 
 // sendGuarded sends b as send does, and when something on the way panics
-// (a Middleware, say) fails its items as unknown, since their request may
+// (a [Middleware], say) fails its items as unknown, since their request may
 // have left: Import panics in the end, but every item read still gets its
 // outcome. It returns the batches send would.
 func (r *importRun) sendGuarded(ctx context.Context, b importBatch) (next []importBatch) {
@@ -473,7 +449,7 @@ func (r *importRun) sendGuarded(ctx context.Context, b importBatch) (next []impo
 		return next
 	}
 	err := fmt.Errorf("%w: commet: POST /customers/batch: something Import ran panicked while the batch was on its way", ErrOutcomeUnknown)
-	return r.report(b, func(int) CustomerImportResult { return CustomerImportResult{Outcome: OutcomeFailed, Err: err} })
+	return r.report(b, func(int) ImportItemResult { return ImportItemResult{Outcome: OutcomeFailed, Err: err} })
 }
 
 // reraise goes on with the panic or Goexit of a goroutine of the import,

@@ -84,7 +84,7 @@ func TestImportLostAnswers(t *testing.T) {
 			client := srv.Client(commet.WithMiddleware(dropAnswers(func(int64) bool { return true })))
 			var unknown atomic.Int64
 			sum, err := client.Customers.Import(context.Background(), people(300), &commet.ImportCustomersParams{
-				OnResult: func(r commet.CustomerImportResult) {
+				OnResult: func(r commet.ImportItemResult) {
 					if errors.Is(r.Err, commet.ErrOutcomeUnknown) && errors.Is(r.Err, commet.ErrNetwork) && !errors.Is(r.Err, commet.ErrNotSent) {
 						unknown.Add(1)
 					}
@@ -108,7 +108,7 @@ func TestImportLostAnswers(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var got results
 			done := make(chan struct{})
-			var sum commet.ImportProgress
+			var sum commet.ImportSummary
 			go func() {
 				defer close(done)
 				var err error
@@ -196,7 +196,7 @@ func TestImportStopsGracefully(t *testing.T) {
 		}
 		var got results
 		done := make(chan struct{})
-		var sum commet.ImportProgress
+		var sum commet.ImportSummary
 		var err error
 		go func() {
 			defer close(done)
@@ -222,7 +222,7 @@ func TestImportStopsGracefully(t *testing.T) {
 			stop := make(chan struct{})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
-			var sum commet.ImportProgress
+			var sum commet.ImportSummary
 			go func() {
 				defer close(done)
 				sum, _ = srv.Client().Customers.Import(ctx, people(1000), &commet.ImportCustomersParams{Stop: stop})
@@ -297,7 +297,7 @@ func TestImportProgressOnlyGrows(t *testing.T) {
 		var mu sync.Mutex
 		_, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportCustomersParams{
 			BatchSize: 10, Concurrency: 16,
-			OnProgress: func(p commet.ImportProgress) {
+			OnProgress: func(p commet.ImportSummary) {
 				mu.Lock()
 				defer mu.Unlock()
 				assert.Greater(t, p.Done, last)
@@ -329,7 +329,7 @@ func TestImportIteratorPanicLeaksNothing(t *testing.T) {
 		}
 		func() {
 			defer func() { assert.Equal(t, "the database went away", recover()) }()
-			srv.Client().Customers.Import(context.Background(), items, &commet.ImportCustomersParams{OnResult: func(commet.CustomerImportResult) {}})
+			srv.Client().Customers.Import(context.Background(), items, &commet.ImportCustomersParams{OnResult: func(commet.ImportItemResult) {}})
 		}()
 	})
 }
@@ -359,7 +359,7 @@ func TestImportStopEndsWaits(t *testing.T) {
 				srv.InjectFault(tc.fault)
 				stop := make(chan struct{})
 				var got results
-				var sum commet.ImportProgress
+				var sum commet.ImportSummary
 				var err error
 				done := make(chan struct{})
 				client := srv.Client(commet.WithRetryBackoff(5*time.Minute, 5*time.Minute))

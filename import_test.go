@@ -109,10 +109,10 @@ func people(n, badEvery int) iter.Seq[CreateCustomerParams] {
 // collect records every result of an import.
 type collect struct {
 	mu      sync.Mutex
-	results []CustomerImportResult
+	results []ImportItemResult
 }
 
-func (c *collect) add(r CustomerImportResult) {
+func (c *collect) add(r ImportItemResult) {
 	c.mu.Lock()
 	c.results = append(c.results, r)
 	c.mu.Unlock()
@@ -130,14 +130,14 @@ func (c *collect) indexes() []int {
 func TestImportReportsEveryItemOnce(t *testing.T) {
 	c, s := newBatchServer(t)
 	var got collect
-	var progress []ImportProgress
+	var progress []ImportSummary
 	sum, err := c.Customers.Import(context.Background(), people(1050, 100), &ImportCustomersParams{
 		BatchSize: 50, Concurrency: 3,
 		OnResult:   got.add,
-		OnProgress: func(p ImportProgress) { progress = append(progress, p) },
+		OnProgress: func(p ImportSummary) { progress = append(progress, p) },
 	})
 	require.NoError(t, err)
-	assert.Equal(t, ImportProgress{Done: 1050, Created: 1040, Failed: 10}, ImportProgress{Done: sum.Done, Created: sum.Created, Existed: sum.Existed, Failed: sum.Failed})
+	assert.Equal(t, ImportSummary{Done: 1050, Created: 1040, Failed: 10}, ImportSummary{Done: sum.Done, Created: sum.Created, Existed: sum.Existed, Failed: sum.Failed})
 	assert.Equal(t, 1040, s.count())
 	require.Len(t, got.results, 1050)
 	assert.Equal(t, slices.Collect(func(yield func(int) bool) {
@@ -312,7 +312,7 @@ func TestMatchBatch(t *testing.T) {
 	cust := func(ext string) Customer { return Customer{ID: "cus_" + ext, ExternalID: ext} }
 
 	t.Run("in order, skipping failures", func(t *testing.T) {
-		res := &CustomerBatchResult{Successful: []Customer{cust("a"), cust("c"), cust("")}, Failed: []BatchItemError{{Index: 1, Message: "bad"}}}
+		res := &CreateBatchResult{Successful: []Customer{cust("a"), cust("c"), cust("")}, Failed: []*BatchItemError{{Index: 1, Message: "bad"}}}
 		cs, errs := matchBatch(items, res)
 		assert.Equal(t, "cus_a", cs[0].ID)
 		assert.Nil(t, cs[1])
@@ -322,7 +322,7 @@ func TestMatchBatch(t *testing.T) {
 		assert.NoError(t, errors.Join(errs[0], errs[2], errs[3]))
 	})
 	t.Run("out of order is matched by ID", func(t *testing.T) {
-		res := &CustomerBatchResult{Successful: []Customer{cust("c"), cust("b"), cust("a")}, Failed: []BatchItemError{{Index: 3}}}
+		res := &CreateBatchResult{Successful: []Customer{cust("c"), cust("b"), cust("a")}, Failed: []*BatchItemError{{Index: 3}}}
 		cs, errs := matchBatch(items, res)
 		for i, id := range []string{"a", "b", "c"} {
 			require.NoError(t, errs[i])
@@ -330,7 +330,7 @@ func TestMatchBatch(t *testing.T) {
 		}
 	})
 	t.Run("items the answer forgot fail, never vanish", func(t *testing.T) {
-		res := &CustomerBatchResult{Successful: []Customer{cust("a")}, Failed: []BatchItemError{{Index: 7}, {Index: -1}}}
+		res := &CreateBatchResult{Successful: []Customer{cust("a")}, Failed: []*BatchItemError{{Index: 7}, {Index: -1}}}
 		cs, errs := matchBatch(items, res)
 		assert.NoError(t, errs[0])
 		assert.Equal(t, "a", cs[0].ExternalID)
@@ -344,8 +344,8 @@ func TestMatchBatch(t *testing.T) {
 func TestImportOutcomeString(t *testing.T) {
 	assert.Equal(t, "created existed archived repeated failed Outcome(0)",
 		fmt.Sprint(OutcomeCreated, OutcomeExisted, OutcomeArchived, OutcomeRepeated, OutcomeFailed, Outcome(0)))
-	assert.Zero(t, ImportProgress{Done: 10}.Rate())
-	assert.Equal(t, 5.0, ImportProgress{Done: 10, Elapsed: 2 * time.Second}.Rate())
+	assert.Zero(t, ImportSummary{Done: 10}.Rate())
+	assert.Equal(t, 5.0, ImportSummary{Done: 10, Elapsed: 2 * time.Second}.Rate())
 }
 
 // TestImport429PausesEveryWorker: a 429 with Retry-After pauses every

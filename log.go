@@ -8,7 +8,7 @@ import (
 )
 
 // log writes the Debug record of one attempt: method, path (under /api/v1,
-// as Attempt.Path and errors name it; never the query, which may hold an
+// as [Attempt].Path and errors name it; never the query, which may hold an
 // email), attempt, status, request ID, duration,
 // and the error of an attempt that got no answer. Never headers or bodies.
 func (c *Client) log(ctx context.Context, r request, attempt, status int, reqID string, d time.Duration, err error) {

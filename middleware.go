@@ -12,7 +12,7 @@ import (
 // the request ready to send and what it is, and calls next to send it; it
 // may change the request (add a header, say) or answer instead of next.
 // The status, headers (x-request-id) and duration are in what next returns
-// and how long it took. A Middleware that reads the response body must
+// and how long it took. A [Middleware] that reads the response body must
 // replace it with an equal one.
 //
 // An error from next or from the middleware is a failed attempt, retried
@@ -20,11 +20,11 @@ import (
 // x-api-key header: a middleware must not log it.
 type Middleware func(req *http.Request, attempt Attempt, next MiddlewareNext) (*http.Response, error)
 
-// MiddlewareNext sends a request on: to the next Middleware, or to the
+// MiddlewareNext sends a request on: to the next [Middleware], or to the
 // network.
 type MiddlewareNext func(*http.Request) (*http.Response, error)
 
-// Attempt describes the request a Middleware wraps.
+// Attempt describes the request a [Middleware] wraps.
 type Attempt struct {
 	// Method is the HTTP method: GET, POST or PUT.
 	Method string
@@ -126,7 +126,7 @@ func withRetryPolicy(policy func(*settings) retryPolicy) CallOption {
 	return callOption(func(c *callConfig) { c.policy = policy })
 }
 
-// withAnswerInto fills *r as WithResponseInto does, without the raw JSON,
+// withAnswerInto fills *r as [WithResponseInto] does, without the raw JSON,
 // which Import has no use for.
 func withAnswerInto(r *Response) CallOption {
 	return callOption(func(c *callConfig) { c.responseInto = r })

@@ -15,56 +15,69 @@ import (
 // Options come in three kinds, so that an option cannot reach a place
 // where it makes no sense: the compiler refuses it.
 //
-//   - An Option (WithMaxRetries, WithRetryBackoff, WithTimeout, WithHeader)
-//     works everywhere: given to NewClient it sets the client's default;
+//   - An [Option] ([WithMaxRetries], [WithRetryBackoff], [WithTimeout], [WithHeader])
+//     works everywhere: given to [NewClient] it sets the client's default;
 //     given to a method, including the multi-request All, Pages and
 //     Import, it overrides that default for the call.
-//   - A ClientOption is an Option or one that only a client can carry
-//     (WithBaseURL, WithInsecureHTTP, WithHTTPClient,
-//     WithAPIVersion, WithLogger, WithMiddleware). NewClient takes them.
-//   - A CallOption is an Option or one that only makes sense for a single
-//     request (WithIdempotencyKey, WithResponseInto). The methods that send
+//   - A [ClientOption] is an Option or one that only a client can carry
+//     ([WithBaseURL], [WithInsecureHTTP], [WithHTTPClient],
+//     [WithAPIVersion], [WithLogger], [WithMiddleware]). NewClient takes them.
+//   - A [CallOption] is an Option or one that only makes sense for a single
+//     request ([WithIdempotencyKey], [WithResponseInto]). The methods that send
 //     one request (Create, Get, Update, Archive, List, CreateBatch) take
 //     them; All, Pages and Import, which send many, do not.
 //
-// An invalid option is an error matching ErrInvalidConfig, from NewClient
+// An invalid option is an error matching [ErrInvalidConfig], from [NewClient]
 // or from the call, and nothing is sent.
 
-// An Option sets something a client and a single call can both carry. It
-// is a ClientOption and a CallOption, and All, Pages and Import take it.
-type Option func(*settings)
+// The three kinds are sealed interfaces, as openai-go's RequestOption is:
+// their methods are unexported, so only this package's With functions make
+// them, and a nil one (commet.Option(nil), say) is ignored.
 
-// A ClientOption configures a Client in NewClient.
+// An [Option] sets something a client and a single call can both carry. It
+// is a [ClientOption] and a [CallOption], and [CustomersService.All],
+// [CustomersService.Pages] and [CustomersService.Import] take it.
+type Option interface {
+	ClientOption
+	CallOption
+	applyToSettings(*settings)
+}
+
+// A [ClientOption] configures a [Client] in [NewClient].
 type ClientOption interface {
 	applyToClient(*clientConfig)
 }
 
-// A CallOption configures one call of a method that sends one request.
+// A [CallOption] configures one call of a method that sends one request.
 type CallOption interface {
 	applyToCall(*callConfig)
 }
 
-func (o Option) applyToClient(c *clientConfig) { o(&c.settings) }
-func (o Option) applyToCall(c *callConfig)     { o(&c.settings) }
+// option is an [Option].
+type option func(*settings)
 
-// clientOption is a ClientOption that no call can carry.
+func (o option) applyToSettings(s *settings)   { o(s) }
+func (o option) applyToClient(c *clientConfig) { o(&c.settings) }
+func (o option) applyToCall(c *callConfig)     { o(&c.settings) }
+
+// clientOption is a [ClientOption] that no call can carry.
 type clientOption func(*clientConfig)
 
 func (o clientOption) applyToClient(c *clientConfig) { o(c) }
 
-// callOption is a CallOption that no client can carry.
+// callOption is a [CallOption] that no client can carry.
 type callOption func(*callConfig)
 
 func (o callOption) applyToCall(c *callConfig) { o(c) }
 
-// DefaultBaseURL is where a client sends its requests unless WithBaseURL
+// DefaultBaseURL is where a client sends its requests unless [WithBaseURL]
 // names another: Commet's one host, for live and sandbox data alike. The
 // API key decides which: a key belongs to one organization and one
 // environment, and a sandbox key ("ck_sandbox_...") only reaches sandbox
 // data.
 const DefaultBaseURL = "https://commet.co"
 
-// DefaultAPIVersion is the Commet-Version sent unless WithAPIVersion pins another.
+// DefaultAPIVersion is the Commet-Version sent unless [WithAPIVersion] pins another.
 const DefaultAPIVersion = "2026-05-01"
 
 // Defaults of the retry policy, as Commet documents it, and of the bound
@@ -73,13 +86,13 @@ const (
 	DefaultMaxRetries     = 3
 	DefaultInitialBackoff = 1 * time.Second
 	DefaultMaxBackoff     = 8 * time.Second
-	// DefaultTimeout bounds each attempt unless WithTimeout says otherwise,
+	// DefaultTimeout bounds each attempt unless [WithTimeout] says otherwise,
 	// as Commet's own SDKs do: without it a hung attempt would never be
 	// cut, so never retried.
 	DefaultTimeout = 30 * time.Second
 )
 
-// settings is what an Option sets: what a client and a call share. It is
+// settings is what an [Option] sets: what a client and a call share. It is
 // copied for every call, so a call's options never change the client.
 type settings struct {
 	maxRetries     int
@@ -95,7 +108,7 @@ func (s *settings) fail(format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf(format, args...))
 }
 
-// err returns an error matching ErrInvalidConfig if an option was invalid.
+// err returns an error matching [ErrInvalidConfig] if an option was invalid.
 func (s *settings) err() error {
 	if len(s.errs) == 0 {
 		return nil
@@ -186,10 +199,10 @@ func callOptions(opts []Option) []CallOption {
 	return out
 }
 
-// WithBaseURL sends requests to base instead of DefaultBaseURL, for a proxy
+// WithBaseURL sends requests to base instead of [DefaultBaseURL], for a proxy
 // or a local fake such as commettest. The scheme must be https; plain http
 // is accepted for loopback hosts (localhost, 127.0.0.0/8, ::1), and for any
-// other host only with WithInsecureHTTP, since the API key would travel in
+// other host only with [WithInsecureHTTP], since the API key would travel in
 // clear. A path in base is kept as a prefix and /api/v1 is appended to it;
 // a base that already ends in /api/v1 (as curl examples write it) is taken
 // as the API root, and one ending in another API path (/api, /api/v2,
@@ -204,7 +217,7 @@ func WithBaseURL(base string) ClientOption {
 	})
 }
 
-// WithInsecureHTTP lets WithBaseURL name a plain-http URL on a host that is
+// WithInsecureHTTP lets [WithBaseURL] name a plain-http URL on a host that is
 // not loopback, such as a commet-fake container in docker-compose
 // (http://commet-fake:12111). The API key then travels in clear: use it for
 // test setups only, never with a live key.
@@ -268,7 +281,7 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 	})
 }
 
-// WithAPIVersion pins the Commet-Version header (default DefaultAPIVersion).
+// WithAPIVersion pins the Commet-Version header (default [DefaultAPIVersion]).
 func WithAPIVersion(version string) ClientOption {
 	return clientOption(func(c *clientConfig) {
 		if !isToken(version, 64) {
@@ -287,42 +300,42 @@ func WithLogger(l *slog.Logger) ClientOption {
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// DefaultMaxRetries); 0 disables retries.
+// [DefaultMaxRetries]); 0 disables retries.
 func WithMaxRetries(n int) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if n < 0 {
 			s.fail("WithMaxRetries: %d is negative", n)
 			return
 		}
 		s.maxRetries = n
-	}
+	})
 }
 
 // WithRetryBackoff sets the exponential backoff between retries: the first
 // wait is about initial, each next one doubles, and none exceeds max. Each
 // wait is jittered down by up to half, so concurrent clients spread out.
 func WithRetryBackoff(initial, max time.Duration) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if initial <= 0 || max < initial {
 			s.fail("WithRetryBackoff: want 0 < initial <= max, got %v and %v", initial, max)
 			return
 		}
 		s.initialBackoff, s.maxBackoff = initial, max
-	}
+	})
 }
 
 // WithTimeout bounds each attempt (one HTTP request and the reading of its
-// answer) to d, DefaultTimeout unless set; an attempt that times out is
+// answer) to d, [DefaultTimeout] unless set; an attempt that times out is
 // retried. Zero lifts the bound. The deadline of the call's context bounds
 // the whole call, retries and waits included.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		if d < 0 {
 			s.fail("WithTimeout: %v is negative", d)
 			return
 		}
 		s.timeout = d
-	}
+	})
 }
 
 // reservedHeaders are set by the SDK itself, each from its own option, or
@@ -346,7 +359,7 @@ var reservedHeaders = map[string]string{
 // Connection) are refused, and so are a name that is not a token and a
 // value with control characters (CR, LF, NUL), which no request can carry.
 func WithHeader(key, value string) Option {
-	return func(s *settings) {
+	return option(func(s *settings) {
 		canonical := http.CanonicalHeaderKey(strings.TrimSpace(key))
 		if owner, ok := reservedHeaders[canonical]; ok {
 			s.fail("WithHeader: %s is set by %s", canonical, owner)
@@ -367,7 +380,7 @@ func WithHeader(key, value string) Option {
 			s.header = make(http.Header)
 		}
 		s.header.Set(canonical, value)
-	}
+	})
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of one POST call; without it,

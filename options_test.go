@@ -2,6 +2,7 @@ package commet
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"reflect"
 	"testing"
@@ -253,4 +254,43 @@ func TestInvalidOptionsSendNothing(t *testing.T) {
 		})
 	}
 	assert.Zero(t, mock.GetTotalCallCount())
+}
+
+// TestNilOptionsAreIgnored: a nil option of any kind, as commet.Option(nil)
+// is, is skipped by NewClient and by every method; none panics. When
+// Option was a function type, NewClient(key, commet.Option(nil)) called it.
+func TestNilOptionsAreIgnored(t *testing.T) {
+	c, mock := newMockClient(t, Option(nil), ClientOption(nil))
+	mock.RegisterResponder("GET", custURL+"/u1", func(*http.Request) (*http.Response, error) {
+		return jsonResponse(200, envelope(customerJSON("cus_1", "u1", "a@example.com"))), nil
+	})
+	mock.RegisterResponder("GET", custURL, func(*http.Request) (*http.Response, error) {
+		return jsonResponse(200, map[string]any{"success": true, "data": []any{}, "hasMore": false}), nil
+	})
+	ctx := context.Background()
+	_, err := c.Customers.Get(ctx, "u1", Option(nil), CallOption(nil))
+	require.NoError(t, err)
+	for _, err := range c.Customers.All(ctx, nil, Option(nil)) {
+		require.NoError(t, err)
+	}
+	for _, err := range c.Customers.Pages(ctx, nil, Option(nil)) {
+		require.NoError(t, err)
+	}
+	var none iter.Seq[CreateCustomerParams] = func(func(CreateCustomerParams) bool) {}
+	_, err = c.Customers.Import(ctx, none, nil, Option(nil))
+	require.NoError(t, err)
+	assert.Equal(t, 3, mock.GetTotalCallCount())
+}
+
+// TestOptionKindsAreSealed: every method of each option kind is
+// unexported, so that no type outside the package can implement one, and
+// only the package's With functions make them.
+func TestOptionKindsAreSealed(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Option](), reflect.TypeFor[ClientOption](), reflect.TypeFor[CallOption]()} {
+		require.Equal(t, reflect.Interface, typ.Kind(), typ.Name())
+		require.Positive(t, typ.NumMethod(), typ.Name())
+		for i := range typ.NumMethod() {
+			assert.False(t, typ.Method(i).IsExported(), "%s.%s", typ.Name(), typ.Method(i).Name)
+		}
+	}
 }

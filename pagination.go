@@ -1,7 +1,6 @@
 package commet
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"iter"
@@ -18,14 +17,6 @@ type Page[T any] struct {
 	// parameter; it is where a walk that stopped here can resume.
 	NextCursor string `json:"nextCursor"`
 }
-
-// ErrPagination is yielded by All and Pages when the server's paging cannot
-// be followed: a cursor seen before (which would loop forever), HasMore
-// without a NextCursor, a cursor too long to send back, or maxEmptyPages
-// empty pages in a row that all claim more (which would keep the walk
-// sending requests while the caller's loop never runs, so it could not
-// even break).
-var ErrPagination = errors.New("commet: broken pagination")
 
 const (
 	// maxEmptyPages is how many empty pages in a row a walk accepts.

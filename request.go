@@ -26,7 +26,7 @@ const (
 	maxPooledBuffer = 1 << 20
 )
 
-// request describes one API call; services fill it and call Client.do.
+// request describes one API call; services fill it and call [Client].do.
 type request struct {
 	method string
 	path   string     // under /api/v1, already escaped
@@ -148,10 +148,10 @@ func provesNothingDone(e *APIError) bool {
 // ended before an answer settled it: its context ended, or its deadline
 // would come before the next attempt. When the context ended, the error
 // matches the context's error and its cause (see contextError), and keeps
-// the last answer that came. The error also matches ErrNotSent when
+// the last answer that came. The error also matches [ErrNotSent] when
 // nothing was done at Commet: no request left, or every answer proved
 // that none was acted on (a 429 from the rate limiter), whether the call
-// was interrupted or gave up on 429s; and it matches ErrOutcomeUnknown
+// was interrupted or gave up on 429s; and it matches [ErrOutcomeUnknown]
 // when a write may have been done all the same: its request left and its
 // answer never came, or came in a shape the SDK could not read, or the
 // call was interrupted after an answer that proves nothing (a 5xx, say).
@@ -195,26 +195,26 @@ func isSuccessStatus(err error) bool {
 // accord (a *haltError cause) gives that cause alone.
 func contextError(ctx context.Context) error {
 	err, cause := ctx.Err(), context.Cause(ctx)
-	if h, ok := cause.(*haltError); ok {
+	if h := (*haltError)(nil); errors.As(cause, &h) {
 		return h
 	}
-	if cause == nil || cause == err || errors.Is(cause, err) {
+	if cause == nil || errors.Is(cause, err) {
 		return cmp.Or(cause, err)
 	}
 	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // settle turns a read answer into the call's result: nil once a success is
-// decoded, else the *APIError to classify. It releases the answer's buffer.
+// decoded, else the *[APIError] to classify. It releases the answer's buffer.
 func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) error {
 	err := c.classify(ans, r, keepRaw, resp)
-	if apiErr, ok := err.(*APIError); ok {
+	if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 		apiErr.Method, apiErr.Path = r.method, r.path
 	}
 	return err
 }
 
-// classify decodes a success, or returns the *APIError of any other answer.
+// classify decodes a success, or returns the *[APIError] of any other answer.
 func (c *Client) classify(ans *answer, r request, keepRaw bool, resp *Response) error {
 	defer putBuffer(ans.body)
 	redact := c.key.redact
@@ -274,12 +274,12 @@ func (e errAttemptTimeout) Error() string {
 }
 
 // attempt sends one HTTP request and reads its answer with a size limit.
-// An error is a failure to get an answer, wrapped in ErrNetwork, without
+// An error is a failure to get an answer, wrapped in [ErrNetwork], without
 // the request URL (whose query may hold an email). sent counts the
 // requests that really left: 0 when the attempt stopped before sending
 // (in a middleware's wait, or on a connection that failed to open), 2 or
 // more when net/http re-sent it on a fresh connection after a reused one
-// died (see Response.Attempts).
+// died (see [Response].Attempts).
 func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (ans *answer, sent int, err error) {
 	var reqBody io.Reader
 	if body != nil {
@@ -357,7 +357,7 @@ func (t *sendTrace) sent(answered bool) int {
 func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*answer, error) {
 	resp, err := c.send(cfg, req, a, trace)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			err = ue.Err // the URL may hold an email in its query
 		}
 		return nil, err

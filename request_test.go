@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"runtime"
@@ -382,4 +383,15 @@ func TestErrNetworkIsTyped(t *testing.T) {
 	assert.False(t, errors.As(err, &apiErr))
 	assert.Contains(t, err.Error(), "GET /customers/x")
 	assert.Contains(t, err.Error(), "connection reset")
+}
+
+// TestContextErrorFindsAWrappedHalt: a context the SDK ended of its own
+// accord gives its *haltError alone, even when the cause wraps it.
+func TestContextErrorFindsAWrappedHalt(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	halt := &haltError{errors.New("commet: stopped")}
+	cancel(fmt.Errorf("import: %w", halt))
+	err := contextError(ctx)
+	assert.Same(t, halt, err)
+	assert.NotErrorIs(t, err, context.Canceled)
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Response describes the HTTP side of one call: its final answer and how
-// many requests it took. WithResponseInto fills one.
+// many requests it took. [WithResponseInto] fills one.
 type Response struct {
 	// StatusCode is the status of the final attempt's answer; zero when
 	// the final attempt got no answer (a network error or a timeout).
@@ -25,7 +25,7 @@ type Response struct {
 	// handed, and a middleware that answers in its place once. Import's
 	// RequestsPerSecond paces attempts: a re-send by net/http is counted
 	// here but leaves without waiting its turn. A call whose error
-	// matches ErrNotSent may have sent requests all the same: 429s of
+	// matches [ErrNotSent] may have sent requests all the same: 429s of
 	// Commet's rate limiter, which prove nothing was done.
 	Attempts int
 	// RawJSON is the body of a successful answer, as Commet sent it,

@@ -119,8 +119,8 @@ func TestHostileContextCauseStillMatchesTheContextsError(t *testing.T) {
 	assert.ErrorIs(t, err, errShutdown)
 	assert.ErrorIs(t, err, ErrNotSent, "nothing was sent")
 
-	var results []CustomerImportResult
-	_, err = c.Customers.Import(ctx, people(3, 0), &ImportCustomersParams{OnResult: func(r CustomerImportResult) { results = append(results, r) }})
+	var results []ImportItemResult
+	_, err = c.Customers.Import(ctx, people(3, 0), &ImportCustomersParams{OnResult: func(r ImportItemResult) { results = append(results, r) }})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, errShutdown)
 	require.Len(t, results, 1, "the first item read, not sent")
@@ -226,7 +226,7 @@ func TestHostileMiddlewareReturningNothingDuringImport(t *testing.T) {
 	c, _ := newMockClient(t, WithMiddleware(nothing))
 	var failed []error
 	sum, err := c.Customers.Import(context.Background(), people(250, 0), &ImportCustomersParams{
-		OnResult: func(r CustomerImportResult) { failed = append(failed, r.Err) },
+		OnResult: func(r ImportItemResult) { failed = append(failed, r.Err) },
 	}, WithMaxRetries(1))
 	require.Error(t, err)
 	assert.Equal(t, 250, sum.Failed)

@@ -2,8 +2,6 @@ package commet
 
 import (
 	"fmt"
-	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,49 +10,9 @@ import (
 
 // What is safe to print: the one place that decides what of a server's
 // text, or of a caller's, may reach an error, a log record or a header.
-// Everything the SDK keeps from an answer goes through redact where it is
-// decoded (error bodies, batch items, headers), and through printable
-// where it is shown.
-
-// redactedKey replaces a key in any text the SDK keeps from a server.
-const redactedKey = "ck_[redacted]"
-
-// keyPattern matches what looks like a Commet key, ours or another's.
-var keyPattern = regexp.MustCompile(`\bck_[A-Za-z0-9_\-]{4,}`)
-
-// redact removes the client's key, and anything that looks like a Commet
-// key, from text a server or a transport sent: a proxy that echoes the
-// x-api-key header must not put it into an error or a log line. It keeps
-// JSON valid, since a key is made of characters that need no escaping.
-func (k apiKey) redact(text string) string {
-	if !strings.Contains(text, "ck_") {
-		return text
-	}
-	if key := k.value(); key != "" {
-		text = strings.ReplaceAll(text, key, redactedKey)
-	}
-	return keyPattern.ReplaceAllString(text, redactedKey)
-}
-
-// redactHeader returns h with keys redacted from its values: a clone when
-// a value holds something that looks like a key, else h itself.
-func (k apiKey) redactHeader(h http.Header) http.Header {
-	var out http.Header
-	for name, values := range h {
-		for i, v := range values {
-			if strings.Contains(v, "ck_") {
-				if out == nil {
-					out = h.Clone()
-				}
-				out[name][i] = k.redact(v)
-			}
-		}
-	}
-	if out == nil {
-		return h
-	}
-	return out
-}
+// Everything the SDK keeps from an answer goes through apiKey.redact
+// (secret.go) where it is decoded (error bodies, batch items, headers), and
+// through printable where it is shown.
 
 // printable returns s on one line, safe for a terminal and a log: control
 // and formatting characters (newlines, escape sequences, bidi overrides)

@@ -54,7 +54,7 @@ func hasC1(s string) bool {
 }
 
 // Validate checks p as Create, CreateBatch and Import do before sending,
-// and returns a *ValidationError keyed by wire names ("billingEmail",
+// and returns a *[ValidationError] keyed by wire names ("billingEmail",
 // "address.country"), or nil. It refuses what Commet surely refuses, by
 // the very rules commettest applies (one internal package holds them, so
 // the two agree field by field), and nothing Commet accepts, so a
@@ -74,7 +74,7 @@ func hasC1(s string) bool {
 //     country that ISO 3166-1 alpha-2 does not assign ("UK", "XX" or a
 //     country's name; "GB" is the United Kingdom). A code in any letter
 //     case, with white space around it, is taken: " gb" is sent as "GB"
-//     (see Address.Country).
+//     (see [Address].Country).
 //
 // Three checks are the SDK's own, since what they refuse would reach
 // Commet changed rather than refused: text that is not valid UTF-8 (the

@@ -22,8 +22,8 @@ const maxControlBody = 64 << 10
 
 // ControlHandler returns the control plane of the fake, for tests written
 // in any language: it needs no API key, and its requests are never
-// faulted, rate-limited or counted in Requests or Stats. It serves, under
-// ControlPrefix (mount it where it sees the full path):
+// faulted, rate-limited or counted in Requests or [Stats]. It serves, under
+// [ControlPrefix] (mount it where it sees the full path):
 //
 //	POST   /_commettest/faults  inject a fault: {"method", "path", "times",
 //	                            "status", "retryAfter", "delayMs", "drop",
@@ -48,7 +48,7 @@ const maxControlBody = 64 << 10
 // written, is a 400.
 func (h *Handler) ControlHandler() http.Handler { return control{h} }
 
-// control is the control plane of a Handler.
+// control is the control plane of a [Handler].
 type control struct{ h *Handler }
 
 // faultJSON is a fault on the control plane's wire.

@@ -14,7 +14,7 @@ import (
 // without an API key.
 func controlCall(t *testing.T, srv *Server, method, path string, body any) reply {
 	t.Helper()
-	return send(t, &http.Client{Transport: memTransport{srv.h.ControlHandler()}}, InMemoryBaseURL, method, path, body, "x-api-key", "")
+	return send(t, &http.Client{Transport: memTransport{srv.Handler.ControlHandler()}}, InMemoryBaseURL, method, path, body, "x-api-key", "")
 }
 
 func TestControlPlaneFaults(t *testing.T) {

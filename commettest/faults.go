@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Forever, as Fault.Times, applies a fault to every matching request until
+// Forever, as [Fault].Times, applies a fault to every matching request until
 // ClearFaults (or Reset) removes it.
 const Forever = -1
 
@@ -57,7 +57,7 @@ type Fault struct {
 	// way back. A retry with the same Idempotency-Key gets the first answer
 	// replayed, its status and body as they were. Over a socket (URL,
 	// commet-fake) the connection is closed; through Transport, RoundTrip
-	// returns ErrDropped. It cannot be combined with Drop or Status.
+	// returns [ErrDropped]. It cannot be combined with Drop or Status.
 	//
 	// Over a socket, net/http's Transport itself resends a request dropped
 	// on a reused keep-alive connection when it counts as idempotent (a GET,
@@ -329,7 +329,7 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, fault Fault
 // cannot (HTTP/2, the in-memory transport), it panics with
 // http.ErrAbortHandler: net/http's documented way to abort a response,
 // which net/http recovers without logging and the in-memory transport turns
-// into ErrDropped.
+// into [ErrDropped].
 func dropConnection(w http.ResponseWriter) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.counted() // before the client can see the drop

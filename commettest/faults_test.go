@@ -185,7 +185,7 @@ func TestRequireFaultsFired(t *testing.T) {
 	}, tb.errors)
 
 	ok := &recordingTB{}
-	srv.Handler().RequireFaultsFired(ok)
+	srv.Handler.RequireFaultsFired(ok)
 	srv.ClearFaults()
 	srv.InjectFault(Fault{Status: 500})
 	call(t, srv, "GET", "/api/v1/customers", nil)

@@ -54,7 +54,9 @@ func NewHandler(opts ...Option) *Handler {
 		idem:    newIdempotency(),
 	}
 	for _, opt := range opts {
-		opt(h)
+		if opt != nil { // commettest.Option(nil) is ignored, as commet ignores its own
+			opt(h)
+		}
 	}
 	h.seedCustomers()
 	return h
@@ -64,13 +66,13 @@ func NewHandler(opts ...Option) *Handler {
 func (h *Handler) Len() int { return h.store.len() }
 
 // Requests returns the number of API requests received, faulty ones
-// included; requests to the control plane are not counted. Unlike Stats,
+// included; requests to the control plane are not counted. Unlike [Stats],
 // it goes on counting across Reset.
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
 // Reset forgets every customer, idempotency key, rate-limit bucket, fault
-// and the request counts of Stats, as if the handler were new: the
-// customers of WithSeedCustomers are made again. Customer IDs are never
+// and the request counts of [Stats], as if the handler were new: the
+// customers of [WithSeedCustomers] are made again. Customer IDs are never
 // reused, so an ID from before the reset finds nothing. Requests keeps
 // counting.
 func (h *Handler) Reset() {
@@ -88,7 +90,7 @@ const apiPrefix = "/api/v1/customers"
 
 // ServeHTTP answers one request of the customers API. In order: the body
 // is read (up to the size limit, so that a client that goes away is
-// noticed), WithLatency waits, an injected fault applies, the API key is
+// noticed), [WithLatency] waits, an injected fault applies, the API key is
 // checked, the rate limit takes its token, the request is routed, its body
 // checked (size, UTF-8) and, in strict mode, its headers and fields; then a
 // POST's Idempotency-Key is looked up, and the operation runs. A DropAnswer

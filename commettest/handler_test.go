@@ -261,7 +261,7 @@ func TestIdempotencyKeyInProgress(t *testing.T) {
 	srv := newServer(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	srv.h.beforeOperation = func() { once.Do(func() { close(entered); <-release }) }
+	srv.Handler.beforeOperation = func() { once.Do(func() { close(entered); <-release }) }
 
 	body := map[string]any{"billingEmail": "a@x.com"}
 	first := make(chan int, 1)
@@ -387,4 +387,12 @@ func TestClientUsesASandboxKey(t *testing.T) {
 	_, err := client.Customers.List(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, TestAPIKey, key)
+}
+
+// TestNilOptionIsIgnored: a nil Option, as commettest.Option(nil) is, is
+// skipped, as commet skips its own, instead of being called.
+func TestNilOptionIsIgnored(t *testing.T) {
+	srv := NewServer(nil, WithSeedCustomers(1), Option(nil))
+	t.Cleanup(srv.Close)
+	assert.Equal(t, 1, srv.Len())
 }

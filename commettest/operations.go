@@ -7,13 +7,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/commet-go/commet"
 )
 
 // DefaultListLimit is the page size of a list without limit.
 const DefaultListLimit = 20
-
-// MaxBatch is the most customers one batch create may carry.
-const MaxBatch = 100
 
 // createOne validates and stores one create body: 201 for a new customer,
 // 200 with the existing one when its externalId is taken.
@@ -88,7 +87,7 @@ func parseBatch(raw []byte) (req batchRequest, ok bool) {
 	if !ok || list == nil || !eachElement(list, func(v []byte) { req.items = append(req.items, v) }) {
 		return req, false
 	}
-	if len(req.items) > MaxBatch {
+	if len(req.items) > commet.MaxCustomerBatchSize {
 		return req, true // refused before decoding
 	}
 	req.bodies, req.objects = make([]body, len(req.items)), make([]bool, len(req.items))
@@ -104,8 +103,8 @@ func (h *Handler) createBatch(_ string, _ url.Values, raw []byte) answer {
 		return invalidJSON()
 	}
 	items := req.items
-	if n := len(items); n == 0 || n > MaxBatch {
-		return validationAnswer(fields{{"customers", fmt.Sprintf("Must hold 1 to %d customers, not %d", MaxBatch, n)}})
+	if n := len(items); n == 0 || n > commet.MaxCustomerBatchSize {
+		return validationAnswer(fields{{"customers", fmt.Sprintf("Must hold 1 to %d customers, not %d", commet.MaxCustomerBatchSize, n)}})
 	}
 	out := struct {
 		Successful []customer     `json:"successful"`

@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// DefaultMaxBodyBytes bounds a request body unless WithMaxBodyBytes says
+// DefaultMaxBodyBytes bounds a request body unless [WithMaxBodyBytes] says
 // otherwise; a larger body is answered with 413.
 const DefaultMaxBodyBytes = 4 << 20
 
-// An Option configures a Handler or a Server.
+// An [Option] configures a [Handler] or a [Server].
 type Option func(*Handler)
 
 // WithAPIKey accepts only key; by default any key starting with "ck_" is
@@ -48,7 +48,7 @@ func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n 
 // The rules are checked once the request is authenticated, counted by the
 // rate limit and routed, and its body found to be UTF-8; before its
 // Idempotency-Key is looked up and before any validation, so a refused
-// request uses up no key and stores nothing. Without WithStrict, all of these are accepted: unknown fields and query
+// request uses up no key and stores nothing. Without [WithStrict], all of these are accepted: unknown fields and query
 // parameters are ignored, as Commet does.
 func WithStrict() Option { return func(h *Handler) { h.strict = true } }
 
@@ -75,7 +75,7 @@ func WithRule(rule func(field, value string) string) Option {
 
 // WithRateLimit limits each API key with a token bucket that holds burst
 // tokens, starts full, and refills continuously at perSecond tokens a
-// second, on the handler's clock (WithClock).
+// second, on the handler's clock ([WithClock]).
 //
 // The limit applies after faults and authentication (an unauthenticated
 // request is not counted) and before anything else, routing included.
@@ -118,7 +118,7 @@ const seedPrefix = "seed_"
 // the billing email "seed_000001@example.com", and, when i is odd, the full
 // name "Seed Customer 1". Their Commet IDs differ on each handler and after
 // each Reset, as IDs are never reused. Seeding sends no request: it is not
-// counted in Requests or Stats, and takes no rate-limit token. It panics
+// counted in Requests or [Stats], and takes no rate-limit token. It panics
 // if n is negative.
 func WithSeedCustomers(n int) Option {
 	if n < 0 {
@@ -127,7 +127,7 @@ func WithSeedCustomers(n int) Option {
 	return func(h *Handler) { h.seed = n }
 }
 
-// seedCustomers stores the customers of WithSeedCustomers.
+// seedCustomers stores the customers of [WithSeedCustomers].
 func (h *Handler) seedCustomers() {
 	now := h.now().UTC()
 	for i := 1; i <= h.seed; i++ {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// rateLimiter holds a token bucket per API key; see WithRateLimit.
+// rateLimiter holds a token bucket per API key; see [WithRateLimit].
 type rateLimiter struct {
 	perSecond float64
 	burst     float64

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 )
 
 // Server is a fake Commet API, like httptest.Server, reached in memory
@@ -15,7 +14,12 @@ import (
 // use, whose goroutines a bubble cannot wait for: do not call URL inside a
 // synctest bubble.
 type Server struct {
-	h *Handler
+	// Handler serves the requests and holds the state: its methods
+	// (InjectFault, Faults, UnfiredFaults, RequireFaultsFired, ClearFaults,
+	// Reset, Len, Requests, [Stats]) are the server's. Mount it on a server
+	// of your own with its ServeHTTP, or serve the control endpoints with
+	// its ControlHandler.
+	*Handler
 
 	mu     sync.Mutex
 	ts     *httptest.Server // started by the first URL call
@@ -25,7 +29,7 @@ type Server struct {
 // NewServer returns a fake Commet API. It listens on no port until URL is
 // called.
 func NewServer(opts ...Option) *Server {
-	return &Server{h: NewHandler(opts...)}
+	return &Server{Handler: NewHandler(opts...)}
 }
 
 // URL returns the base URL of the server on a loopback port,
@@ -40,7 +44,7 @@ func (s *Server) URL() string {
 		panic("commettest: Server.URL called after Close")
 	}
 	if s.ts == nil {
-		s.ts = httptest.NewServer(s.h)
+		s.ts = httptest.NewServer(s.Handler)
 	}
 	return s.ts.URL
 }
@@ -59,10 +63,10 @@ func (s *Server) Close() {
 }
 
 // Transport returns an http.RoundTripper that serves requests in memory;
-// see Handler.Transport. Once the server is closed, it fails every request.
+// see [Handler.Transport]. Once the server is closed, it fails every request.
 func (s *Server) Transport() http.RoundTripper { return serverTransport{s} }
 
-// serverTransport is the in-memory transport of a Server.
+// serverTransport is the in-memory transport of a [Server].
 type serverTransport struct{ s *Server }
 
 // RoundTrip serves req in memory, unless the server is closed.
@@ -76,44 +80,5 @@ func (t serverTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, errClosed
 	}
-	return memTransport{t.s.h}.RoundTrip(req)
+	return memTransport{t.s.Handler}.RoundTrip(req)
 }
-
-// Handler returns the server's handler, to mount it on a server of your
-// own or to reach its state.
-func (s *Server) Handler() *Handler { return s.h }
-
-// InjectFault queues a fault; see Handler.InjectFault.
-func (s *Server) InjectFault(f Fault) { s.h.InjectFault(f) }
-
-// ClearFaults drops every fault not yet used up.
-func (s *Server) ClearFaults() { s.h.ClearFaults() }
-
-// Faults returns the faults not yet used up; see Handler.Faults.
-func (s *Server) Faults() []FaultStatus { return s.h.Faults() }
-
-// UnfiredFaults returns the faults that have not fired even once; see
-// Handler.UnfiredFaults.
-func (s *Server) UnfiredFaults() []Fault { return s.h.UnfiredFaults() }
-
-// RequireFaultsFired fails t at its end for each fault that never fired;
-// see Handler.RequireFaultsFired.
-func (s *Server) RequireFaultsFired(t testing.TB) {
-	t.Helper()
-	s.h.RequireFaultsFired(t)
-}
-
-// Reset forgets every customer, idempotency key, rate-limit bucket, fault
-// and request count; see Handler.Reset.
-func (s *Server) Reset() { s.h.Reset() }
-
-// Len returns the number of customers stored, archived ones included.
-func (s *Server) Len() int { return s.h.Len() }
-
-// Requests returns the number of API requests received, faulty ones
-// included; see Handler.Requests.
-func (s *Server) Requests() int { return s.h.Requests() }
-
-// Stats returns the customers stored and the API requests counted by
-// method, path and status; see Stats.
-func (s *Server) Stats() Stats { return s.h.Stats() }

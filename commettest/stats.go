@@ -8,8 +8,8 @@ import (
 	"sync"
 )
 
-// Stats is what a Handler holds, and the API requests it has counted since
-// it was made or last reset. Handler.Stats returns it; the control plane
+// Stats is what a [Handler] holds, and the API requests it has counted since
+// it was made or last reset. [Handler.Stats] returns it; the control plane
 // answers it at GET /_commettest/stats, in its envelope:
 //
 //	{"success": true, "data": {"customers": 2, "requests": [
@@ -88,7 +88,7 @@ func (s *requestStats) list() []RequestCount {
 	return out
 }
 
-// statsPath names an escaped request path as RequestCount.Path says.
+// statsPath names an escaped request path as [RequestCount].Path says.
 func statsPath(escaped string) string {
 	switch rest, under := strings.CutPrefix(escaped, apiPrefix+"/"); {
 	case escaped == apiPrefix:
@@ -102,12 +102,12 @@ func statsPath(escaped string) string {
 }
 
 // Stats returns the customers stored and the API requests counted since the
-// handler was made or last reset; see Stats.
+// handler was made or last reset; see [Stats].
 func (h *Handler) Stats() Stats {
 	return Stats{Customers: h.store.len(), Requests: h.stats.list()}
 }
 
-// statusWriter counts its request in Stats exactly once: when its status
+// statusWriter counts its request in [Stats] exactly once: when its status
 // is written, before any byte of the answer; when its connection is
 // dropped, before it closes; or, with status 0, when the handler returns
 // without answering. So a client that has its answer, or its network

@@ -50,7 +50,7 @@ func TestStats(t *testing.T) {
 		{Method: "GET", Path: "/customers/{id}", Status: 404, Count: 1},
 		{Method: "PUT", Path: "/customers/{id}", Status: 200, Count: 1},
 	}}, srv.Stats())
-	assert.Equal(t, srv.Stats(), srv.Handler().Stats())
+	assert.Equal(t, srv.Stats(), srv.Handler.Stats())
 
 	srv.Reset()
 	assert.Equal(t, Stats{Requests: []RequestCount{}}, srv.Stats(), "Reset clears the counts")

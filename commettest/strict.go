@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Strict mode (WithStrict) refuses requests that Commet would accept but
+// Strict mode ([WithStrict]) refuses requests that Commet would accept but
 // that a well-behaved client should never send. Each refusal is a 400 whose
 // code is contract_violation, whose message names every rule broken, and
 // whose details list them as {"rule", "field", "message"}.

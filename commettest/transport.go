@@ -21,16 +21,16 @@ var ErrDropped = fmt.Errorf("commettest: connection dropped by an injected fault
 // goroutine left behind. It works inside a testing/synctest bubble, where
 // latency, Delay faults and the SDK's retry backoff take no real time.
 //
-// The request's context is honoured: a Delay fault or WithLatency ends
+// The request's context is honoured: a Delay fault or [WithLatency] ends
 // when it is done, and RoundTrip then returns its error, as would a real
 // transport whose client gave up. A Drop fault is a transport error
-// (ErrDropped), and so is a DropAnswer fault, after the request was
+// ([ErrDropped]), and so is a DropAnswer fault, after the request was
 // handled. The response is a complete *http.Response with status,
 // headers, body, ContentLength and Request set. The host of the request
-// URL is ignored; InMemoryBaseURL is a good one to use.
+// URL is ignored; [InMemoryBaseURL] is a good one to use.
 func (h *Handler) Transport() http.RoundTripper { return memTransport{h} }
 
-// memTransport is the in-memory transport of a Handler.
+// memTransport is the in-memory transport of a [Handler].
 type memTransport struct{ h http.Handler }
 
 // RoundTrip serves req by calling the handler.
@@ -45,7 +45,7 @@ func (t memTransport) RoundTrip(req *http.Request) (resp *http.Response, err err
 	w := &memResponseWriter{header: http.Header{}}
 	defer func() {
 		if v := recover(); v != nil {
-			if v != http.ErrAbortHandler {
+			if v != any(http.ErrAbortHandler) { // the panic value itself, compared as net/http compares it
 				panic(v) // a bug in the fake: let the test see it
 			}
 			resp, err = nil, ErrDropped
@@ -138,5 +138,5 @@ func (w *memResponseWriter) response(req *http.Request) *http.Response {
 	}
 }
 
-// errClosed is what a Server's transport answers once the server is closed.
+// errClosed is what a [Server]'s transport answers once the server is closed.
 var errClosed = errors.New("commettest: the server is closed")

@@ -120,7 +120,7 @@ func isNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) 
 // Commet's rules (internal/rules, which the SDK's checks share) on the
 // fields whose type was right.
 //
-// rule, if not nil, is WithRule's: it sees every string field sent whose
+// rule, if not nil, is [WithRule]'s: it sees every string field sent whose
 // type was right, and refuses what it returns a message for.
 func (b *body) applyFields(c *customer, errs *fields, create bool, rule func(field, value string) string) {
 	in := commetrules.Customer{Create: create}

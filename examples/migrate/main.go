@@ -77,7 +77,7 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, stdout, stder
 	sum, err := client.Customers.Import(ctx, valid(users(*n), &invalid), &commet.ImportCustomersParams{
 		Since: since,
 		Stop:  stop,
-		OnResult: func(r commet.CustomerImportResult) {
+		OnResult: func(r commet.ImportItemResult) {
 			switch {
 			case r.Outcome != commet.OutcomeFailed:
 			case errors.Is(r.Err, commet.ErrOutcomeUnknown):

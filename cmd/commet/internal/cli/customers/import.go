@@ -319,14 +319,14 @@ func importRun(o *ImportOptions) error {
 
 	progress := startProgress(f, in, &unreadable, o.DryRun)
 	start := time.Now()
-	var sum commet.ImportProgress
+	var sum commet.ImportSummary
 	var importErr error
 	var toArchive []archiveItem
 	if o.DryRun {
 		sum = dryRun(items, lines, failures, notes, rep, progress)
 	} else {
 		o.Params.Stop = stop
-		o.Params.OnResult = func(r commet.CustomerImportResult) {
+		o.Params.OnResult = func(r commet.ImportItemResult) {
 			line := lines.of(r.Index)
 			if r.Outcome == commet.OutcomeFailed {
 				fields, reason := describe(r.Err)
@@ -437,8 +437,8 @@ func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem,
 // dryRun checks every row as the import would before sending it, and
 // finds the repeated IDs, sending nothing. It flags, without failing, an
 // item whose JSON alone exceeds RequestBodyLimit.
-func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failures *failureLog, notes *noteLog, rep *report, progress *importProgress) commet.ImportProgress {
-	var sum commet.ImportProgress
+func dryRun(items iter.Seq[commet.CreateCustomerParams], lines *lineIndex, failures *failureLog, notes *noteLog, rep *report, progress *importProgress) commet.ImportSummary {
+	var sum commet.ImportSummary
 	seen := map[string]bool{}
 	i := 0
 	for p := range items {

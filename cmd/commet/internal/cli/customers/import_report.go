@@ -105,7 +105,7 @@ func newDifferenceLog(name string, scan *rows.Scan) (*differenceLog, error) {
 }
 
 // add takes the result of every item, so that the rows go out in order.
-func (l *differenceLog) add(r commet.CustomerImportResult, line, repeats int) {
+func (l *differenceLog) add(r commet.ImportItemResult, line, repeats int) {
 	if l == nil {
 		return
 	}
@@ -277,7 +277,7 @@ func (l *lineIndex) of(index int) int {
 type report struct {
 	name, failuresFile, stateFile string
 	dryRun, stoppedEarly          bool
-	sum                           commet.ImportProgress
+	sum                           commet.ImportSummary
 	unreadable                    int
 	// dropped counts the rows read without their address; archivedAfter
 	// the customers archived after their create (to archive, in a dry

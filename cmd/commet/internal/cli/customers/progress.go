@@ -27,7 +27,7 @@ type importProgress struct {
 	dryRun     bool
 
 	mu   sync.Mutex
-	last commet.ImportProgress
+	last commet.ImportSummary
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -65,7 +65,7 @@ func startProgress(f *cmdutil.Factory, in *input, unreadable *atomic.Int64, dryR
 }
 
 // update takes the import's count, after each batch.
-func (p *importProgress) update(sum commet.ImportProgress) {
+func (p *importProgress) update(sum commet.ImportSummary) {
 	p.mu.Lock()
 	p.last = sum
 	p.mu.Unlock()
@@ -114,7 +114,7 @@ func (p *importProgress) show() {
 }
 
 // finish stops the progress, leaving the terminal's line clean.
-func (p *importProgress) finish(sum commet.ImportProgress) {
+func (p *importProgress) finish(sum commet.ImportSummary) {
 	close(p.done)
 	p.wg.Wait()
 	p.update(sum)

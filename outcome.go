@@ -2,9 +2,89 @@ package commet
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
+
+// Whether a create made a customer or found one: the rule, for Create and
+// for each item of Import, and the evidence of Commet's clock it rests on.
+
+// Outcome says what a create did with one customer.
+type Outcome uint8
+
+// The outcomes of Create (Created, Existed, Archived) and of each item of
+// Import (all five).
+const (
+	// OutcomeCreated: Commet made a new customer.
+	OutcomeCreated Outcome = iota + 1
+	// OutcomeExisted: a customer with the item's ID existed and is active;
+	// it was left as it was.
+	OutcomeExisted
+	// OutcomeArchived: a customer with the item's ID existed but is
+	// archived; it was left archived (archiving cannot be undone).
+	OutcomeArchived
+	// OutcomeRepeated: the item repeats the ID of an earlier item of the
+	// same import (see [ImportItemResult].RepeatOf).
+	OutcomeRepeated
+	// OutcomeFailed: the item was refused or could not be sent; see
+	// [ImportItemResult].Err.
+	OutcomeFailed
+)
+
+// String returns "created", "existed", "archived", "repeated" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeCreated:
+		return "created"
+	case OutcomeExisted:
+		return "existed"
+	case OutcomeArchived:
+		return "archived"
+	case OutcomeRepeated:
+		return "repeated"
+	case OutcomeFailed:
+		return "failed"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// createOutcome says what a create did with c, by what its answer proves:
+// archived, then existed by Commet's clock, and only then the status.
+func createOutcome(c *Customer, status int, clock *callClock) Outcome {
+	existed, _ := clock.existedBefore(c)
+	switch {
+	case !c.IsActive:
+		return OutcomeArchived
+	case existed || status != http.StatusCreated:
+		return OutcomeExisted
+	}
+	return OutcomeCreated
+}
+
+// batchOutcome says what a batch did with customer c, by what its answer
+// proves (a batch answer has no status per item): archived when it is
+// archived; with Since, created when its CreatedAt is at or after Since;
+// without, existed when its CreatedAt lies before the batch's first
+// request left, and created otherwise. That departure is placed on
+// Commet's clock by the answer's own Date, at the earliest it can have
+// been there, so a customer this batch created is never taken for one that
+// existed. (Without a Date, this machine's clock stands in for Commet's.)
+func batchOutcome(c *Customer, since time.Time, clock *callClock) Outcome {
+	if !c.IsActive {
+		return OutcomeArchived
+	}
+	if !since.IsZero() { // a moment on Commet's clock already
+		if c.CreatedAt.Before(since) {
+			return OutcomeExisted
+		}
+		return OutcomeCreated
+	}
+	if existed, ok := clock.existedBefore(c); existed || !ok && c.CreatedAt.Before(clock.sent()) {
+		return OutcomeExisted
+	}
+	return OutcomeCreated
+}
 
 // callClock is what one call's answers say about Commet's clock, so that a
 // customer's CreatedAt (Commet's clock, to the millisecond) can be set
