@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/commet-go/commet/internal/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -102,7 +103,7 @@ func TestImport429WithoutAWaitStillPauses(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, sent, 6)
 				for i := 1; i < len(sent); i++ {
-					assert.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), minRateLimitWait, "request %d", i)
+					assert.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), ratelimit.MinWait, "request %d", i)
 				}
 			})
 		})
