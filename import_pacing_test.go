@@ -8,9 +8,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/commet-go/commet/internal/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/pace/pacetest"
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // TestImportPacesToTheRateLimit runs a few cells of the pacing grid (see
@@ -43,7 +45,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%v", c.name, latency), func(t *testing.T) {
 			inBubble(t, func(t *testing.T) {
 				steady := 10 * c.window
-				if c.style == noHeaders || c.style == remainingZero {
+				if c.style == pacetest.NoHeaders || c.style == pacetest.RemainingZero {
 					steady = max(steady, 30*time.Second) // paced from 429s alone
 				}
 				r := c.run(t, latency, steady)

@@ -18,9 +18,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/commet-go/commet/internal/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // TestHostileDeadlineLandingOnARetryKeepsTheLastAnswer: an admin page with

@@ -6,9 +6,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/commet-go/commet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet"
 )
 
 // TestRequestStatsReadsRetryAfterAsTheSDKDoes: the wait shown after a 429
