@@ -36,7 +36,7 @@ const (
 // ServerNow is the moment an answer was written, on the server's clock:
 // its Date when valid, else now.
 func ServerNow(h http.Header, now time.Time) time.Time {
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+	if d, ok := Date(h); ok {
 		return d
 	}
 	return now
