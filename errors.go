@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // Sentinel errors, for errors.Is. Every error the SDK returns matches at
@@ -249,7 +251,7 @@ type fieldError struct {
 // Every text it keeps from the server goes through redact.
 func newAPIError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
 	e := &APIError{StatusCode: status, RequestID: redact(header.Get("X-Request-Id")), Header: header}
-	e.RetryAfter, e.hasRetryAfter = retryAfter(header, time.Now())
+	e.RetryAfter, e.hasRetryAfter = ratelimit.RetryAfter(header, time.Now())
 	body = []byte(redact(string(body))) // once, before anything is built from it; JSON stays valid
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Code != "" || eb.Message != "" || eb.Error != nil) {

@@ -8,6 +8,8 @@ import (
 	"iter"
 	"sync"
 	"time"
+
+	"github.com/commet-go/commet/internal/pace"
 )
 
 // ImportCustomersParams tune Import. The zero value (or nil) imports in
@@ -306,7 +308,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		start:     time.Now(),
 		cancel:    cancel,
 		stopping:  stopping,
-		pacer:     newPacer(p.Concurrency, p.RequestsPerSecond),
+		pacer:     newPacer(p),
 		seed:      maphash.MakeSeed(),
 		ids:       make(map[uint64]idEntry),
 		waiting:   make(map[uint64][]importItem),
@@ -318,7 +320,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 
 	workers := p.Concurrency
 	if workers == 0 {
-		workers = maxAdaptiveInFlight
+		workers = pace.MaxConcurrency
 	}
 	batches := make(chan importBatch)
 	var wg sync.WaitGroup

@@ -2,22 +2,55 @@ package commet
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/pace/pacetest"
 )
+
+// newSimServer is Commet's batch endpoint behind the simulated limiter l
+// (see package pacetest): a batch that passes creates its customers.
+func newSimServer(l pacetest.Limiter, style pacetest.HeaderStyle, latency time.Duration) *pacetest.Server {
+	srv := pacetest.NewServer(l, style, latency)
+	var created atomic.Int64
+	srv.Respond = func(body []byte, ok bool, now time.Time) (int, []byte) {
+		if !ok {
+			b, _ := json.Marshal(map[string]any{"success": false, "code": "rate_limited", "message": "Too many requests"})
+			return http.StatusTooManyRequests, b
+		}
+		var batch struct {
+			Customers []CreateCustomerParams `json:"customers"`
+		}
+		if err := json.Unmarshal(body, &batch); err != nil {
+			return http.StatusBadRequest, []byte(`{"success":false,"code":"validation_error","message":"not JSON"}`)
+		}
+		first := int(created.Add(int64(len(batch.Customers)))) - len(batch.Customers)
+		successful := make([]any, len(batch.Customers))
+		for i, c := range batch.Customers {
+			cust := customerJSON(fmt.Sprintf("cus_%d", first+i), c.ID, c.Email)
+			cust["createdAt"] = now.UTC().Format(time.RFC3339Nano)
+			successful[i] = cust
+		}
+		b, _ := json.Marshal(envelope(map[string]any{"successful": successful, "failed": []any{}}))
+		return http.StatusOK, b
+	}
+	return srv
+}
 
 // gridCell is one limiter of the pacing grid: Import runs against it at
 // several latencies, on synctest's clock.
 type gridCell struct {
 	name    string
-	limiter func() limiter
-	style   headerStyle
+	limiter func() pacetest.Limiter
+	style   pacetest.HeaderStyle
 	rate    float64                     // the sustained rate the limiter allows, requests a second
 	rateAt  func(time.Duration) float64 // when it varies: the rate at a time since the start
 	window  time.Duration               // the longest window that binds: warm-up and steady state are counted in whole ones
@@ -27,15 +60,15 @@ type gridCell struct {
 // gridLimiters are the limiters of the grid: every kind, clock and lying
 // header the pacer must do well against.
 var gridLimiters = []gridCell{
-	{name: "bucket-5ps", limiter: func() limiter { return newTokenBucket(5, 5) }, rate: 5, window: time.Second},
-	{name: "bucket-20ps", limiter: func() limiter { return newTokenBucket(20, 20) }, rate: 20, window: time.Second},
-	{name: "bucket-200ps", limiter: func() limiter { return newTokenBucket(200, 200) }, rate: 200, window: time.Second},
-	{name: "bucket-50ps-burst-10", limiter: func() limiter { return newTokenBucket(50, 10) }, rate: 50, window: time.Second},
-	{name: "bucket-10ps-burst-100", limiter: func() limiter { return newTokenBucket(10, 100) }, rate: 10, window: 10 * time.Second},
-	{name: "bucket-50ps-5ps-50ps", limiter: func() limiter {
-		b := newTokenBucket(50, 50)
+	{name: "bucket-5ps", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(5, 5) }, rate: 5, window: time.Second},
+	{name: "bucket-20ps", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, rate: 20, window: time.Second},
+	{name: "bucket-200ps", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(200, 200) }, rate: 200, window: time.Second},
+	{name: "bucket-50ps-burst-10", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(50, 10) }, rate: 50, window: time.Second},
+	{name: "bucket-10ps-burst-100", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(10, 100) }, rate: 10, window: 10 * time.Second},
+	{name: "bucket-50ps-5ps-50ps", limiter: func() pacetest.Limiter {
+		b := pacetest.NewTokenBucket(50, 50)
 		start := time.Time{}
-		b.rate = func(t time.Time) float64 {
+		b.Rate = func(t time.Time) float64 {
 			if start.IsZero() {
 				start = t
 			}
@@ -43,28 +76,28 @@ var gridLimiters = []gridCell{
 		}
 		return b
 	}, rateAt: dropRate, window: time.Second},
-	{name: "bucket-20ps-odd-headers", limiter: func() limiter { return newTokenBucket(20, 20) }, style: oddHeaders, rate: 20, window: time.Second},
-	{name: "fixed-10per1s", limiter: func() limiter { return &fixedWindow{n: 10, w: time.Second} }, rate: 10, window: time.Second},
-	{name: "fixed-50per1s", limiter: func() limiter { return &fixedWindow{n: 50, w: time.Second} }, rate: 50, window: time.Second},
-	{name: "fixed-100per10s", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
-	{name: "fixed-600per60s", limiter: func() limiter { return &fixedWindow{n: 600, w: time.Minute} }, rate: 10, window: time.Minute},
-	{name: "fixed-100per10s-Unix-reset", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, style: resetUnix, rate: 10, window: 10 * time.Second},
-	{name: "fixed-100per10s-clock-+5m", limiter: func() limiter { return &fixedWindow{n: 100, w: 10 * time.Second} }, style: resetUnix, rate: 10, window: 10 * time.Second, skew: 5 * time.Minute},
-	{name: "sliding-log-20per1s", limiter: func() limiter { return &slidingLog{n: 20, w: time.Second} }, rate: 20, window: time.Second},
-	{name: "sliding-log-100per10s", limiter: func() limiter { return &slidingLog{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
-	{name: "sliding-counter-20per1s", limiter: func() limiter { return &slidingCounter{n: 20, w: time.Second} }, rate: 20, window: time.Second},
-	{name: "sliding-counter-100per10s", limiter: func() limiter { return &slidingCounter{n: 100, w: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
-	{name: "stacked-100per10s+100kperday", limiter: func() limiter {
-		return stacked{&fixedWindow{n: 100, w: 10 * time.Second}, &fixedWindow{n: 100_000, w: 24 * time.Hour}}
+	{name: "bucket-20ps-odd-headers", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.OddHeaders, rate: 20, window: time.Second},
+	{name: "fixed-10per1s", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 10, W: time.Second} }, rate: 10, window: time.Second},
+	{name: "fixed-50per1s", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 50, W: time.Second} }, rate: 50, window: time.Second},
+	{name: "fixed-100per10s", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 100, W: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "fixed-600per60s", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 600, W: time.Minute} }, rate: 10, window: time.Minute},
+	{name: "fixed-100per10s-Unix-reset", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 100, W: 10 * time.Second} }, style: pacetest.ResetUnix, rate: 10, window: 10 * time.Second},
+	{name: "fixed-100per10s-clock-+5m", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 100, W: 10 * time.Second} }, style: pacetest.ResetUnix, rate: 10, window: 10 * time.Second, skew: 5 * time.Minute},
+	{name: "sliding-log-20per1s", limiter: func() pacetest.Limiter { return &pacetest.SlidingLog{N: 20, W: time.Second} }, rate: 20, window: time.Second},
+	{name: "sliding-log-100per10s", limiter: func() pacetest.Limiter { return &pacetest.SlidingLog{N: 100, W: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "sliding-counter-20per1s", limiter: func() pacetest.Limiter { return &pacetest.SlidingCounter{N: 20, W: time.Second} }, rate: 20, window: time.Second},
+	{name: "sliding-counter-100per10s", limiter: func() pacetest.Limiter { return &pacetest.SlidingCounter{N: 100, W: 10 * time.Second} }, rate: 10, window: 10 * time.Second},
+	{name: "stacked-100per10s+100kperday", limiter: func() pacetest.Limiter {
+		return pacetest.Stacked{&pacetest.FixedWindow{N: 100, W: 10 * time.Second}, &pacetest.FixedWindow{N: 100_000, W: 24 * time.Hour}}
 	}, rate: 10, window: 10 * time.Second},
-	{name: "stacked-200per10s+600per60s", limiter: func() limiter {
-		return stacked{&fixedWindow{n: 200, w: 10 * time.Second}, &fixedWindow{n: 600, w: time.Minute}}
+	{name: "stacked-200per10s+600per60s", limiter: func() pacetest.Limiter {
+		return pacetest.Stacked{&pacetest.FixedWindow{N: 200, W: 10 * time.Second}, &pacetest.FixedWindow{N: 600, W: time.Minute}}
 	}, rate: 10, window: time.Minute},
-	{name: "no-headers-bucket-20ps", limiter: func() limiter { return newTokenBucket(20, 20) }, style: noHeaders, rate: 20, window: time.Second},
-	{name: "no-headers-fixed-10per1s", limiter: func() limiter { return &fixedWindow{n: 10, w: time.Second} }, style: noHeaders, rate: 10, window: time.Second},
-	{name: "lie-Limit-1e6-bucket-20", limiter: func() limiter { return newTokenBucket(20, 20) }, style: limitLies, rate: 20, window: time.Second},
-	{name: "lie-Remaining=Limit", limiter: func() limiter { return newTokenBucket(20, 20) }, style: remainingAtLimit, rate: 20, window: time.Second},
-	{name: "lie-Remaining=0", limiter: func() limiter { return newTokenBucket(20, 20) }, style: remainingZero, rate: 20, window: time.Second},
+	{name: "no-headers-bucket-20ps", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.NoHeaders, rate: 20, window: time.Second},
+	{name: "no-headers-fixed-10per1s", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 10, W: time.Second} }, style: pacetest.NoHeaders, rate: 10, window: time.Second},
+	{name: "lie-Limit-1e6-bucket-20", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.LimitLies, rate: 20, window: time.Second},
+	{name: "lie-Remaining=Limit", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.RemainingAtLimit, rate: 20, window: time.Second},
+	{name: "lie-Remaining=0", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.RemainingZero, rate: 20, window: time.Second},
 }
 
 // gridLatencies are the round trips of the grid.
@@ -104,7 +137,7 @@ func (r gridResult) String() string {
 // otherwise.
 func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 	srv := newSimServer(c.limiter(), c.style, latency)
-	srv.skew = c.skew
+	srv.Skew = c.skew
 	client, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: srv}), WithRetryBackoff(50*time.Millisecond, time.Second))
 	require.NoError(t, err)
 	warm := max(10*time.Second, 3*c.window)
@@ -123,25 +156,24 @@ func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 	require.NoError(t, err)
 	require.Equal(t, n, sum.Created, "%+v", sum)
 
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
+	arrivals := srv.Arrivals()
 	// whole windows of the server's clock, from the first boundary at or
 	// after the end of the warm-up
 	from := start.Add(c.skew).Add(warm - 1).Truncate(c.window).Add(c.window).Add(-c.skew)
-	last := srv.arrivals[len(srv.arrivals)-1].at
+	last := arrivals[len(arrivals)-1].At
 	windows := int(last.Sub(from) / c.window)
 	to := from.Add(time.Duration(windows) * c.window)
 	require.Positive(t, windows, "a steady state to measure")
 	var accepted, limited, requests, all429 int
-	for _, a := range srv.arrivals {
-		if a.limited {
+	for _, a := range arrivals {
+		if a.Limited {
 			all429++
 		}
-		if a.at.Before(from) || !a.at.Before(to) {
+		if a.At.Before(from) || !a.At.Before(to) {
 			continue
 		}
 		requests++
-		if a.limited {
+		if a.Limited {
 			limited++
 		} else {
 			accepted++
@@ -154,8 +186,8 @@ func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 	return gridResult{
 		share:    float64(accepted) / allowed,
 		limited:  float64(limited) / float64(max(requests, 1)),
-		all429:   float64(all429) / float64(len(srv.arrivals)),
-		requests: len(srv.arrivals),
+		all429:   float64(all429) / float64(len(arrivals)),
+		requests: len(arrivals),
 		elapsed:  elapsed,
 	}
 }

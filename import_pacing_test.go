@@ -10,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/pace/pacetest"
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // TestImportPacesToTheRateLimit runs a few cells of the pacing grid (see
@@ -42,7 +45,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%v", c.name, latency), func(t *testing.T) {
 			inBubble(t, func(t *testing.T) {
 				steady := 10 * c.window
-				if c.style == noHeaders || c.style == remainingZero {
+				if c.style == pacetest.NoHeaders || c.style == pacetest.RemainingZero {
 					steady = max(steady, 30*time.Second) // paced from 429s alone
 				}
 				r := c.run(t, latency, steady)
@@ -102,7 +105,7 @@ func TestImport429WithoutAWaitStillPauses(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, sent, 6)
 				for i := 1; i < len(sent); i++ {
-					assert.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), minRateLimitWait, "request %d", i)
+					assert.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), ratelimit.MinWait, "request %d", i)
 				}
 			})
 		})

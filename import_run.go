@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/commet-go/commet/internal/pace"
 )
 
 // importItem is one input item and its input index.
@@ -32,7 +34,7 @@ type importRun struct {
 	start     time.Time
 	cancel    context.CancelCauseFunc
 	stopping  context.Context // ends when ctx does or Stop is closed: no new batch may leave
-	pacer     *pacer
+	pacer     *pace.Pacer
 	seed      maphash.Seed
 	callbacks chan callback // run in order by one goroutine
 	// callbacksDone counts the goroutines that run callbacks: one, and a
@@ -113,10 +115,10 @@ func (r *importRun) hand(b importBatch, batches chan<- importBatch) bool {
 // on to its answer, unless ctx ends, and a batch waiting to retry ends
 // (see stoppable).
 func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
-	if r.pacer.acquireSlot(r.stopping) != nil {
+	if r.pacer.Acquire(r.stopping) != nil {
 		return r.notSent(b)
 	}
-	defer r.pacer.releaseSlot()
+	defer r.pacer.Release()
 	items := make([]CreateCustomerParams, len(b))
 	for i := range b {
 		items[i] = b[i].item
@@ -128,7 +130,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	opts := append(r.opts[:len(r.opts):len(r.opts)],
 		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
 		withAnswerInto(&resp),
-		withCallMiddleware(r.pacer.middleware),
+		withCallMiddleware(paced(r.pacer)),
 		withCallMiddleware(clock.middleware),
 		withCallMiddleware(inFlight),
 		withRetryPolicy(importRetryPolicy),

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 const (
@@ -139,7 +141,7 @@ func provesNothingDone(e *APIError) bool {
 	if e.StatusCode != http.StatusTooManyRequests || e.unusable {
 		return false
 	}
-	_, fromLimiter := rateLimitWait(e.Header, time.Now())
+	_, fromLimiter := ratelimit.Wait(e.Header, time.Now())
 	return fromLimiter
 }
 

@@ -7,6 +7,8 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // maxRetryAfter is the longest Retry-After the SDK waits for before a
@@ -67,7 +69,7 @@ func (p retryPolicy) next(err error, n *retryCount) (time.Duration, bool) {
 	}
 	switch apiErr.StatusCode {
 	case http.StatusTooManyRequests:
-		ask, ok := rateLimitWait(apiErr.Header, time.Now())
+		ask, ok := ratelimit.Wait(apiErr.Header, time.Now())
 		if !ok {
 			return 0, false // not from the rate limiter
 		}
@@ -97,10 +99,10 @@ func (p retryPolicy) next(err error, n *retryCount) (time.Duration, bool) {
 }
 
 // wait is the wait a server asked for, or the backoff of retry n when it
-// asked for none (rateLimitWait gives such an ask the floor
-// minRateLimitWait, which is "not yet", not a wait).
+// asked for none (ratelimit.Wait gives such an ask the floor
+// ratelimit.MinWait, which is "not yet", not a wait).
 func (p retryPolicy) wait(ask time.Duration, n int) time.Duration {
-	if ask <= minRateLimitWait {
+	if ask <= ratelimit.MinWait {
 		return max(ask, p.backoff(n))
 	}
 	return ask

@@ -23,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // TestHostileDeadlineLandingOnARetryKeepsTheLastAnswer: an admin page with
@@ -352,7 +354,7 @@ func TestHostileRetryAfterValues(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-			wait, ok := parseRetryAfter(tc.header(now), now)
+			wait, ok := ratelimit.ParseRetryAfter(tc.header(now), now)
 			assert.Equal(t, tc.valid, ok)
 			if tc.wait >= 0 {
 				assert.Equal(t, tc.wait, wait)

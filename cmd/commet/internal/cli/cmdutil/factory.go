@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // Factory carries what commands need from outside: the IO streams,
@@ -150,9 +150,11 @@ func (s *RequestStats) middleware(req *http.Request, _ commet.Attempt, next comm
 	s.requests.Add(1)
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 		s.limited.Add(1)
+		// what Retry-After asks (seconds, or a date read against the
+		// answer's Date); a second when it asks for nothing
 		wait := time.Second
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			wait = time.Duration(secs) * time.Second
+		if d, ok := ratelimit.RetryAfter(resp.Header, time.Now()); ok && d > 0 {
+			wait = d
 		}
 		s.waitUntil.Store(time.Now().Add(wait).UnixNano())
 	}
