@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // Whether a create made a customer or found one: the rule, for Create and
@@ -119,10 +121,10 @@ func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext
 	}
 	resp, err := next(req)
 	if err == nil {
-		date, derr := http.ParseTime(resp.Header.Get("Date"))
+		date, ok := ratelimit.Date(resp.Header)
 		c.mu.Lock()
 		c.date, c.arrived = date, time.Now()
-		if derr != nil {
+		if !ok {
 			c.date = time.Time{}
 		}
 		c.mu.Unlock()
