@@ -310,11 +310,11 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		stopping:  stopping,
 		pacer:     newPacer(p),
 		seed:      maphash.MakeSeed(),
-		ids:       make(map[uint64]idEntry),
-		waiting:   make(map[uint64][]importItem),
+		waiting:   make(map[*ledgerRec][]importItem),
 		callbacks: make(chan callback, callbackBuffer),
 	}
 	var callbacksDone sync.WaitGroup
+	run.ids = newLedger(func(id string) uint64 { return maphash.String(run.seed, id) })
 	run.callbacksDone = &callbacksDone
 	callbacksDone.Go(run.runCallbacks)
 

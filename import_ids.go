@@ -17,14 +17,6 @@ import (
 // are counted (it was about 67 before the fingerprint, which is what lets
 // a repeat settle without a request). Everything else streams.
 
-// idEntry is what Import remembers of an ID: the index of the item that
-// holds it, whether that item is in flight, settled the customer, or
-// failed, and, once settled, a fingerprint of the customer Commet holds.
-type idEntry struct {
-	state idState
-	held  fingerprint
-}
-
 // idState packs an item's index and the state of its ID.
 type idState uint64
 
@@ -42,10 +34,10 @@ func (s idState) state() int              { return int(s & 3) }
 // a fingerprint. The address is not among them: Commet does not return it.
 var compared = [...]string{"billingEmail", "fullName", "domain", "website", "timezone", "language", "industry", "metadata"}
 
-// fingerprint holds a 32-bit hash of each compared field of a customer,
+// fingerprint holds a 16-bit hash of each compared field of a customer,
 // enough to tell later whether an item's data differs from it without
-// keeping the customer (a wrong "same" is a 1 in 4 billion chance).
-type fingerprint [len(compared)]uint32
+// keeping the customer. A changed field is missed 1 time in 65,536.
+type fingerprint [len(compared)]uint16
 
 // sentFields and heldFields are the compared fields of an item and of a
 // customer, as text, as Commet may normalise them: strings without
@@ -91,7 +83,7 @@ func canonicalJSON(m map[string]any) string {
 func (r *importRun) fingerprintOf(c *Customer) fingerprint {
 	var fp fingerprint
 	for i, v := range heldFields(c) {
-		fp[i] = uint32(maphash.String(r.seed, v))
+		fp[i] = uint16(maphash.String(r.seed, v))
 	}
 	return fp
 }
@@ -107,7 +99,7 @@ func (r *importRun) differs(item *CreateCustomerParams, held fingerprint) []stri
 		if v == "" && name != "billingEmail" || name == "metadata" && item.Metadata == nil {
 			continue
 		}
-		if uint32(maphash.String(r.seed, v)) != held[i] {
+		if uint16(maphash.String(r.seed, v)) != held[i] {
 			out = append(out, name)
 		}
 	}
@@ -121,56 +113,61 @@ func (r *importRun) admit(it importItem) (send bool) {
 	if it.item.ID == "" {
 		return true
 	}
-	h := maphash.String(r.seed, it.item.ID)
 	r.mu.Lock()
-	e, seen := r.ids[h]
+	e, seen := r.ids.find(it.item.ID)
 	switch {
-	case !seen || e.state.state() == idFailed:
-		r.ids[h] = idEntry{state: newIDState(it.index, idInFlight)}
+	case !seen:
+		r.ids.add(it.item.ID, newIDState(it.index, idInFlight)) // untracked if full: repeats are sent
+		r.mu.Unlock()
+		return true
+	case e.state.state() == idFailed:
+		e.state = newIDState(it.index, idInFlight)
 		r.mu.Unlock()
 		return true
 	case e.state.state() == idInFlight:
-		r.waiting[h] = append(r.waiting[h], it)
+		r.waiting[e] = append(r.waiting[e], it)
 		r.mu.Unlock()
 		return false
 	}
+	repeat := r.repeatOf(e)
 	r.mu.Unlock()
-	r.report(importBatch{it}, func(int) ImportItemResult { return r.repeatOf(e) })
+	r.report(importBatch{it}, func(int) ImportItemResult { return repeat })
 	return false
 }
 
-// repeatOf is the outcome of a repeat of the ID settled as e.
-func (r *importRun) repeatOf(e idEntry) ImportItemResult {
-	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &e.held}
+// repeatOf is the outcome of a repeat of the ID settled as e. Called with
+// r.mu held.
+func (r *importRun) repeatOf(e *ledgerRec) ImportItemResult {
+	held := e.held
+	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &held}
 }
 
 // settleID records the outcome of the item that carries its ID, settles
 // the repeats that waited for it, and returns the next item to carry the
 // ID when this one failed. Called with r.mu held.
 func (r *importRun) settleID(it importItem, res *ImportItemResult) (repeats []ImportItemResult, waited, retry importBatch) {
-	h := maphash.String(r.seed, it.item.ID)
-	e, seen := r.ids[h]
+	e, seen := r.ids.find(it.item.ID)
 	if !seen || e.state.state() != idInFlight || e.state.index() != it.index {
 		return nil, nil, nil // never admitted (refused before sending), or not the carrier
 	}
-	waiting := r.waiting[h]
-	delete(r.waiting, h)
+	waiting := r.waiting[e]
+	delete(r.waiting, e)
 	switch {
 	case res.Outcome != OutcomeFailed:
-		settled := idEntry{state: newIDState(it.index, idSettled), held: r.fingerprintOf(res.Customer)}
-		r.ids[h] = settled
+		e.state = newIDState(it.index, idSettled)
+		e.held = r.fingerprintOf(res.Customer)
 		for range waiting {
-			repeats = append(repeats, r.repeatOf(settled))
+			repeats = append(repeats, r.repeatOf(e))
 		}
 		return repeats, waiting, nil
 	case len(waiting) > 0:
-		r.ids[h] = idEntry{state: newIDState(waiting[0].index, idInFlight)} // the next item carries the ID
+		e.state = newIDState(waiting[0].index, idInFlight) // the next item carries the ID
 		if len(waiting) > 1 {
-			r.waiting[h] = waiting[1:]
+			r.waiting[e] = waiting[1:]
 		}
 		return nil, nil, waiting[:1]
 	default:
-		r.ids[h] = idEntry{state: newIDState(it.index, idFailed)}
+		e.state = newIDState(it.index, idFailed)
 		return nil, nil, nil
 	}
 }

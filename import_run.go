@@ -49,9 +49,9 @@ type importRun struct {
 
 	mu       sync.Mutex // guards what follows
 	progress ImportSummary
-	ids      map[uint64]idEntry      // by hash of the ID
-	waiting  map[uint64][]importItem // repeats of an ID whose item is in flight
-	failures int                     // whole-batch failures in a row
+	ids      *ledger                     // every distinct ID read
+	waiting  map[*ledgerRec][]importItem // repeats of an ID whose item is in flight
+	failures int                         // whole-batch failures in a row
 	firstErr error
 }
 
