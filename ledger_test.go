@@ -121,7 +121,7 @@ func BenchmarkLedgerMemory(b *testing.B) {
 			measure(b, func() any {
 				m := make(map[uint64]oldIDEntry)
 				for i, id := range ids {
-					m[hash(id)] = oldIDEntry{state: newIDState(i, idSettled)}
+					m[hash(id)] = oldIDEntry{state: newIDState(i, idSettled), held: [len(compared)]uint32{uint32(i)}}
 				}
 				return m
 			})
