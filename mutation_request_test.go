@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -82,19 +84,27 @@ func TestIsSuccessStatusEdges(t *testing.T) {
 // An answer of exactly maxResponseBytes is read; one byte more is too
 // large.
 func TestAnswerSizeEdge(t *testing.T) {
-	prefix := []byte(`{"success":true,"data":{"id":"cus_1","organizationId":"org_1","externalId":"user_1","billingEmail":"a@example.com","isActive":true,"createdAt":"2026-05-01T10:00:00Z","updatedAt":"2026-05-01T10:00:00Z"}}`)
 	for size, tooLarge := range map[int]bool{maxResponseBytes: false, maxResponseBytes + 1: true} {
-		body := append(bytes.Clone(prefix), bytes.Repeat([]byte(" "), size-len(prefix))...)
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterResponder(http.MethodGet, custURL+"/cus_1", func(*http.Request) (*http.Response, error) {
-			return httpmock.NewBytesResponse(200, body), nil
-		})
-		_, err := c.Customers.Get(context.Background(), "cus_1")
+		body := make([]byte, size)
+		c, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}, nil
+		})}))
+		require.NoError(t, err)
+		cfg, err := c.newCallConfig(nil)
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodGet, custURL, nil)
+		require.NoError(t, err)
+		var trace sendTrace
+		ans, err := c.roundTrip(&cfg, req, Attempt{Method: http.MethodGet, Path: "/customers", Number: 1}, &trace)
+		require.NoError(t, err)
+		assert.Equal(t, tooLarge, ans.tooLarge, "%d bytes", size)
+		assert.Equal(t, min(size, maxResponseBytes+1), ans.body.Len(), "read up to one byte past the bound")
+		err = c.classify(ans, request{method: http.MethodGet, decode: func(int, []byte) error { return nil }}, false, &Response{})
 		if tooLarge {
-			require.Error(t, err, "%d bytes", size)
+			require.Error(t, err)
 			assert.Contains(t, err.Error(), "larger than 8 MiB")
 		} else {
-			assert.NoError(t, err, "%d bytes", size)
+			assert.NoError(t, err)
 		}
 	}
 }
@@ -111,4 +121,28 @@ func TestAPIErrorBodyOfOneField(t *testing.T) {
 	e = newAPIError(400, http.Header{"Content-Type": {"application/json"}}, []byte(`{"other":1}`), redact)
 	assert.Empty(t, e.Code)
 	assert.True(t, strings.Contains(e.Message, "other"), "a body that is no error is quoted: %q", e.Message)
+}
+
+// A wait that ends exactly at the context's deadline is waited; one that
+// ends a nanosecond after it ends the call at once.
+func TestWaitAtTheDeadlineEdge(t *testing.T) {
+	for timeout, waits := range map[time.Duration]bool{5 * time.Second: true, 5*time.Second - 1: false} {
+		synctest.Test(t, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			rec := answers(withRetryAfter(503, "5"))
+			mock.RegisterResponder("GET", custURL+"/x", rec.responder)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			start := time.Now()
+			_, err := c.Customers.Get(ctx, "x")
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			if waits {
+				assert.Equal(t, 5*time.Second, time.Since(start), "a deadline of %v", timeout)
+				assert.NotContains(t, err.Error(), "would outlast")
+			} else {
+				assert.Zero(t, time.Since(start), "a deadline of %v", timeout)
+				assert.Contains(t, err.Error(), "would outlast the context's deadline")
+			}
+		})
+	}
 }
