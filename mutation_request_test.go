@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -145,4 +146,19 @@ func TestWaitAtTheDeadlineEdge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Without a timeout of its own (WithTimeout(0)), a deadline error from the
+// transport (an http.Client's own Timeout, say) is reported as it came,
+// not as an attempt's timeout.
+func TestNoAttemptTimeoutKeepsTheTransportsDeadlineError(t *testing.T) {
+	c, mock := newMockClient(t, WithTimeout(0), WithMaxRetries(0))
+	mock.RegisterResponder("GET", custURL+"/x", func(*http.Request) (*http.Response, error) {
+		return nil, fmt.Errorf("client timeout: %w", context.DeadlineExceeded)
+	})
+	_, err := c.Customers.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, ErrNetwork)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the transport's error, kept")
+	assert.NotContains(t, err.Error(), "the attempt timed out")
+	assert.Contains(t, err.Error(), "client timeout")
 }
