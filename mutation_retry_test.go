@@ -1,6 +1,7 @@
 package commet
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -215,4 +216,16 @@ func TestBackoffJitterSpansHalf(t *testing.T) {
 		seen[s.backoff(1)] = true
 	}
 	assert.Equal(t, map[time.Duration]bool{2: true, 3: true, 4: true}, seen)
+}
+
+// sleep of no time on a context already done says so, every time, rather
+// than racing the context against a timer that fires at once.
+func TestSleepOfNoTimeOnADoneContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 100 {
+		assert.ErrorIs(t, sleep(ctx, 0), context.Canceled)
+	}
+	assert.NoError(t, sleep(context.Background(), 0))
+	assert.NoError(t, sleep(context.Background(), -time.Second))
 }
