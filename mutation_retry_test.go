@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commet-go/commet/internal/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -85,14 +86,14 @@ func TestRetryPolicyRetryAfterZeroGetsTheBackoff(t *testing.T) {
 	assert.Equal(t, 2*time.Second, wait, "the backoff of retry 2")
 }
 
-// wait takes the server's ask above minRateLimitWait, and the backoff when
+// wait takes the server's ask above ratelimit.MinWait, and the backoff when
 // the ask is at or below it.
 func TestRetryPolicyWaitAtMinRateLimitWait(t *testing.T) {
 	p := retryPolicy{backoff: fixedBackoff}
-	assert.Equal(t, 2*time.Second, p.wait(minRateLimitWait, 2), "an ask of exactly the floor is no ask: the backoff")
-	assert.Equal(t, minRateLimitWait+time.Millisecond, p.wait(minRateLimitWait+time.Millisecond, 2), "an ask one past the floor is the server's")
+	assert.Equal(t, 2*time.Second, p.wait(ratelimit.MinWait, 2), "an ask of exactly the floor is no ask: the backoff")
+	assert.Equal(t, ratelimit.MinWait+time.Millisecond, p.wait(ratelimit.MinWait+time.Millisecond, 2), "an ask one past the floor is the server's")
 	small := retryPolicy{backoff: func(int) time.Duration { return time.Millisecond }}
-	assert.Equal(t, minRateLimitWait, small.wait(minRateLimitWait, 1), "the floor when the backoff is shorter")
+	assert.Equal(t, ratelimit.MinWait, small.wait(ratelimit.MinWait, 1), "the floor when the backoff is shorter")
 }
 
 // With rateLimits, 429s are not charged to maxRetries; each wait is cut to
