@@ -6,25 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows/rowstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
 )
-
-// thousandUsers is a CSV of 1,000 users (lines 2 to 1001), line n
-// replaced by the given text when one is given.
-func thousandUsers(replace map[int]string) string {
-	var b strings.Builder
-	b.WriteString("id,email,fullName\n")
-	for i := 2; i <= 1001; i++ {
-		if s, ok := replace[i]; ok {
-			b.WriteString(s + "\n")
-			continue
-		}
-		fmt.Fprintf(&b, "u%d,u%d@example.com,User %d\n", i, i, i)
-	}
-	return b.String()
-}
 
 func TestImportRefusesAStrayQuoteBeforeSendingAnything(t *testing.T) {
 	t.Parallel()
@@ -33,12 +19,12 @@ func TestImportRefusesAStrayQuoteBeforeSendingAnything(t *testing.T) {
 		input string
 		line  int
 	}{
-		{"in the header", strings.Replace(thousandUsers(nil), "fullName", `"fullName`, 1), 1},
-		{"in the first row", thousandUsers(map[int]string{2: `u2,u2@example.com,"User 2`}), 2},
-		{"on line 6 of 1,000", thousandUsers(map[int]string{6: `u6,u6@example.com,"Bad name`}), 6},
-		{"in the last row", thousandUsers(map[int]string{1001: `u1001,u1001@example.com,"Last`}), 1001},
-		{"inside a field that holds line breaks", thousandUsers(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"two\" here\""}), 4},
-		{"pairing with a later stray quote", thousandUsers(map[int]string{6: `u6,u6@example.com,"Six`, 9: `u9,u9@example.com,Nine"`}), 6},
+		{"in the header", strings.Replace(rowstest.ThousandUsers(nil), "fullName", `"fullName`, 1), 1},
+		{"in the first row", rowstest.ThousandUsers(map[int]string{2: `u2,u2@example.com,"User 2`}), 2},
+		{"on line 6 of 1,000", rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Bad name`}), 6},
+		{"in the last row", rowstest.ThousandUsers(map[int]string{1001: `u1001,u1001@example.com,"Last`}), 1001},
+		{"inside a field that holds line breaks", rowstest.ThousandUsers(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"two\" here\""}), 4},
+		{"pairing with a later stray quote", rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Six`, 9: `u9,u9@example.com,Nine"`}), 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -59,7 +45,7 @@ func TestImportRefusesAStrayQuoteBeforeSendingAnything(t *testing.T) {
 	}
 	// A quote within one line fails that row alone; the 999 others are imported.
 	srv := newServer(t)
-	in := writeFile(t, "users.csv", []byte(thousandUsers(map[int]string{6: `u6,u6@example.com,"Bad" name`})))
+	in := writeFile(t, "users.csv", []byte(rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Bad" name`})))
 	res := runCommet(t, srv, "customers", "import", in, "--failures", in+".failed")
 	assert.Equal(t, 7, res.code)
 	assert.Regexp(t, `: 1000 rows`, res.stdout)

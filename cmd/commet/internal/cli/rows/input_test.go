@@ -7,24 +7,10 @@ import (
 	"testing"
 
 	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/rows/rowstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// thousand is a CSV of 1,000 rows (lines 2 to 1001), with line n replaced
-// by the given text when one is given.
-func thousand(replace map[int]string) string {
-	var b strings.Builder
-	b.WriteString("id,email,fullName\n")
-	for i := 2; i <= 1001; i++ {
-		if s, ok := replace[i]; ok {
-			b.WriteString(s + "\n")
-			continue
-		}
-		fmt.Fprintf(&b, "u%d,u%d@example.com,User %d\n", i, i, i)
-	}
-	return b.String()
-}
 
 func TestAStrayQuoteRefusesTheInputNamingItsLine(t *testing.T) {
 	t.Parallel()
@@ -33,13 +19,13 @@ func TestAStrayQuoteRefusesTheInputNamingItsLine(t *testing.T) {
 		input string
 		line  int
 	}{
-		{"in the header", "id,email,\"fullName\n" + thousand(nil)[len("id,email,fullName\n"):], 1},
-		{"in the first row", thousand(map[int]string{2: `u2,u2@example.com,"User 2`}), 2},
-		{"on line 6 of 1,000", thousand(map[int]string{6: `u6,u6@example.com,"Bad name`}), 6},
-		{"on line 6, closed by a later quoted field", thousand(map[int]string{6: `u6,"u6@example.com,Bad`, 50: `u50,u50@example.com,"Fifty, Inc."`}), 6},
-		{"on line 6, paired with a later stray quote", thousand(map[int]string{6: `u6,u6@example.com,"Six`, 9: `u9,u9@example.com,Nine"`}), 6},
-		{"in the last row", thousand(map[int]string{1001: `u1001,u1001@example.com,"Last`}), 1001},
-		{"inside a field that holds line breaks", thousand(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"two\" here\""}), 4},
+		{"in the header", "id,email,\"fullName\n" + rowstest.ThousandUsers(nil)[len("id,email,fullName\n"):], 1},
+		{"in the first row", rowstest.ThousandUsers(map[int]string{2: `u2,u2@example.com,"User 2`}), 2},
+		{"on line 6 of 1,000", rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Bad name`}), 6},
+		{"on line 6, closed by a later quoted field", rowstest.ThousandUsers(map[int]string{6: `u6,"u6@example.com,Bad`, 50: `u50,u50@example.com,"Fifty, Inc."`}), 6},
+		{"on line 6, paired with a later stray quote", rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Six`, 9: `u9,u9@example.com,Nine"`}), 6},
+		{"in the last row", rowstest.ThousandUsers(map[int]string{1001: `u1001,u1001@example.com,"Last`}), 1001},
+		{"inside a field that holds line breaks", rowstest.ThousandUsers(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"two\" here\""}), 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Check(strings.NewReader(tc.input), Options{}, false)
@@ -52,11 +38,11 @@ func TestAStrayQuoteRefusesTheInputNamingItsLine(t *testing.T) {
 	}
 
 	// A field with line breaks, quoted as it should be, is read.
-	scan, err := Check(strings.NewReader(thousand(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"\"two\"\"\""})), Options{}, false)
+	scan, err := Check(strings.NewReader(rowstest.ThousandUsers(map[int]string{4: "u4,u4@example.com,\"Line one\nLine \"\"two\"\"\""})), Options{}, false)
 	require.NoError(t, err)
 	assert.Equal(t, 1000, scan.Rows)
 	// A stray quote within one line fails its row alone: nothing vanishes.
-	_, rows := readAll(t, []byte(thousand(map[int]string{6: `u6,u6@example.com,"Bad" name`, 7: `u7,u7@example.com,5" screen`})), Options{})
+	_, rows := readAll(t, []byte(rowstest.ThousandUsers(map[int]string{6: `u6,u6@example.com,"Bad" name`, 7: `u7,u7@example.com,5" screen`})), Options{})
 	require.Len(t, rows, 1000)
 	assert.Equal(t, 6, rows[4].Line)
 	assert.Contains(t, rows[4].Err.Reason, "cannot be read as CSV")
