@@ -125,7 +125,10 @@ func TestAPIErrorBodyOfOneField(t *testing.T) {
 }
 
 // A wait that ends exactly at the context's deadline is waited; one that
-// ends a nanosecond after it ends the call at once.
+// ends a nanosecond after it ends the call at once. (After the wait that
+// ends at the deadline, the deadline and the wait's end are one instant:
+// whether a second request leaves before the context ends is up to the
+// scheduler, so only the time waited is held there.)
 func TestWaitAtTheDeadlineEdge(t *testing.T) {
 	for timeout, waits := range map[time.Duration]bool{5 * time.Second: true, 5*time.Second - 1: false} {
 		synctest.Test(t, func(t *testing.T) {
@@ -139,7 +142,6 @@ func TestWaitAtTheDeadlineEdge(t *testing.T) {
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 			if waits {
 				assert.Equal(t, 5*time.Second, time.Since(start), "a deadline of %v", timeout)
-				assert.NotContains(t, err.Error(), "would outlast")
 			} else {
 				assert.Zero(t, time.Since(start), "a deadline of %v", timeout)
 				assert.Contains(t, err.Error(), "would outlast the context's deadline")
