@@ -30,8 +30,8 @@
 //	-rate-limit-headers form
 //	                   the form of those headers: legacy (the three
 //	                   above, the default), draft (the IETF draft's
-//	                   RateLimit-Policy: "default";q=N;w=1 and
-//	                   RateLimit: "default";r=R;t=T instead) or both
+//	                   RateLimit-Policy and RateLimit instead, such as
+//	                   "default";q=10;w=1 and "default";r=9;t=1) or both
 //	-latency d         delay every answer by d (such as 50ms)
 //	-seed N            start with N generated customers (at most 1000000):
 //	                   external IDs seed_000001 to seed_N in six digits,

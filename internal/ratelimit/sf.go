@@ -264,6 +264,18 @@ done:
 // str parses a String (4.2.5): printable ASCII, with \" and \\ escaped.
 func (p *sfParser) str() (string, error) {
 	p.i++ // the opening quote
+	// the common case, no escapes: the string as it stands
+	for j := p.i; j < len(p.s); j++ {
+		c := p.s[j]
+		if c == '"' {
+			v := p.s[p.i:j]
+			p.i = j + 1
+			return v, nil
+		}
+		if c == '\\' || c < 0x20 || c > 0x7e {
+			break
+		}
+	}
 	var b strings.Builder
 	for !p.eof() {
 		c := p.s[p.i]
