@@ -104,7 +104,8 @@ var gridLimiters = []gridCell{
 // gridCells are the limiters of the grid in every form of RateLimit
 // headers: the older triple (named as in gridLimiters), the IETF draft's
 // fields only ("-draft") and both at once ("-both"); a limiter that
-// writes no RateLimit headers is in the first alone.
+// writes no RateLimit headers is in the first alone. Two more cells send
+// both forms, disagreeing ("disagree-").
 func gridCells() []gridCell {
 	cells := append([]gridCell(nil), gridLimiters...)
 	for _, form := range []struct {
@@ -120,7 +121,14 @@ func gridCells() []gridCell {
 			cells = append(cells, c)
 		}
 	}
-	return cells
+	// both forms, disagreeing: the triple says there is always room, the
+	// draft's fields are honest; the safer of each is followed
+	return append(cells,
+		gridCell{name: "disagree-bucket-20ps-both", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) },
+			style: pacetest.TripleRemainingAtLimit, fields: pacetest.BothFields, rate: 20, window: time.Second},
+		gridCell{name: "disagree-fixed-100per10s-both", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 100, W: 10 * time.Second} },
+			style: pacetest.TripleRemainingAtLimit, fields: pacetest.BothFields, rate: 10, window: 10 * time.Second},
+	)
 }
 
 // gridLatencies are the round trips of the grid.

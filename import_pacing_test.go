@@ -45,6 +45,8 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 		"sliding-counter-100per10s-both":     300 * time.Millisecond,
 		"stacked-100per10s+100kperday-draft": 100 * time.Millisecond,
 		"lie-Remaining=0-draft":              300 * time.Millisecond,
+		"disagree-bucket-20ps-both":          100 * time.Millisecond,
+		"disagree-fixed-100per10s-both":      100 * time.Millisecond,
 	}
 	for _, c := range gridCells() {
 		latency, ok := cells[c.name]

@@ -242,6 +242,10 @@ const (
 	RemainingAtLimit                    // RateLimit-Remaining always equal to the limit
 	RemainingZero                       // RateLimit-Remaining always 0
 	OddHeaders                          // RateLimit-* on two answers of three, fractional Reset, Retry-After as a date
+	// TripleRemainingAtLimit: the triple's RateLimit-Remaining always
+	// equal to the limit, the draft's fields honest: with BothFields, the
+	// two forms disagree.
+	TripleRemainingAtLimit
 )
 
 // Fields is the form a Server writes its limiter's state in.
@@ -363,7 +367,7 @@ func (s *Server) writeHeaders(h http.Header, v Verdict, now time.Time, n int) {
 		retryAfter = date(v.RetryAfter + time.Second - 1)
 	case LimitLies:
 		limit = 1_000_000
-	case RemainingAtLimit:
+	case RemainingAtLimit, TripleRemainingAtLimit:
 		remaining = limit
 	case RemainingZero:
 		remaining = 0

@@ -55,3 +55,23 @@ func TestServerFields(t *testing.T) {
 		})
 	}
 }
+
+// TestServerFormsDisagree: TripleRemainingAtLimit misstates the triple
+// alone, so that with BothFields the two forms disagree, and the reading
+// keeps the draft's, which leaves less.
+func TestServerFormsDisagree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := NewServer(&FixedWindow{N: 10, W: 10 * time.Second}, TripleRemainingAtLimit, 0)
+		srv.Fields = BothFields
+		req, err := http.NewRequest("POST", "https://commet.test/api/v1/customers", nil)
+		require.NoError(t, err)
+		resp, err := srv.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, "10", resp.Header.Get("RateLimit-Remaining"))
+		assert.Equal(t, `"default";r=9;t=10`, resp.Header.Get("RateLimit"))
+		l, ok := ratelimit.Read(resp.Header, time.Now())
+		require.True(t, ok)
+		assert.Equal(t, 9, l.Remaining)
+	})
+}
