@@ -105,8 +105,9 @@
 // retrying together spread out ([WithRetryBackoff]). A Retry-After header, in
 // seconds or as an HTTP date, is honoured up to 30 s; a server that asks for
 // longer ends the call at once, with its own value in [APIError].RetryAfter
-// for the caller to pass on or schedule. A 429 without Retry-After is not
-// from the rate limiter and is not retried. Each attempt is bounded by
+// for the caller to pass on or schedule. A 429 without Retry-After (nor
+// RateLimit-Remaining: 0, nor the draft's RateLimit with r=0, which ask
+// for their reset) is not from the rate limiter and is not retried. Each attempt is bounded by
 // [DefaultTimeout] (30 s; [WithTimeout]), and an attempt that times out is
 // retried; the context bounds the whole call, attempts and waits included.
 // Waits are timers in a select with the context: once it is done nothing

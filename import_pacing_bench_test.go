@@ -55,6 +55,7 @@ type gridCell struct {
 	rateAt  func(time.Duration) float64 // when it varies: the rate at a time since the start
 	window  time.Duration               // the longest window that binds: warm-up and steady state are counted in whole ones
 	skew    time.Duration               // the server's clock minus this machine's
+	fields  pacetest.Fields             // the form of the RateLimit headers: the older triple, the draft's fields, both
 }
 
 // gridLimiters are the limiters of the grid: every kind, clock and lying
@@ -100,6 +101,36 @@ var gridLimiters = []gridCell{
 	{name: "lie-Remaining=0", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) }, style: pacetest.RemainingZero, rate: 20, window: time.Second},
 }
 
+// gridCells are the limiters of the grid in every form of RateLimit
+// headers: the older triple (named as in gridLimiters), the IETF draft's
+// fields only ("-draft") and both at once ("-both"); a limiter that
+// writes no RateLimit headers is in the first alone. Two more cells send
+// both forms, disagreeing ("disagree-").
+func gridCells() []gridCell {
+	cells := append([]gridCell(nil), gridLimiters...)
+	for _, form := range []struct {
+		suffix string
+		fields pacetest.Fields
+	}{{"-draft", pacetest.DraftFields}, {"-both", pacetest.BothFields}} {
+		for _, c := range gridLimiters {
+			if c.style == pacetest.NoHeaders {
+				continue
+			}
+			c.name += form.suffix
+			c.fields = form.fields
+			cells = append(cells, c)
+		}
+	}
+	// both forms, disagreeing: the triple says there is always room, the
+	// draft's fields are honest; the safer of each is followed
+	return append(cells,
+		gridCell{name: "disagree-bucket-20ps-both", limiter: func() pacetest.Limiter { return pacetest.NewTokenBucket(20, 20) },
+			style: pacetest.TripleRemainingAtLimit, fields: pacetest.BothFields, rate: 20, window: time.Second},
+		gridCell{name: "disagree-fixed-100per10s-both", limiter: func() pacetest.Limiter { return &pacetest.FixedWindow{N: 100, W: 10 * time.Second} },
+			style: pacetest.TripleRemainingAtLimit, fields: pacetest.BothFields, rate: 10, window: 10 * time.Second},
+	)
+}
+
 // gridLatencies are the round trips of the grid.
 var gridLatencies = []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond}
 
@@ -138,6 +169,7 @@ func (r gridResult) String() string {
 func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 	srv := newSimServer(c.limiter(), c.style, latency)
 	srv.Skew = c.skew
+	srv.Fields = c.fields
 	client, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: srv}), WithRetryBackoff(50*time.Millisecond, time.Second))
 	require.NoError(t, err)
 	warm := max(10*time.Second, 3*c.window)
@@ -214,15 +246,15 @@ func inBubble(tb testing.TB, f func(t *testing.T)) {
 	}
 }
 
-// BenchmarkImportPacingGrid runs Import against every limiter of the grid
-// at every latency, on synctest's clock, for 20 windows (at least 60 s)
+// BenchmarkImportPacingGrid runs Import against every limiter of the grid,
+// in every form of RateLimit headers (gridCells), at every latency, on synctest's clock, for 20 windows (at least 60 s)
 // of steady state, and reports the share of the limit reached (requests
 // accepted over what the limiter allowed), the share of requests answered
 // 429 at steady state, and with the warm-up:
 //
 //	go test -run '^$' -bench ImportPacingGrid -benchmem
 func BenchmarkImportPacingGrid(b *testing.B) {
-	for _, c := range gridLimiters {
+	for _, c := range gridCells() {
 		for _, latency := range gridLatencies {
 			b.Run(fmt.Sprintf("%s/%v", c.name, latency), func(b *testing.B) {
 				var r gridResult

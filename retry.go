@@ -49,7 +49,8 @@ func (s *settings) single() retryPolicy {
 
 // next decides whether the failure err is retried, and after how long, as
 // Commet's contract says: 408, 429 from the rate limiter (with Retry-After,
-// or RateLimit-Remaining: 0 and a reset), 500, 502, 503, 504, a 409
+// or RateLimit-Remaining: 0, or the draft's RateLimit with r=0, and a
+// reset), 500, 502, 503, 504, a 409
 // idempotency_in_progress, and failures to get an answer are retried; an
 // answer the SDK could not use is not, since the next one would be the
 // same. A server that asks for no wait (Retry-After: 0, or a date already

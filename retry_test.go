@@ -434,6 +434,12 @@ func TestHostileImportWaitsOutEveryKindOf429(t *testing.T) {
 			resp.Header.Set("RateLimit-Reset", "2")
 			return resp
 		},
+		"the draft's RateLimit r=0 and a reset": func() *http.Response {
+			resp := jsonResponse(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
+			resp.Header.Set("RateLimit-Policy", `"default";q=10;w=10`)
+			resp.Header.Set("RateLimit", `"default";r=0;t=2`)
+			return resp
+		},
 		"a Retry-After of 20 minutes": func() *http.Response {
 			resp := jsonResponse(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
 			resp.Header.Set("Retry-After", "1200")
@@ -499,6 +505,16 @@ func TestRetryDecisions(t *testing.T) {
 		{"408", status(408, nil), true, nil},
 		{"429 with Retry-After", withRetryAfter(429, "0"), true, ErrRateLimited},
 		{"429 without Retry-After", status(429, map[string]any{"code": "quota"}), false, ErrRateLimited},
+		{"429 with the draft's RateLimit r=0", func(r *http.Request) (*http.Response, error) {
+			resp, err := status(429, nil)(r)
+			resp.Header.Set("RateLimit", `"default";r=0;t=0`)
+			return resp, err
+		}, true, ErrRateLimited},
+		{"429 with the draft's RateLimit r=3", func(r *http.Request) (*http.Response, error) {
+			resp, err := status(429, nil)(r)
+			resp.Header.Set("RateLimit", `"default";r=3;t=1`)
+			return resp, err
+		}, false, ErrRateLimited},
 		{"500", status(500, nil), true, ErrServer},
 		{"502", status(502, nil), true, ErrServer},
 		{"503", status(503, nil), true, ErrServer},

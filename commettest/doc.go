@@ -89,7 +89,9 @@
 //	srv.RequireFaultsFired(t) // fails t if a fault never fired: a typo in Path tests nothing
 //
 // [WithRateLimit] gives each API key a token bucket, answering 429
-// rate_limited with Retry-After and RateLimit-* headers, as Commet does.
+// rate_limited with Retry-After and RateLimit-* headers, as Commet does;
+// [WithRateLimitHeaders] writes them in the IETF draft's fields instead,
+// or both.
 // [WithLatency] delays every answer. [WithStrict] turns the fake into a
 // conformance checker: it refuses, with a 400 contract_violation, the
 // requests Commet accepts but a well-behaved client should never send.

@@ -20,17 +20,18 @@ import (
 // for concurrent use. It serves the API only: its control plane is
 // ControlHandler.
 type Handler struct {
-	apiKey  string
-	now     func() time.Time
-	maxBody int64
-	strict  bool
-	rule    func(field, value string) string // WithRule's; nil for none
-	latency time.Duration
-	limiter *rateLimiter // nil: no rate limit
-	seed    int          // customers made by WithSeedCustomers
-	orgID   string
-	idBase  uint64 // random, mixed into customer IDs
-	idCount uint64 // customers ever created; guarded by the store's lock
+	apiKey       string
+	now          func() time.Time
+	maxBody      int64
+	strict       bool
+	rule         func(field, value string) string // WithRule's; nil for none
+	latency      time.Duration
+	limiter      *rateLimiter     // nil: no rate limit
+	limitHeaders RateLimitHeaders // the form of the rate limit's headers
+	seed         int              // customers made by WithSeedCustomers
+	orgID        string
+	idBase       uint64 // random, mixed into customer IDs
+	idCount      uint64 // customers ever created; guarded by the store's lock
 
 	store    *store
 	idem     *idempotency
@@ -120,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.limiter != nil {
 		d := h.limiter.take(key, h.now())
-		d.setHeaders(w.Header())
+		d.setHeaders(w.Header(), h.limitHeaders, h.limiter.window())
 		if !d.allowed {
 			send(errorAnswer(http.StatusTooManyRequests, "rate_limited", "Too many requests: retry after the time in Retry-After", nil))
 			return

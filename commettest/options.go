@@ -94,12 +94,45 @@ func WithRule(rule func(field, value string) string) Option {
 //   - RateLimit-Reset: the seconds until the bucket is full again, rounded
 //     up; 0 when it is full.
 //
+// [WithRateLimitHeaders] writes the same in the IETF draft's fields
+// instead, or as well.
+//
 // It panics unless perSecond > 0 and burst >= 1.
 func WithRateLimit(perSecond float64, burst int) Option {
 	if !(perSecond > 0) || math.IsInf(perSecond, 0) || burst < 1 {
 		panic(fmt.Sprintf("commettest: WithRateLimit(%v, %d): want perSecond > 0 and burst >= 1", perSecond, burst))
 	}
 	return func(h *Handler) { h.limiter = newRateLimiter(perSecond, burst) }
+}
+
+// RateLimitHeaders is the form in which [WithRateLimit]'s state is
+// written: see [WithRateLimitHeaders].
+type RateLimitHeaders int
+
+const (
+	// HeadersLegacy writes RateLimit-Limit, RateLimit-Remaining and
+	// RateLimit-Reset, as Commet's docs name them. It is the default.
+	HeadersLegacy RateLimitHeaders = iota
+	// HeadersDraft writes the IETF draft's structured fields only
+	// (draft-ietf-httpapi-ratelimit-headers): RateLimit-Policy:
+	// "default";q=burst;w=W, W the seconds an empty bucket takes to fill
+	// (rounded up, at least 1), and RateLimit: "default";r=R;t=T, with
+	// the same remaining and reset as the older fields.
+	HeadersDraft
+	// HeadersBoth writes both forms, saying the same.
+	HeadersBoth
+)
+
+// WithRateLimitHeaders sets the form of the headers that [WithRateLimit]
+// writes on every answer under the limit: the older triple
+// ([HeadersLegacy], the default), the draft's fields ([HeadersDraft]), or
+// both ([HeadersBoth]). Retry-After is written on a 429 in every form. It
+// panics on any other value.
+func WithRateLimitHeaders(form RateLimitHeaders) Option {
+	if form < HeadersLegacy || form > HeadersBoth {
+		panic(fmt.Sprintf("commettest: WithRateLimitHeaders(%d): want HeadersLegacy, HeadersDraft or HeadersBoth", int(form)))
+	}
+	return func(h *Handler) { h.limitHeaders = form }
 }
 
 // WithLatency delays every answer by d, injected faults included: each

@@ -93,12 +93,24 @@ func (l *rateLimiter) reset() {
 	l.buckets = map[string]*bucket{}
 }
 
-// setHeaders writes the RateLimit-* headers of d, and Retry-After when the
-// request was refused.
-func (d rateDecision) setHeaders(h http.Header) {
-	h.Set("RateLimit-Limit", strconv.Itoa(d.limit))
-	h.Set("RateLimit-Remaining", strconv.Itoa(d.remaining))
-	h.Set("RateLimit-Reset", strconv.Itoa(d.reset))
+// window is the window of the bucket's policy, in whole seconds: the time
+// an empty bucket takes to fill, rounded up, at least 1.
+func (l *rateLimiter) window() int {
+	return max(1, l.seconds(l.burst))
+}
+
+// setHeaders writes the rate-limit headers of d in form, and Retry-After
+// when the request was refused; window is the policy's w.
+func (d rateDecision) setHeaders(h http.Header, form RateLimitHeaders, window int) {
+	if form != HeadersDraft {
+		h.Set("RateLimit-Limit", strconv.Itoa(d.limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(d.remaining))
+		h.Set("RateLimit-Reset", strconv.Itoa(d.reset))
+	}
+	if form != HeadersLegacy {
+		h.Set("RateLimit-Policy", `"default";q=`+strconv.Itoa(d.limit)+";w="+strconv.Itoa(window))
+		h.Set("RateLimit", `"default";r=`+strconv.Itoa(d.remaining)+";t="+strconv.Itoa(d.reset))
+	}
 	if !d.allowed {
 		h.Set("Retry-After", strconv.Itoa(d.retryAfter))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/internal/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -133,4 +134,75 @@ func TestLatency(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 100*time.Millisecond, time.Since(start), "the wait ends when the client goes away")
 	})
+}
+
+// TestRateLimitHeadersForms: WithRateLimitHeaders writes the bucket's
+// state in the older triple, the IETF draft's fields, or both, saying the
+// same in each; Retry-After comes on a 429 in every form.
+func TestRateLimitHeadersForms(t *testing.T) {
+	draft := func(r reply) [2]string { return [2]string{r.Header.Get("RateLimit-Policy"), r.Header.Get("RateLimit")} }
+	cases := []struct {
+		name   string
+		opts   []Option
+		legacy bool
+		draft  bool
+	}{
+		{"default: legacy", nil, true, false},
+		{"legacy", []Option{WithRateLimitHeaders(HeadersLegacy)}, true, false},
+		{"draft", []Option{WithRateLimitHeaders(HeadersDraft)}, false, true},
+		{"both", []Option{WithRateLimitHeaders(HeadersBoth)}, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := NewServer(append(c.opts, WithRateLimit(2, 3))...) // the bucket fills in 1.5 s: w=2
+				for i, want := range []struct {
+					legacy [4]string
+					draft  [2]string
+				}{
+					{[4]string{"3", "2", "1", ""}, [2]string{`"default";q=3;w=2`, `"default";r=2;t=1`}},
+					{[4]string{"3", "1", "1", ""}, [2]string{`"default";q=3;w=2`, `"default";r=1;t=1`}},
+					{[4]string{"3", "0", "2", ""}, [2]string{`"default";q=3;w=2`, `"default";r=0;t=2`}},
+					{[4]string{"3", "0", "2", "1"}, [2]string{`"default";q=3;w=2`, `"default";r=0;t=2`}},
+				} {
+					r := callMem(t, srv, "GET", "/api/v1/customers", nil)
+					if !c.legacy {
+						want.legacy = [4]string{"", "", "", want.legacy[3]}
+					}
+					if !c.draft {
+						want.draft = [2]string{}
+					}
+					assert.Equal(t, want.legacy, limits(r), "request %d", i)
+					assert.Equal(t, want.draft, draft(r), "request %d", i)
+					l, ok := ratelimit.Read(r.Header, time.Now())
+					require.True(t, ok, "request %d", i)
+					assert.Equal(t, 3, l.Limit, "request %d", i)
+					if c.draft {
+						assert.Equal(t, 2*time.Second, l.Window, "request %d", i)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestRateLimitDraftThroughTheSDK: with the draft's fields only, the SDK
+// still waits as asked.
+func TestRateLimitDraftThroughTheSDK(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := NewServer(WithRateLimit(1, 1), WithRateLimitHeaders(HeadersDraft))
+		start := time.Now()
+		for i := range 3 {
+			_, err := srv.Client().Customers.Create(context.Background(), &commet.CreateCustomerParams{Email: "a@x.com", ID: string(rune('a' + i))})
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.Equal(t, 3, srv.Len())
+	})
+}
+
+func TestWithRateLimitHeadersRefusesNonsense(t *testing.T) {
+	assert.Panics(t, func() { WithRateLimitHeaders(-1) })
+	assert.Panics(t, func() { WithRateLimitHeaders(HeadersBoth + 1) })
+	assert.NotPanics(t, func() { WithRateLimitHeaders(HeadersDraft) })
 }

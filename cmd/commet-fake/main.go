@@ -27,6 +27,11 @@
 //	                   Retry-After beyond; every answer carries
 //	                   RateLimit-Limit, RateLimit-Remaining and
 //	                   RateLimit-Reset
+//	-rate-limit-headers form
+//	                   the form of those headers: legacy (the three
+//	                   above, the default), draft (the IETF draft's
+//	                   RateLimit-Policy and RateLimit instead, such as
+//	                   "default";q=10;w=1 and "default";r=9;t=1) or both
 //	-latency d         delay every answer by d (such as 50ms)
 //	-seed N            start with N generated customers (at most 1000000):
 //	                   external IDs seed_000001 to seed_N in six digits,
@@ -116,6 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	apiKey := fs.String("api-key", "", "accept only this API `key` (default: any key starting with ck_)")
 	strict := fs.Bool("strict", false, "refuse requests a well-behaved client should never send (400 contract_violation)")
 	rate := fs.Float64("rate-limit", 0, "allow `N` requests a second per API key, N at once (0: no limit)")
+	rateHeaders := fs.String("rate-limit-headers", "legacy", "the `form` of -rate-limit's headers: legacy (RateLimit-Limit, -Remaining, -Reset), draft (the IETF draft's RateLimit-Policy and RateLimit) or both")
 	latency := fs.Duration("latency", 0, "delay every answer by this long")
 	seed := fs.Int("seed", 0, "start with `N` generated customers, seed_000001 onwards (at most 1000000); a reset makes them again")
 	quiet := fs.Bool("quiet", false, "do not log requests")
@@ -142,6 +148,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-rate-limit %v: want a number of requests a second, or 0 for no limit", *rate)
 	case *rate > 0:
 		opts = append(opts, commettest.WithRateLimit(*rate, max(1, int(min(*rate, math.MaxInt32)))))
+	}
+	switch *rateHeaders {
+	case "legacy":
+	case "draft", "both":
+		if *rate == 0 {
+			return fmt.Errorf("-rate-limit-headers %s: needs -rate-limit", *rateHeaders)
+		}
+		form := commettest.HeadersDraft
+		if *rateHeaders == "both" {
+			form = commettest.HeadersBoth
+		}
+		opts = append(opts, commettest.WithRateLimitHeaders(form))
+	default:
+		return fmt.Errorf("-rate-limit-headers %q: want legacy, draft or both", *rateHeaders)
 	}
 	if *latency < 0 {
 		return fmt.Errorf("-latency %v is negative", *latency)

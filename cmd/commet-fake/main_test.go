@@ -106,6 +106,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-no-such-flag"}, {"-rate-limit", "-1"}, {"-rate-limit", "NaN"}, {"-rate-limit", "ten"},
 		{"-latency", "-1s"}, {"-latency", "5"}, {"extra"}, {"-addr", "256.0.0.1:0"},
 		{"-seed", "-1"}, {"-seed", "1000001"}, {"-seed", "many"},
+		{"-rate-limit", "5", "-rate-limit-headers", "ietf"}, {"-rate-limit-headers", "draft"},
 	} {
 		assert.Error(t, run(context.Background(), args, io.Discard, io.Discard), "%q", args)
 	}
@@ -116,7 +117,7 @@ func TestRunHelp(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		require.NoError(t, run(context.Background(), []string{arg}, &stdout, &stderr), arg)
 		assert.True(t, strings.HasPrefix(stdout.String(), "Usage: commet-fake [flags]\n"), "%s: %s", arg, stdout.String())
-		for _, want := range []string{"-addr", "-api-key", "-strict", "-rate-limit", "-latency", "-seed N", "-quiet",
+		for _, want := range []string{"-addr", "-api-key", "-strict", "-rate-limit", "-rate-limit-headers form", "-latency", "-seed N", "-quiet",
 			"/_commettest/faults", "/_commettest/stats", "/_commettest/reset", "dropAnswer"} {
 			assert.Contains(t, stdout.String(), want, arg)
 		}
@@ -131,4 +132,39 @@ func TestRunPrintsUsageOnABadFlag(t *testing.T) {
 	assert.Empty(t, stdout.String())
 	assert.Contains(t, stderr.String(), "Usage: commet-fake [flags]")
 	assert.Contains(t, stderr.String(), "-seed N")
+}
+
+// TestRunRateLimitHeaders: -rate-limit-headers picks the form of the rate
+// limit's headers.
+func TestRunRateLimitHeaders(t *testing.T) {
+	for _, c := range []struct {
+		form          string
+		legacy, draft bool
+	}{{"legacy", true, false}, {"draft", false, true}, {"both", true, true}} {
+		t.Run(c.form, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-quiet", "-rate-limit", "5", "-rate-limit-headers", c.form}, pw, io.Discard)
+			}()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			require.NoError(t, err)
+			url := strings.TrimSpace(strings.TrimPrefix(line, "commet-fake listening on "))
+			req, _ := http.NewRequest("GET", url+"/api/v1/customers", nil)
+			req.Header.Set("x-api-key", "ck_test_any")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, c.legacy, resp.Header.Get("RateLimit-Limit") == "5", "RateLimit-Limit: %q", resp.Header.Get("RateLimit-Limit"))
+			want := ""
+			if c.draft {
+				want = `"default";q=5;w=1`
+			}
+			assert.Equal(t, want, resp.Header.Get("RateLimit-Policy"))
+			cancel()
+			assert.NoError(t, <-done)
+		})
+	}
 }

@@ -66,7 +66,8 @@ const (
 //     A window whose Remaining is, over a whole window length, what the
 //     requests accepted over the last window length leave (a sliding
 //     log or counter) is paced evenly at windowShare of what answers
-//     bear out as its allowance over its length (the longest Reset):
+//     bear out as its allowance over its length (the window a
+//     RateLimit-Policy states, or the longest Reset if longer):
 //     a stock spent faster would come back as a burst a window later,
 //     and a 429 pauses everyone for a whole-second Retry-After. Any
 //     other window that refills as it goes (a token bucket) is paced at
@@ -123,7 +124,7 @@ type allowance struct {
 	remaining int           // as of the last answer
 	server    time.Time     // when Commet wrote the last answer, on its clock (arrival + offset)
 	resetAt   time.Time     // when it said the window is whole again, on its clock; zero if it did not
-	window    time.Duration // the longest Reset seen: the window's length, at least
+	window    time.Duration // the window's length: as a policy states it, or the longest Reset seen, if longer
 	refill    float64       // requests per second between resets, as measured
 	measured  bool          // refill was measured; until then, seed stands for it
 	seed      float64       // what the first Reset says, if the window refills evenly
@@ -397,8 +398,8 @@ func (p *Pacer) headerRate(now time.Time) (float64, time.Time) {
 }
 
 // windowRate is the least, over the windows the headers name, of what
-// answers bear out as the window's allowance over its length (the longest
-// Reset seen, in whole seconds): the rate a sliding window sustains, and
+// answers bear out as the window's allowance over its length (as a
+// policy states it, or the longest Reset seen, in whole seconds): the rate a sliding window sustains, and
 // at most what a token bucket does once drained. 0 when unknown.
 // Called with p.mu held.
 func (p *Pacer) windowRate(now time.Time) float64 {
@@ -606,6 +607,7 @@ func (p *Pacer) follow(now time.Time, h http.Header, rl ratelimit.Limit, limited
 	p.followRemaining(now, a.whole, rl, limited)
 	a.remaining, a.server, a.accepted = rl.Remaining, server, p.accepted
 	a.resetAt = time.Time{}
+	a.window = max(a.window, statedWindow(rl))
 	if rl.HasReset {
 		a.resetAt = date.Add(rl.Reset)
 		a.window = max(a.window, min(rl.Reset, 24*time.Hour))
@@ -615,6 +617,13 @@ func (p *Pacer) follow(now time.Time, h http.Header, rl ratelimit.Limit, limited
 			a.seed = float64(a.whole-rl.Remaining) / rl.Reset.Seconds()
 		}
 	}
+}
+
+// statedWindow is the window's length a RateLimit-Policy states (its w,
+// at most a day), or 0: the window's length is then known from the first
+// answer, where the longest Reset seen only bounds it from below.
+func statedWindow(rl ratelimit.Limit) time.Duration {
+	return min(rl.Window, 24*time.Hour)
 }
 
 // measure ends a's refill span, if it is long enough to mean something.

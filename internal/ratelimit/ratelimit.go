@@ -1,7 +1,9 @@
 // Package ratelimit reads what an answer says about Commet's rate limiter,
 // as the contract says (shared/commet-api.md, "Rate limits"): Retry-After,
 // in seconds or as an HTTP date on the server's clock; RateLimit-Limit,
-// -Remaining and -Reset; and the answer's Date, which places the server's
+// -Remaining and -Reset; the IETF draft's structured fields RateLimit and
+// RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers, parsed with the
+// rules of RFC 9651); and the answer's Date, which places the server's
 // moments. It is the one reader of those headers: the retry policy,
 // APIError, the import pacer and the command line all read them here.
 //
@@ -9,10 +11,10 @@
 // server's clock), never against this machine's clock, which may be off
 // by minutes; only an answer without a valid Date is read against now.
 //
-// Read is where the IETF draft's structured fields (RateLimit and
-// RateLimit-Policy, draft-ietf-httpapi-ratelimit-headers) are to be read
-// beside the older triple: they fill the same Limit, with the window's
-// length when a policy states it.
+// Read reads the draft's fields beside the older triple: either alone
+// fills a Limit; when both come they agree, or the safer of each is kept
+// (the smaller quota, the less remaining, the later reset), and the
+// window's length is the one the policy states.
 package ratelimit
 
 import (
@@ -87,19 +89,26 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 // Wait is the wait a 429's headers ask for: Retry-After (read as
 // RetryAfter does) when present; else, when RateLimit-Remaining is 0, the
 // time until RateLimit-Reset (seconds, or a moment compared with the
-// answer's Date). Either is at least MinWait, since a 429 means "not yet"
-// even when it asks for no wait. ok is false when the headers ask for no
-// wait at all: such a 429 is not from the rate limiter.
+// answer's Date), or when a member of the RateLimit field says r=0, its t
+// (the longest, when several do); the longer of the two when both say
+// so. Either is at least MinWait, since a 429 means "not yet" even when it
+// asks for no wait. ok is false when the headers ask for no wait at all:
+// such a 429 is not from the rate limiter.
 func Wait(h http.Header, now time.Time) (wait time.Duration, ok bool) {
 	if wait, ok := RetryAfter(h, now); ok {
 		return max(wait, MinWait), true
 	}
-	remaining, err := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Remaining")))
-	if err != nil || remaining != 0 {
+	if remaining, err := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Remaining"))); err == nil && remaining == 0 {
+		wait, _ = ParseReset(h.Get("RateLimit-Reset"), ServerNow(h, now))
+		ok = true
+	}
+	if d, draft := draftWait(h); draft {
+		wait, ok = max(wait, d), true
+	}
+	if !ok {
 		return 0, false
 	}
-	reset, _ := ParseReset(h.Get("RateLimit-Reset"), ServerNow(h, now))
-	return max(reset, MinWait), true
+	return max(wait, MinWait), true
 }
 
 // Limit is what an answer's RateLimit-* headers say of one of the
@@ -114,13 +123,34 @@ type Limit struct {
 	// answer was written; valid when HasReset is set.
 	Reset    time.Duration
 	HasReset bool
+	// Window is the window's length as a RateLimit-Policy states it (its
+	// w); 0 when no policy states one (the older triple never does).
+	Window time.Duration
 }
 
-// Read reads an answer's RateLimit-Limit, -Remaining and -Reset. ok is
-// false unless Limit and Remaining are there and make sense
-// (0 <= Remaining <= Limit, Limit > 0). Reset is read as ParseReset does,
-// against the answer's Date.
-func Read(h http.Header, now time.Time) (l Limit, ok bool) {
+// Read reads what an answer says of the limiter's window: from
+// RateLimit-Limit, -Remaining and -Reset, and from the draft's RateLimit
+// and RateLimit-Policy fields (the member nearest exhaustion, see
+// readDraft). Either alone fills the Limit; when both do, they agree or
+// the safer of each is kept: the smaller Limit, the less Remaining, the
+// later Reset, with the policy's Window. ok is false unless one of them
+// is there and makes sense (0 <= Remaining <= Limit, Limit > 0). Reset is
+// read as ParseReset does, against the answer's Date.
+func Read(h http.Header, now time.Time) (Limit, bool) {
+	legacy, okLegacy := readLegacy(h, now)
+	draft, okDraft := readDraft(h)
+	switch {
+	case okLegacy && okDraft:
+		return safer(legacy, draft), true
+	case okDraft:
+		return draft, true
+	}
+	return legacy, okLegacy
+}
+
+// readLegacy reads an answer's RateLimit-Limit, -Remaining and -Reset. ok
+// is false unless Limit and Remaining are there and make sense.
+func readLegacy(h http.Header, now time.Time) (l Limit, ok bool) {
 	limit, err1 := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Limit")))
 	remaining, err2 := strconv.Atoi(strings.TrimSpace(h.Get("RateLimit-Remaining")))
 	if err1 != nil || err2 != nil || limit <= 0 || remaining < 0 || remaining > limit {

@@ -5,7 +5,8 @@
 // bubble it runs in (a request travels half its latency, is decided on the
 // server's clock, and its answer travels the other half), writing its
 // RateLimit-* and Retry-After headers honestly or in one of the ways
-// servers misstate them (HeaderStyle).
+// servers misstate them (HeaderStyle), in the older triple, the IETF
+// draft's structured fields, or both (Fields).
 package pacetest
 
 import (
@@ -15,6 +16,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,6 +28,10 @@ type Verdict struct {
 	Remaining  int           // RateLimit-Remaining
 	Reset      time.Duration // RateLimit-Reset, as each limiter means it (see its type)
 	RetryAfter time.Duration // when refused: until a request would pass
+	Window     time.Duration // the window's length, as RateLimit-Policy's w states it
+	// All are the verdicts of every limiter of a Stacked, in order, for
+	// the draft's fields, which name every policy; nil for one limiter.
+	All []Verdict
 }
 
 // Limiter decides requests arriving at a moment of the server's clock.
@@ -58,6 +64,9 @@ func (b *TokenBucket) Take(now time.Time) Verdict {
 	}
 	b.last = now
 	v := Verdict{Limit: int(b.burst)}
+	if r > 0 {
+		v.Window = secs(b.burst / r)
+	}
 	if b.tokens >= 1-1e-9 {
 		v.OK = true
 		b.tokens = max(0, b.tokens-1)
@@ -85,7 +94,7 @@ func (f *FixedWindow) Take(now time.Time) Verdict {
 		f.start, f.count = start, 0
 	}
 	end := f.start.Add(f.W).Sub(now)
-	v := Verdict{Limit: f.N, Reset: end}
+	v := Verdict{Limit: f.N, Reset: end, Window: f.W}
 	if f.count < f.N {
 		v.OK = true
 		f.count++
@@ -111,7 +120,7 @@ func (s *SlidingLog) Take(now time.Time) Verdict {
 	for len(s.log) > 0 && !s.log[0].Add(s.W).After(now) {
 		s.log = s.log[1:]
 	}
-	v := Verdict{Limit: s.N}
+	v := Verdict{Limit: s.N, Window: s.W}
 	if len(s.log) < s.N {
 		v.OK = true
 		s.log = append(s.log, now)
@@ -153,7 +162,7 @@ func (s *SlidingCounter) Take(now time.Time) Verdict {
 	}
 	frac := float64(now.Sub(s.start)) / float64(s.W)
 	used := int(float64(s.prev)*(1-frac)) + s.count
-	v := Verdict{Limit: s.N, Reset: s.start.Add(s.W).Sub(now)}
+	v := Verdict{Limit: s.N, Reset: s.start.Add(s.W).Sub(now), Window: s.W}
 	if used+1 <= s.N {
 		v.OK = true
 		s.count++
@@ -210,6 +219,7 @@ func (s Stacked) Take(now time.Time) Verdict {
 		}
 	}
 	named.OK = ok
+	named.All = vs
 	if !ok {
 		named.RetryAfter = 0
 		for _, v := range vs {
@@ -232,6 +242,23 @@ const (
 	RemainingAtLimit                    // RateLimit-Remaining always equal to the limit
 	RemainingZero                       // RateLimit-Remaining always 0
 	OddHeaders                          // RateLimit-* on two answers of three, fractional Reset, Retry-After as a date
+	// TripleRemainingAtLimit: the triple's RateLimit-Remaining always
+	// equal to the limit, the draft's fields honest: with BothFields, the
+	// two forms disagree.
+	TripleRemainingAtLimit
+)
+
+// Fields is the form a Server writes its limiter's state in.
+type Fields int
+
+const (
+	LegacyFields Fields = iota // RateLimit-Limit, -Remaining and -Reset
+	// DraftFields are the IETF draft's structured fields only:
+	// RateLimit-Policy ("default";q=Limit;w=Window, or "p0", "p1", ...
+	// for each limiter of a Stacked) and RateLimit (r=Remaining;t=Reset,
+	// in whole seconds, for each policy).
+	DraftFields
+	BothFields // both forms, saying the same
 )
 
 // Server is Commet behind a Limiter, as an http.RoundTripper for a
@@ -246,6 +273,9 @@ type Server struct {
 	Jitter float64
 	// Skew is the server's clock minus this machine's.
 	Skew time.Duration
+	// Fields is the form of the RateLimit headers (LegacyFields by
+	// default); the HeaderStyle misstates either form alike.
+	Fields Fields
 	// Respond, if set, writes the answer's status and body from the
 	// request's body and the limiter's verdict, at now on the server's
 	// clock; by default a request that passes is answered 200 with {}, and
@@ -323,7 +353,7 @@ func (s *Server) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // writeHeaders writes v's RateLimit-* and Retry-After headers in s's
-// style; n is a random 0, 1 or 2.
+// style and form; n is a random 0, 1 or 2.
 func (s *Server) writeHeaders(h http.Header, v Verdict, now time.Time, n int) {
 	limit, remaining := v.Limit, v.Remaining
 	reset := strconv.Itoa(seconds(v.Reset.Seconds()))
@@ -337,7 +367,7 @@ func (s *Server) writeHeaders(h http.Header, v Verdict, now time.Time, n int) {
 		retryAfter = date(v.RetryAfter + time.Second - 1)
 	case LimitLies:
 		limit = 1_000_000
-	case RemainingAtLimit:
+	case RemainingAtLimit, TripleRemainingAtLimit:
 		remaining = limit
 	case RemainingZero:
 		remaining = 0
@@ -348,14 +378,46 @@ func (s *Server) writeHeaders(h http.Header, v Verdict, now time.Time, n int) {
 		reset = strconv.FormatFloat(math.Ceil(v.Reset.Seconds()*100-1e-9)/100, 'f', 2, 64) // rounded up, as seconds are
 		retryAfter = date(v.RetryAfter + time.Second - 1)
 	}
-	if limit > 0 {
+	if limit > 0 && s.Fields != DraftFields {
 		h.Set("RateLimit-Limit", strconv.Itoa(limit))
 		h.Set("RateLimit-Remaining", strconv.Itoa(remaining))
 		h.Set("RateLimit-Reset", reset)
 	}
+	if limit > 0 && s.Fields != LegacyFields {
+		s.writeDraft(h, v)
+	}
 	if !v.OK {
 		h.Set("Retry-After", retryAfter)
 	}
+}
+
+// writeDraft writes the draft's RateLimit-Policy and RateLimit fields
+// for v (every limiter of a Stacked), misstated as s's style says; the
+// draft's t is always whole seconds from now, whatever the style.
+func (s *Server) writeDraft(h http.Header, v Verdict) {
+	all, names := []Verdict{v}, []string{`"default"`}
+	if v.All != nil {
+		all, names = v.All, nil
+		for i := range all {
+			names = append(names, `"p`+strconv.Itoa(i)+`"`)
+		}
+	}
+	var policy, status []string
+	for i, w := range all {
+		limit, remaining := w.Limit, w.Remaining
+		switch s.style {
+		case LimitLies:
+			limit = 1_000_000
+		case RemainingAtLimit:
+			remaining = limit
+		case RemainingZero:
+			remaining = 0
+		}
+		policy = append(policy, names[i]+";q="+strconv.Itoa(limit)+";w="+strconv.Itoa(max(1, seconds(w.Window.Seconds()))))
+		status = append(status, names[i]+";r="+strconv.Itoa(remaining)+";t="+strconv.Itoa(seconds(w.Reset.Seconds())))
+	}
+	h.Set("RateLimit-Policy", strings.Join(policy, ", "))
+	h.Set("RateLimit", strings.Join(status, ", "))
 }
 
 // secs is a Duration of s seconds.
