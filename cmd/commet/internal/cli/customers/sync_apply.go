@@ -190,8 +190,6 @@ func applySync(o *SyncOptions, client *commet.Client, plan *syncPlan, since time
 			}
 			if s.archiveAfter && r.Customer != nil && r.Customer.IsActive {
 				archives = append(archives, &syncStep{Action: actionArchive, Line: s.Line, ID: s.ID, CommetID: r.Customer.ID, email: s.email, Reason: reasonArchiveAfter})
-			} else if s.archiveAfter {
-				rep.archived++ // it was archived already
 			}
 		}
 		items := func(yield func(commet.CreateCustomerParams) bool) {
