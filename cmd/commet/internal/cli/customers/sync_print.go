@@ -65,7 +65,7 @@ func printPlan(w io.Writer, format, name string, plan *syncPlan, maxArchive int)
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nACTION\tLINE\tID\tFIELD\tIN COMMET\tIN FILE")
+	fmt.Fprintln(tw, "\nACTION\tLINE\tID\tFIELD OR REASON\tIN COMMET\tIN FILE")
 	for _, s := range plan.steps {
 		if len(s.Changes) == 0 {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\n", s.Action, lineText(s.Line), cell(s.ID), s.Reason)
