@@ -131,9 +131,11 @@ func TestSyncArchivesOnlyWhatIsAllowed(t *testing.T) {
 	assert.Contains(t, res.stdout, "apply would refuse: it archives 3 of the 150 active customers, more than 1%; --max-archive 3 allows it")
 	assert.Regexp(t, `\narchive +g000 +not in the file \(--archive-missing\)`, res.stdout)
 
-	res = runCommet(t, srv, "customers", "sync", in, "--archive-missing")
+	state := filepath.Join(t.TempDir(), "sync.state")
+	res = runCommet(t, srv, "customers", "sync", in, "--archive-missing", "--state-file", state)
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, "the plan archives 3 of the 150 active customers, more than 1%")
+	assert.NoFileExists(t, state, "a refused plan starts no migration")
 	assert.Contains(t, res.stderr, "--max-archive 3")
 	res = runCommet(t, srv, "customers", "sync", in, "--archive-missing", "--max-archive", "2")
 	assert.Equal(t, 2, res.code, "2 is not enough")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,11 @@ func syncRun(o *SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	// A state file kept by an earlier run gives the migration's start
+	// before the plan, which counts what that run created; a first run
+	// makes it once the plan is allowed, so that a refused plan leaves none.
 	var since time.Time
-	if !o.Plan && o.State != "" {
+	if _, statErr := os.Stat(o.State); !o.Plan && o.State != "" && statErr == nil {
 		if since, err = migrationStart(&o.ImportOptions, client, in.name); err != nil {
 			return err
 		}
@@ -79,6 +83,11 @@ func syncRun(o *SyncOptions) error {
 	}
 	if len(plan.steps) > 0 {
 		if err := f.ConfirmWrite(o.Yes, "syncing "+in.name); err != nil {
+			return errors.Join(err, closeLogs())
+		}
+	}
+	if since.IsZero() && o.State != "" {
+		if since, err = migrationStart(&o.ImportOptions, client, in.name); err != nil {
 			return errors.Join(err, closeLogs())
 		}
 	}
