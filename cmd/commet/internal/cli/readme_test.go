@@ -83,7 +83,7 @@ func TestREADMECommandLineRuns(t *testing.T) {
 	srv := newServer(t)
 	require.GreaterOrEqual(t, len(cmds), 16, "the README's commands: %q", cmds)
 	for _, verb := range []string{"version", "help exit-codes", "customers create", "customers get", "customers update",
-		"customers archive", "customers list", "customers import", "customers export"} {
+		"customers archive", "customers list", "customers import", "customers export", "customers sync"} {
 		assert.True(t, slices.ContainsFunc(cmds, func(c string) bool { return strings.HasPrefix(c, "commet "+verb) }), "the README shows commet %s", verb)
 	}
 	for _, line := range cmds {

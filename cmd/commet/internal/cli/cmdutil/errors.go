@@ -44,7 +44,8 @@ const ExitCodesHelp = `Exit status of commet, for scripts:
   1  failed: Commet refused the request (invalid data, a conflict, a bad request),
      its answer could not be used, or a file could not be written
   2  usage or configuration: a flag, an argument, no API key, an input file that
-     cannot be read as asked; nothing was sent
+     cannot be read as asked, a sync that would archive more than allowed; nothing
+     was sent
   3  cancelled by you: a declined confirmation, or Ctrl-C
   4  not authorized: Commet refused the API key (401) or what it may do (403);
      check which key was used (--api-key wins over COMMET_API_KEY), that it
@@ -54,8 +55,9 @@ const ExitCodesHelp = `Exit status of commet, for scripts:
   6  try later: no answer (a network error or a timeout), Commet failed (5xx),
      or its rate limit held after the retries (429); running the same command
      again is safe
-  7  some rows failed: an import ran, and its report lists rows that failed or
-     whose outcome is unknown (--failures writes them, ready to fix and re-run)
+  7  some rows failed: an import or a sync ran, and its report lists rows or
+     changes that failed or whose outcome is unknown (--failures writes them,
+     ready to fix and re-run)
 
 An import that stops on a request error exits with that error's code (4 or 6,
 say), even when some rows were sent: its report says which.

@@ -1,5 +1,5 @@
 // Package customers holds the commet customers commands: get, list, create,
-// update, archive, import and export. Each is an options struct, a NewCmd
+// update, archive, import, export and sync. Each is an options struct, a NewCmd
 // that fills it from flags, and a run that does the work through the
 // factory's client and streams.
 package customers
@@ -20,7 +20,7 @@ import (
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "customers <command>",
-		Short: "Create, read, update, list, archive, import and export customers",
+		Short: "Create, read, update, list, archive, import, export and sync customers",
 		Example: `  commet customers list --all --output csv
   commet customers import users.csv --dry-run
   commet customers help import`,
@@ -34,6 +34,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		NewCmdArchive(f, nil),
 		NewCmdImport(f, nil),
 		NewCmdExport(f, nil),
+		NewCmdSync(f, nil),
 	)
 	return cmd
 }
@@ -53,10 +54,14 @@ func groupRunE(cmd *cobra.Command, args []string) error {
 var customerFormats = []string{formatTable, formatJSON, formatNDJSON, formatCSV}
 
 // runPrinting ends the RunE of a verb that prints customers: it resolves
-// --output (a table on a terminal, JSON otherwise), then runs the verb with
-// runF when a test gave one, else with its own run.
-func runPrinting[O any](io *cmdutil.IOStreams, output *string, opts O, runF, verbRun func(O) error) error {
-	format, err := resolveFormat(io, *output, customerFormats...)
+// --output (a table on a terminal, JSON otherwise) among formats
+// (customerFormats when none is given), then runs the verb with runF when
+// a test gave one, else with its own run.
+func runPrinting[O any](io *cmdutil.IOStreams, output *string, opts O, runF, verbRun func(O) error, formats ...string) error {
+	if len(formats) == 0 {
+		formats = customerFormats
+	}
+	format, err := resolveFormat(io, *output, formats...)
 	if err != nil {
 		return err
 	}

@@ -85,17 +85,10 @@ commet help exit-codes.`,
       --map id=Kundennummer,email=E-Mail,fullName=Name --failures failed.csv --state-file import.state
   commet customers import dump.csv --null N/A --incomplete-address drop \
       --map metadata.seats=seats:number --notes notes.csv`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("%s takes one input file (or - for standard input), got %d arguments", cmd.CommandPath(), len(args))
-			}
-			return nil
-		},
+		Args: inputArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx, opts.File = ctxOf(cmd), args[0]
-			opts.Rows.Name = opts.File
-			if p := opts.Params; p.BatchSize < 0 || p.BatchSize > commet.MaxCustomerBatchSize || p.Concurrency < 0 || p.RequestsPerSecond < 0 {
-				return cmdutil.UsageErrorf("--batch-size is 1 to %d, --concurrency and --rate are not negative", commet.MaxCustomerBatchSize)
+			if err := opts.takeInput(cmd, args); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -103,25 +96,11 @@ commet help exit-codes.`,
 			return run(func() error { return importRun(opts) })
 		},
 	}
+	addInputFlags(cmd, &opts.Rows)
+	addRunFlags(cmd, opts, "rows")
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Rows.Format, "format", "", "csv or ndjson (default: from the file's extension, csv)")
-	fl.StringVar(&opts.Rows.Encoding, "encoding", "", "utf-8, windows-1252, iso-8859-1 or utf-16 (default utf-8; a byte order mark wins)")
-	fl.StringVar(&opts.Rows.Delimiter, "delimiter", "", `CSV delimiter: ",", ";" or tab (default: detected from the header row)`)
-	fl.StringSliceVar(&opts.Rows.Map, "map", nil, "map fields to columns: `field=column[:type],...`, type for metadata.KEY only: number, bool, json or string (fields: "+strings.Join(rows.Fields, ", ")+")")
-	fl.StringSliceVar(&opts.Rows.Null, "null", nil, "cell `values` that mean empty, such as N/A,NULL,- (spaces around a cell trimmed, case kept)")
-	fl.StringVar(&opts.Rows.IncompleteAddress, "incomplete-address", "fail", "an address without line1, city, postalCode or country: fail the row, or drop the address and send the row")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and check every row, send nothing (and flag items over the 1 MB Commet likely takes)")
-	fl.StringVar(&opts.Failures, "failures", "", "write the rows that failed to this CSV `file`")
 	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
-	fl.StringVar(&opts.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
-	fl.StringVar(&opts.State, "state-file", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
-	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
-	completeValues(cmd, "format", "csv", "ndjson")
-	completeValues(cmd, "encoding", rows.Encodings...)
-	completeValues(cmd, "incomplete-address", "fail", "drop")
-	fl.IntVar(&opts.Params.BatchSize, "batch-size", 0, "customers per request, 1 to 100 (default 100)")
-	fl.IntVar(&opts.Params.Concurrency, "concurrency", 0, "batch requests in flight (default: adapt to Commet's rate limit)")
-	fl.Float64Var(&opts.Params.RequestsPerSecond, "rate", 0, "cap on requests per second (default: Commet's rate limit only)")
 	return cmd
 }
 
@@ -230,24 +209,11 @@ const RequestBodyLimit = 1_000_000
 
 func importRun(o *ImportOptions) error {
 	f := o.Factory
-	in, scan, closeIn, err := openInput(o, o.Differences != "")
+	in, rd, scan, closeIn, err := openRows(o, o.Differences != "")
 	if err != nil {
 		return err
 	}
 	defer closeIn()
-	rd, err := rows.Open(in, o.Rows)
-	if err != nil {
-		return inputError(in.name, err)
-	}
-	if rd.OverriddenByBOM {
-		fmt.Fprintf(f.IO.ErrOut, "%s starts with a byte order mark: reading it as %s\n", in.name, rd.Encoding)
-	}
-	if rd.CommetIDs || scan != nil && scan.CommetIDs {
-		fmt.Fprintf(f.IO.ErrOut, "%s holds customers as Commet returns them: externalId is the ID, and Commet's own id (cus_...) is not taken for it\n", in.name)
-	}
-	if len(rd.Ignored) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "ignoring the columns %s (map them with --map field=column)\n", strings.Join(quoteAll(rd.Ignored), ", "))
-	}
 
 	var client *commet.Client
 	if !o.DryRun {

@@ -70,6 +70,11 @@ type Row struct {
 	// row's address was dropped (--incomplete-address drop); nil when none
 	// was.
 	AddressDropped []string
+	// Fields names the fields the row has a column (CSV) or a key (NDJSON)
+	// for, empty cells included, as Fields and "metadata.KEY" name them:
+	// what sync needs to tell an empty cell (which --clear-empty clears)
+	// from a field the input does not hold (left alone).
+	Fields []string
 }
 
 // RowError is a row that cannot be read into a customer: a field that is
@@ -186,6 +191,7 @@ type builder struct {
 	archive bool
 	// commetIDs says that the row's id was left alone as Commet's own.
 	commetIDs bool
+	fields    []string // Row.Fields
 }
 
 // isNull reports whether s, trimmed, is one of the --null values.
@@ -196,6 +202,7 @@ func (o rowOptions) isNull(s string) bool {
 // set assigns v, a CSV cell (string) or an NDJSON value (any JSON), to the
 // field of c.
 func (b *builder) set(c column, v any) {
+	b.fields = append(b.fields, c.field)
 	if s, ok := v.(string); ok && b.opts.isNull(s) {
 		return
 	}
@@ -410,7 +417,7 @@ func text(v any) (string, bool) {
 // row finishes the customer of the row at line. An address that lacks a
 // field Commet requires fails the row, or, with drop, is left out.
 func (b *builder) row(line int) Row {
-	r := Row{Line: line, Params: b.p, Err: b.err, Archive: b.archive}
+	r := Row{Line: line, Params: b.p, Err: b.err, Archive: b.archive, Fields: b.fields}
 	if b.addr != (commet.Address{}) {
 		var missing []string
 		for _, f := range []struct{ name, v string }{{"line1", b.addr.Line1}, {"city", b.addr.City}, {"postalCode", b.addr.PostalCode}, {"country", b.addr.Country}} {

@@ -50,7 +50,8 @@ func TestWindows1252SemicolonsQuotesAndLineBreaks(t *testing.T) {
 	assert.Empty(t, rd.Ignored)
 	require.Len(t, rows, 2)
 	assert.Equal(t, Row{Line: 2, Params: commet.CreateCustomerParams{ID: "k1", Email: "zoe@example.com", FullName: "Zoë Müller",
-		Address: &commet.Address{Line1: "Hauptstr. 1; Hinterhaus", City: "Köln", PostalCode: "50667", Country: "DE"}}}, rows[0])
+		Address: &commet.Address{Line1: "Hauptstr. 1; Hinterhaus", City: "Köln", PostalCode: "50667", Country: "DE"}},
+		Fields: []string{"id", "email", "fullName", "address.line1", "address.city", "address.postalCode", "address.country"}}, rows[0])
 	assert.Equal(t, "Ñandú\nS.A.", rows[1].Params.FullName, "a line break inside quotes")
 	assert.Equal(t, 3, rows[1].Line)
 }
@@ -235,7 +236,8 @@ func TestNDJSON(t *testing.T) {
 	require.Len(t, rows, 5)
 	assert.Equal(t, Row{Line: 1, Params: commet.CreateCustomerParams{ID: "u1", Email: "a@example.com", FullName: "Zoë",
 		Address:  &commet.Address{Line1: "1 Rd", City: "Austin", PostalCode: "78701", Country: "US"},
-		Metadata: map[string]any{"seats": json.Number("5")}}}, rows[0])
+		Metadata: map[string]any{"seats": json.Number("5")}},
+		Fields: []string{"metadata", "address.city", "address.country", "address.line1", "address.postalCode", "email", "id", "fullName"}}, rows[0])
 	assert.Equal(t, 3, rows[1].Line, "lines count the blank one")
 	assert.Equal(t, "K2", rows[1].Params.Industry)
 	assert.Equal(t, "7", rows[2].Params.ID)
@@ -256,4 +258,20 @@ func TestCanonicalField(t *testing.T) {
 			t.Errorf("%q is not a field", in)
 		}
 	}
+}
+
+// TestRowFieldsNameEmptyCellsToo: a row names each field it has a column
+// or a key for, an empty cell (or a --null one) included, so that sync can
+// tell "empty in the file" from "not in the file".
+func TestRowFieldsNameEmptyCellsToo(t *testing.T) {
+	t.Parallel()
+	_, rows := readAll(t, []byte("id,email,fullName,metadata.plan,notes\nu1,a@example.com,,N/A,x\n"), Options{Null: []string{"N/A"}})
+	require.Len(t, rows, 1)
+	assert.Empty(t, rows[0].Params.FullName)
+	assert.Nil(t, rows[0].Params.Metadata)
+	assert.Equal(t, []string{"id", "email", "fullName", "metadata.plan"}, rows[0].Fields, "an unmapped column is no field")
+
+	_, rows = readAll(t, []byte(`{"id":"u1","email":"a@example.com","industry":null}`+"\n"), Options{Name: "u.ndjson"})
+	require.Len(t, rows, 1)
+	assert.Equal(t, []string{"email", "id", "industry"}, rows[0].Fields)
 }
