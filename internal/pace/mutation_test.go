@@ -1,0 +1,254 @@
+package pace
+
+import (
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests hold the pacer's parts at their edges: each bound exactly
+// at it and one step past, each formula on values worked out by hand.
+
+// A refill span is measured once it holds 4 answers over a quarter of a
+// second or more: (last - first + charged) / duration, never below 0; a
+// second measure is averaged with the first.
+func TestMeasureEdges(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	span := func(answers int, d time.Duration, first, last, charged int) refillSpan {
+		return refillSpan{start: at, end: at.Add(d), first: first, last: last, charged: charged, answers: answers}
+	}
+	for name, s := range map[string]refillSpan{
+		"3 answers":           span(3, time.Second, 10, 8, 6),
+		"under 0.25 s":        span(4, 250*time.Millisecond-time.Nanosecond, 10, 8, 6),
+		"no answer, no time":  span(0, 0, 10, 8, 6),
+		"many answers, no ms": span(100, 0, 10, 8, 6),
+	} {
+		a := &allowance{span: s}
+		a.measure()
+		assert.False(t, a.measured, name)
+		assert.Zero(t, a.refill, name)
+	}
+
+	a := &allowance{span: span(4, 250*time.Millisecond, 10, 8, 6)}
+	a.measure()
+	require.True(t, a.measured, "4 answers over 0.25 s are a measure")
+	assert.InDelta(t, (8-10+6)/0.25, a.refill, 1e-9)
+
+	a.span = span(5, 2*time.Second, 8, 9, 3)
+	a.measure()
+	assert.InDelta(t, ((8-10+6)/0.25+(9-8+3)/2.0)/2, a.refill, 1e-9, "averaged with the first")
+
+	a = &allowance{span: span(4, time.Second, 10, 0, 2)}
+	a.measure()
+	assert.True(t, a.measured)
+	assert.Zero(t, a.refill, "a span that lost more than it was charged refills nothing")
+}
+
+// A window resets all at once (fixed) when it jumps at resets, is not
+// sliding, has a length, was measured, and refills under a tenth of its
+// allowance over its length between resets.
+func TestFixedWindowEdges(t *testing.T) {
+	fixed := func() *allowance {
+		return &allowance{jumps: true, window: 10 * time.Second, measured: true, whole: 100}
+	}
+	// a tenth of 100 over 10 s is 1 a second
+	for refill, want := range map[float64]bool{0: true, 0.99: true, 1: false, 5: false} {
+		a := fixed()
+		a.refill = refill
+		assert.Equal(t, want, a.fixedWindow(), "a refill of %v", refill)
+	}
+	a := fixed()
+	a.window = 0
+	assert.False(t, a.fixedWindow(), "a window of no length")
+	a = fixed()
+	a.jumps = false
+	assert.False(t, a.fixedWindow())
+	a = fixed()
+	a.sliding = true
+	assert.False(t, a.fixedWindow())
+	a = fixed()
+	a.measured = false
+	assert.False(t, a.fixedWindow())
+}
+
+// countSince counts the accepted answers written strictly after t, the
+// oldest included.
+func TestCountSinceEdges(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := &Pacer{acceptedAt: []time.Time{at.Add(time.Second), at.Add(2 * time.Second), at.Add(3 * time.Second)}}
+	for since, want := range map[time.Duration]int{0: 3, time.Second - 1: 3, time.Second: 2, 2 * time.Second: 1, 3 * time.Second: 0} {
+		assert.Equal(t, want, p.countSince(at.Add(since)), "since %v", since)
+	}
+	assert.Zero(t, (&Pacer{}).countSince(at))
+}
+
+// promised is the least Remaining, less the requests in flight, over the
+// windows named within two window lengths and 10 s; 0 when none is.
+func TestPromisedEdges(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	stale := 2*10*time.Second + 10*time.Second // a window of 10 s
+	p := &Pacer{inFlight: 2, offset: time.Second, allowances: []*allowance{
+		{remaining: 5, window: 10 * time.Second, server: now.Add(time.Second - stale)},
+		{remaining: 9, window: 10 * time.Second, server: now},
+	}}
+	assert.InDelta(t, 5.0-2, p.promised(now), 1e-9, "named exactly the bound ago: still counted")
+	p.allowances[0].server = p.allowances[0].server.Add(-1)
+	assert.InDelta(t, 9.0-2, p.promised(now), 1e-9, "named longer ago: not counted")
+	p.allowances = p.allowances[:1]
+	assert.Zero(t, p.promised(now), "no window counted: nothing promised")
+}
+
+// windowRate is the least allowance over its length (in whole seconds
+// rounded up) over the windows named within two window lengths and 10 s,
+// when more than one is; 0 when a window's length is unknown.
+func TestWindowRateEdges(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	stale := 2*time.Second + 10*time.Second // a window of 1 s
+	old := &allowance{whole: 3, window: time.Second, server: now.Add(time.Second - stale)}
+	cur := &allowance{whole: 30, window: 1500 * time.Millisecond, server: now}
+	p := &Pacer{offset: time.Second, allowances: []*allowance{old, cur}}
+	assert.InDelta(t, 3.0, p.windowRate(now), 1e-9, "named exactly the bound ago: it binds")
+	old.server = old.server.Add(-1)
+	assert.InDelta(t, 30/2.0, p.windowRate(now), 1e-9, "named longer ago: the other binds, over 2 whole seconds")
+	p.allowances = []*allowance{old}
+	assert.InDelta(t, 3.0, p.windowRate(now), 1e-9, "a window alone binds however old")
+	old.window = 0
+	assert.Zero(t, p.windowRate(now), "a window of unknown length")
+	p.allowances = nil
+	assert.Zero(t, p.windowRate(now), "no window")
+	old.window = time.Nanosecond
+	p.allowances = []*allowance{old}
+	assert.InDelta(t, 3.0, p.windowRate(now), 1e-9, "a window of 1 ns is read as 1 s")
+}
+
+// rate: sliding windows pace at windowShare of their allowance over their
+// length; a bucket at the most of its pace and that; both at least one
+// request per maxPaceInterval; RequestsPerSecond caps any pace.
+func TestRateOfEachKind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		sliding := func(whole int, window time.Duration) *Pacer {
+			return &Pacer{headers: true, allowances: []*allowance{{whole: whole, window: window, server: now, sliding: true}}}
+		}
+		r, _ := sliding(20, time.Second).rate(now)
+		assert.InDelta(t, windowShare*20, r, 1e-9)
+		r, _ = sliding(1, 4*time.Second).rate(now)
+		assert.InDelta(t, 1/maxPaceInterval.Seconds(), r, 1e-9, "never under one request per 2 s")
+
+		p := &Pacer{headers: true, allowances: []*allowance{{whole: 20, window: time.Second, server: now}}, bucket: bucketPace{pace: 7}}
+		r, _ = p.rate(now)
+		assert.InDelta(t, windowShare*20, r, 1e-9, "a bucket is paced at least at its window's share")
+		p.bucket.pace = 30
+		r, _ = p.rate(now)
+		assert.InDelta(t, 30, r, 1e-9)
+		p.allowances[0].whole = 0
+		p.bucket.pace = 0.1
+		r, _ = p.rate(now)
+		assert.InDelta(t, 1/maxPaceInterval.Seconds(), r, 1e-9)
+
+		for capped, want := range map[float64]float64{10: 10, 30: 30, 40: 30} {
+			p.bucket.pace, p.cap = 30, capped
+			r, _ = p.rate(now)
+			assert.InDelta(t, want, r, 1e-9, "a cap of %v", capped)
+		}
+		p = &Pacer{cap: 4}
+		r, _ = p.rate(now)
+		assert.InDelta(t, 4, r, 1e-9, "the cap alone paces")
+	})
+}
+
+// learn: a 500 is a failure as much as a 503 or a 408 (the bound halves);
+// the latency is a moving average, 7/8 the old and 1/8 the new; accepted
+// answers are kept for exactly stockHorizon.
+func TestLearnEdges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for status, halves := range map[int]bool{499: false, 500: true, 408: true, 200: false} {
+			p := New(Config{})
+			p.limit = 8
+			p.learn(time.Now(), time.Now(), &http.Response{StatusCode: status, Header: http.Header{}}, nil)
+			assert.Equal(t, halves, p.limit == 4, "%d", status)
+		}
+
+		p := New(Config{})
+		now := time.Now()
+		p.learn(now.Add(-100*time.Millisecond), now, &http.Response{StatusCode: 200, Header: http.Header{}}, nil)
+		assert.Equal(t, 100*time.Millisecond, p.latency, "the first answer's time")
+		p.learn(now.Add(-900*time.Millisecond), now, &http.Response{StatusCode: 200, Header: http.Header{}}, nil)
+		assert.Equal(t, 200*time.Millisecond, p.latency, "(7 × 100 ms + 900 ms) / 8")
+
+		p = New(Config{})
+		p.acceptedAt = []time.Time{now.Add(-stockHorizon - 1), now.Add(-stockHorizon)}
+		p.learn(now, now, &http.Response{StatusCode: 200, Header: http.Header{}}, nil)
+		assert.Equal(t, []time.Time{now.Add(-stockHorizon), now}, p.acceptedAt, "an answer exactly stockHorizon old is kept")
+	})
+}
+
+// The clock offset is the largest Date minus arrival seen: a later Date
+// moves it up, an earlier one never down.
+func TestLearnOffset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		now := time.Now().Truncate(time.Second).Add(time.Second)
+		time.Sleep(time.Until(now))
+		answer := func(date time.Time) {
+			p.learn(now, now, &http.Response{StatusCode: 200, Header: http.Header{"Date": {date.UTC().Format(http.TimeFormat)}}}, nil)
+		}
+		answer(now.Add(-3 * time.Second))
+		assert.Equal(t, -3*time.Second, p.offset, "the first Date sets it, even behind")
+		answer(now.Add(-5 * time.Second))
+		assert.Equal(t, -3*time.Second, p.offset, "an earlier Date never moves it down")
+		answer(now.Add(2 * time.Second))
+		assert.Equal(t, 2*time.Second, p.offset)
+	})
+}
+
+// fitConcurrency: with no pace, the bound grows by one an answer only
+// while every slot is taken; with a pace, it is rate × latency × 1.5,
+// rounded up, plus 2.
+func TestFitConcurrencyEdges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		for slots, want := range map[int]int{3: 4, 4: 5, 2: 4} {
+			p := New(Config{})
+			p.limit, p.slots = 4, slots
+			p.fitConcurrency(now, false)
+			assert.Equal(t, want, p.limit, "%d slots taken of 4", slots)
+		}
+		p := New(Config{})
+		p.limit, p.slots = 4, 4
+		p.fitConcurrency(now, true)
+		assert.Equal(t, 4, p.limit, "a 429 grows nothing")
+
+		p = New(Config{RequestsPerSecond: 10})
+		p.latency = 700 * time.Millisecond
+		p.fitConcurrency(now, false)
+		assert.Equal(t, 13, p.limit, "⌈10 × 0.7 × 1.5⌉ + 2")
+	})
+}
+
+// A request that may leave within one interval of its turn keeps the
+// schedule (the next leaves one interval after its turn); one later than
+// that starts the schedule again from now.
+func TestDoKeepsTheSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Concurrency: 1, RequestsPerSecond: 10})
+		start := time.Now()
+		p.lastSent = start.Add(-100 * time.Millisecond) // its turn is now
+		require.NoError(t, p.waitTurn(t.Context()))
+		assert.Equal(t, start, p.lastSent, "on its turn: the schedule is kept")
+
+		p.inFlight = 0
+		time.Sleep(199 * time.Millisecond) // 99 ms past its turn
+		require.NoError(t, p.waitTurn(t.Context()))
+		assert.Equal(t, start.Add(100*time.Millisecond), p.lastSent, "within an interval of its turn: kept")
+
+		p.inFlight = 0
+		time.Sleep(200 * time.Millisecond) // exactly an interval past its turn
+		require.NoError(t, p.waitTurn(t.Context()))
+		assert.Equal(t, time.Now(), p.lastSent, "an interval late: the schedule starts again")
+	})
+}
