@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/commet-go/commet/internal/ratelimit"
 )
 
 // These tests hold the pacer's parts at their edges: each bound exactly
@@ -250,5 +252,146 @@ func TestDoKeepsTheSchedule(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // exactly an interval past its turn
 		require.NoError(t, p.waitTurn(t.Context()))
 		assert.Equal(t, time.Now(), p.lastSent, "an interval late: the schedule starts again")
+	})
+}
+
+// After the first, a 429 measures the limit again only once
+// max(0.5 s, 4 × latency) has passed since the last measure.
+func TestFollowLimitsMeasuresAgainAfterTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			latency, since time.Duration
+			measures       bool
+		}{
+			{200 * time.Millisecond, 800 * time.Millisecond, true},
+			{200 * time.Millisecond, 800*time.Millisecond - 1, false},
+			{0, 500 * time.Millisecond, true},
+			{0, 500*time.Millisecond - 1, false},
+			{100 * time.Millisecond, 500 * time.Millisecond, true},
+		} {
+			p := New(Config{})
+			now := p.start.Add(10 * time.Second)
+			p.latency = tc.latency
+			last := now.Add(-tc.since)
+			p.blind = blindPace{pace: 3, limitedAt: last, resumedAt: last, raisedAt: last}
+			p.pauseUntil = now.Add(time.Second)
+			p.followLimits(now, true)
+			assert.Equal(t, tc.measures, p.blind.limitedAt.Equal(now), "a latency of %v, %v after the last", tc.latency, tc.since)
+		}
+	})
+}
+
+// The first 429's guess is the answers accepted since the pacer relied
+// on 429s, over the time until the pause ends; a pause that ended before
+// them measures nothing.
+func TestFollowLimitsFirstGuess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		now := p.start.Add(3 * time.Second)
+		p.accepted, p.blind.acceptedSince = 25, 5
+		p.pauseUntil = now.Add(time.Second)
+		p.followLimits(now, true)
+		assert.InDelta(t, 20/4.0, p.blind.pace, 1e-9, "20 accepted, until 4 s after the start")
+		assert.Equal(t, now, p.blind.limitedAt)
+
+		p = New(Config{})
+		p.latency = 100 * time.Millisecond
+		p.accepted = 25
+		p.pauseUntil = p.start
+		p.followLimits(p.start, true)
+		assert.Zero(t, p.blind.pace, "no time to measure over")
+		assert.True(t, p.blind.limitedAt.IsZero(), "nothing measured")
+	})
+}
+
+// A later 429 measures what passed over the last blindSpan (or since the
+// pause ended, if sooner), raised by half the creep over that span.
+func TestFollowLimitsMeasure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		now := p.start.Add(time.Minute)
+		p.latency = 50 * time.Millisecond
+		p.blind = blindPace{pace: 3, creep: 0.1, limitedAt: now.Add(-5 * time.Second), resumedAt: now.Add(-2 * time.Second), raisedAt: now}
+		for i := range 12 { // 10 within the last 2 s, 2 before
+			p.acceptedAt = append(p.acceptedAt, now.Add(-2300*time.Millisecond+time.Duration(i)*200*time.Millisecond))
+		}
+		p.pauseUntil = now.Add(time.Second)
+		p.followLimits(now, true)
+		measure := 10 / 2.0 * (1 + 0.1*2/2)
+		assert.InDelta(t, measure, p.blind.measure, 1e-9)
+		assert.InDelta(t, blindShare*measure, p.blind.pace, 1e-9)
+		assert.Equal(t, now.Add(time.Second), p.blind.resumedAt)
+		assert.Zero(t, p.blind.creep)
+	})
+}
+
+// Between 429s the pace creeps up once 0.1 s has passed, and only when
+// there is a pace: 15% a second from the first guess, 0.1% near the
+// measure (0.98 to 1.05 of it), 5% elsewhere.
+func TestFollowLimitsCreep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		for _, tc := range []struct {
+			pace, measure float64
+			since         time.Duration
+			creep         float64
+		}{
+			{10, 0, time.Second, 0.15},
+			{10, 0, 100 * time.Millisecond, 0.15},
+			{10, 0, 100*time.Millisecond - 1, 0},
+			{0, 0, time.Second, 0},
+			{9.8, 10, time.Second, 0.001},
+			{10.5, 10, time.Second, 0.001},
+			{9.7, 10, time.Second, 0.05},
+			{10.6, 10, time.Second, 0.05},
+		} {
+			p := New(Config{})
+			p.blind = blindPace{pace: tc.pace, measure: tc.measure, limitedAt: now.Add(-time.Minute), raisedAt: now.Add(-tc.since)}
+			p.followLimits(now, false)
+			assert.InDelta(t, tc.pace*(1+tc.creep*tc.since.Seconds()), p.blind.pace, 1e-9, "%+v", tc)
+			assert.InDelta(t, tc.creep, p.blind.creep, 1e-12, "%+v", tc)
+		}
+	})
+}
+
+// The bucket pace: the refill (at least what the Reset says is used, over
+// it in whole seconds; then measured over a second or more from how
+// Remaining moves against the requests charged), plus twice the stock
+// beyond the requests in flight and a reserve of a fifth (2 at least).
+func TestFollowRemaining(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		now := time.Now()
+		rl := func(remaining int, reset time.Duration) ratelimit.Limit {
+			return ratelimit.Limit{Limit: 100, Remaining: remaining, Reset: reset, HasReset: true}
+		}
+		p.inFlight = 3
+		p.followRemaining(now, 100, rl(50, 10*time.Second), false)
+		assert.InDelta(t, 50/10.0, p.bucket.refill, 1e-9, "used 50 over 10 s")
+		assert.InDelta(t, 50/10.0+2*(50-3-20), p.bucket.pace, 1e-9)
+
+		p.inFlight = 0
+		p.followRemaining(now.Add(time.Second), 100, rl(52, 9*time.Second), false)
+		// after 1 s: 52 - 50 + 2 charged - 1 (the first is not) = 3 a second
+		assert.True(t, p.bucket.measured)
+		assert.InDelta(t, 3, p.bucket.refill, 1e-9)
+		assert.InDelta(t, 3+2*(52-20), p.bucket.pace, 1e-9)
+
+		p.followRemaining(now.Add(2*time.Second), 100, rl(51, 8*time.Second), false)
+		// at least 49/8 from the Reset, then averaged with (51 - 52 + 1 - 1) / 1
+		assert.InDelta(t, (49/8.0-1)/2, p.bucket.refill, 1e-9)
+
+		p.followRemaining(now.Add(2500*time.Millisecond), 100, rl(40, 7500*time.Millisecond), false)
+		assert.InDelta(t, max((49/8.0-1)/2, 60/8.0), p.bucket.refill, 1e-9, "a Reset of 7.5 s counts as 8")
+	})
+}
+
+// A Reset of 0 says nothing of the refill: the bucket has no pace yet.
+func TestFollowRemainingResetZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		p.followRemaining(time.Now(), 100, ratelimit.Limit{Limit: 100, Remaining: 50, HasReset: true}, false)
+		assert.Zero(t, p.bucket.refill)
+		assert.Zero(t, p.bucket.pace)
 	})
 }
