@@ -249,7 +249,7 @@ func TestDoKeepsTheSchedule(t *testing.T) {
 		assert.Equal(t, start.Add(100*time.Millisecond), p.lastSent, "within an interval of its turn: kept")
 
 		p.inFlight = 0
-		time.Sleep(200 * time.Millisecond) // exactly an interval past its turn
+		time.Sleep(101 * time.Millisecond) // exactly an interval past its turn
 		require.NoError(t, p.waitTurn(t.Context()))
 		assert.Equal(t, time.Now(), p.lastSent, "an interval late: the schedule starts again")
 	})
@@ -393,5 +393,145 @@ func TestFollowRemainingResetZero(t *testing.T) {
 		p.followRemaining(time.Now(), 100, ratelimit.Limit{Limit: 100, Remaining: 50, HasReset: true}, false)
 		assert.Zero(t, p.bucket.refill)
 		assert.Zero(t, p.bucket.pace)
+	})
+}
+
+// follower is a pacer with one window of the given allowance already
+// followed, answered at server (on Commet's clock: no offset).
+func follower(server time.Time, whole int, window time.Duration) (*Pacer, *allowance) {
+	p := New(Config{})
+	p.headers = true
+	a := &allowance{limit: 100, whole: whole, remaining: whole - 1, window: window, server: server,
+		span: refillSpan{start: server, end: server, first: whole - 1, last: whole - 1}}
+	p.allowances = []*allowance{a}
+	return p, a
+}
+
+// A 429 proves the headers wrong when they promised 3 requests or more
+// beyond those in flight.
+func TestFollowDistrustsAPromiseOfThree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		for remaining, distrusts := range map[int]bool{2: false, 3: true} {
+			p, a := follower(now, 10, time.Second)
+			a.remaining = remaining
+			p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 0}, true)
+			assert.Equal(t, distrusts, p.distrusted, "%d promised", remaining)
+		}
+	})
+}
+
+// Remaining: 0 on accepted answer after accepted answer proves the headers
+// say nothing: after stuckAnswers/5 when the allowance is 1, after
+// stuckAnswers when more requests passed over the last window (a second
+// at least) than it allows, with a slack of a tenth (2 at least).
+func TestFollowDistrustsAStuckRemaining(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		stuck := func(p *Pacer, answers int) {
+			for range answers {
+				p.accepted++
+				p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 0}, false)
+			}
+		}
+		for whole, want := range map[int]bool{1: true, 2: false} {
+			p, _ := follower(now, whole, time.Second)
+			stuck(p, stuckAnswers/5-1)
+			assert.False(t, p.distrusted, "an allowance of %d, %d answers", whole, stuckAnswers/5-1)
+			stuck(p, 1)
+			assert.Equal(t, want, p.distrusted, "an allowance of %d, %d answers", whole, stuckAnswers/5)
+		}
+
+		// an allowance of 30 allows 30 + 3 over the last second
+		for passed, want := range map[int]bool{33: false, 34: true} {
+			p, _ := follower(now, 30, 500*time.Millisecond)
+			for range passed {
+				p.acceptedAt = append(p.acceptedAt, now.Add(-900*time.Millisecond))
+			}
+			stuck(p, stuckAnswers-1)
+			assert.False(t, p.distrusted, "%d passed, %d answers", passed, stuckAnswers-1)
+			stuck(p, 1)
+			assert.Equal(t, want, p.distrusted, "%d passed, %d answers", passed, stuckAnswers)
+		}
+	})
+}
+
+// At a reset, a window jumps when Remaining rose beyond what was charged
+// by more than a quarter of its allowance (2 at least).
+func TestFollowJumpsAtAReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		// an allowance of 40: a jump is more than 10
+		for remaining, jumps := range map[int]bool{14: false, 15: true} {
+			p, a := follower(now.Add(-time.Second), 40, time.Second)
+			a.remaining, a.resetAt = 5, now
+			p.accepted++ // one charged
+			p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: remaining}, false)
+			assert.Equal(t, jumps, a.jumps, "from 5 to %d, one charged", remaining)
+		}
+	})
+}
+
+// Between resets, a refill span ends after exactly a second.
+func TestFollowEndsASpanAfterASecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		for after, ends := range map[time.Duration]bool{time.Second - 1: false, time.Second: true} {
+			p, a := follower(start, 10, 0)
+			p.follow(start.Add(after), http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 5}, false)
+			assert.Equal(t, ends, a.span.start.Equal(start.Add(after)), "%v after its start", after)
+		}
+	})
+}
+
+// A window is sliding once, for longer than its length, no answer showed
+// more requests over the last window length (rounded up to whole seconds)
+// than it allows, nor a Remaining above what they leave, with a slack of
+// a tenth of the allowance (2 at least). An allowance of 1 is never taken
+// for one.
+func TestFollowFindsASlidingWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		window := 1500 * time.Millisecond // 2 s rounded up
+		slid := func(passed, remaining int, unslid time.Time) *allowance {
+			p, a := follower(now.Add(-10*time.Millisecond), 50, window)
+			a.unslid = unslid
+			for range passed {
+				p.acceptedAt = append(p.acceptedAt, now.Add(-1800*time.Millisecond))
+			}
+			p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: remaining}, false)
+			return a
+		}
+		long := now.Add(-time.Minute)
+		// 10 passed of 50: Remaining up to 50 - 10 + 5 fits
+		assert.Equal(t, long, slid(10, 45, long).unslid)
+		assert.Equal(t, now, slid(10, 46, long).unslid)
+		// 50 + 5 passed fits
+		assert.Equal(t, long, slid(55, 0, long).unslid)
+		assert.Equal(t, now, slid(56, 0, long).unslid)
+
+		assert.True(t, slid(10, 45, now.Add(-window-1)).sliding)
+		assert.False(t, slid(10, 45, now.Add(-window)).sliding, "unslid exactly a window ago")
+
+		p, a := follower(now, 1, window)
+		p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 0}, false)
+		assert.False(t, a.sliding, "an allowance of 1")
+		assert.True(t, a.unslid.IsZero())
+	})
+}
+
+// Until the refill is measured, the Reset seeds it: the allowance used
+// over the Reset; a Reset of 0 seeds nothing.
+func TestFollowSeedsTheRefill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		p, a := follower(now, 30, time.Second)
+		p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 20, Reset: 5 * time.Second, HasReset: true}, false)
+		assert.InDelta(t, (30-20)/5.0, a.seed, 1e-9)
+		p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 10, HasReset: true}, false)
+		assert.InDelta(t, (30-20)/5.0, a.seed, 1e-9, "a Reset of 0 seeds nothing")
+		a.measured = true
+		p.follow(now, http.Header{}, ratelimit.Limit{Limit: 100, Remaining: 0, Reset: time.Second, HasReset: true}, false)
+		assert.InDelta(t, (30-20)/5.0, a.seed, 1e-9, "measured: no more seeds")
 	})
 }
