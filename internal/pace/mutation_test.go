@@ -535,3 +535,88 @@ func TestFollowSeedsTheRefill(t *testing.T) {
 		assert.InDelta(t, (30-20)/5.0, a.seed, 1e-9, "measured: no more seeds")
 	})
 }
+
+// headerRate skips a window not named for two window lengths and 10 s
+// only when another is named; the stock grows by the refill since the
+// last answer; a window that refills is paced at its refill plus its
+// spare stock over the longer of tau (the latency, 200 ms at least) and
+// the time to its reset.
+func TestHeaderRateRefilling(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	stale := 2*10*time.Second + 10*time.Second
+	old := func(ago time.Duration) *allowance {
+		// stock 0 + 1/s × 30 s, at most 10; reserve 1: 1 + 9 / 0.2 s
+		return &allowance{whole: 10, window: 10 * time.Second, refill: 1, measured: true, server: now.Add(-ago)}
+	}
+	cur := &allowance{whole: 100, remaining: 100, window: time.Second, refill: 5, measured: true, server: now}
+	p := &Pacer{allowances: []*allowance{old(stale), cur}}
+	r, until := p.headerRate(now)
+	assert.InDelta(t, 1+9/0.2, r, 1e-9, "named exactly the bound ago: it binds")
+	assert.True(t, until.IsZero())
+	p.allowances = []*allowance{old(stale + 1), cur}
+	r, _ = p.headerRate(now)
+	assert.InDelta(t, 5+98/0.2, r, 1e-9, "named longer ago: the other binds")
+	p.allowances = []*allowance{old(stale + 1)}
+	r, _ = p.headerRate(now)
+	assert.InDelta(t, 1+9/0.2, r, 1e-9, "a window alone binds however old")
+
+	// 3 s of refill at 1/s: a stock of 3, reserve 1
+	p.allowances = []*allowance{old(3 * time.Second)}
+	r, _ = p.headerRate(now)
+	assert.InDelta(t, 1+2/0.2, r, 1e-9)
+	p.latency = 400 * time.Millisecond // tau: the latency, and the answer arrives 0.4 s later
+	r, _ = p.headerRate(now)
+	assert.InDelta(t, 1+(3.4-1)/0.4, r, 1e-9)
+	p.latency = 0
+	p.allowances[0].resetAt = now.Add(4 * time.Second)
+	r, _ = p.headerRate(now)
+	assert.InDelta(t, 1+2/4.0, r, 1e-9, "spread until the reset")
+
+	// nothing left and no refill, and no reset known: one request per tau
+	p.allowances = []*allowance{{whole: 10, window: time.Second, measured: true, server: now}}
+	r, until = p.headerRate(now)
+	assert.InDelta(t, 1/0.2, r, 1e-9)
+	assert.True(t, until.IsZero())
+}
+
+// A fixed window is paced at 0.98 of its allowance over its length, or
+// faster to spend a stock beyond its reserve before a reset more than two
+// tau away; when the stock is spent, nothing leaves until it would arrive
+// just after the reset (a latency less an eighth, plus 10 ms, early of
+// the offset).
+func TestHeaderRateFixedWindow(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fixed := func(remaining int, left time.Duration) *Pacer {
+		a := &allowance{whole: 100, remaining: remaining, window: 10 * time.Second, jumps: true, measured: true, server: now}
+		if left > 0 {
+			a.resetAt = now.Add(left)
+		}
+		require.True(t, a.fixedWindow())
+		return &Pacer{allowances: []*allowance{a}}
+	}
+	for _, tc := range []struct {
+		remaining int
+		left      time.Duration
+		rate      float64
+	}{
+		{99, 2 * time.Second, 97 / 2.0}, // reserve 2
+		{99, 400 * time.Millisecond, 9.8},
+		{99, 400*time.Millisecond + time.Millisecond, 97 / 0.401},
+		{2, 2 * time.Second, 9.8}, // nothing spare, nothing missing
+		{0, 0, 9.8},               // no reset known: the window's pace
+	} {
+		r, until := fixed(tc.remaining, tc.left).headerRate(now)
+		assert.InDelta(t, tc.rate, r, 1e-9, "%+v", tc)
+		assert.True(t, until.IsZero(), "%+v", tc)
+	}
+
+	p := fixed(1, 2*time.Second)
+	r, until := p.headerRate(now)
+	assert.Zero(t, r, "the stock is spent")
+	assert.Equal(t, now.Add(2*time.Second+10*time.Millisecond), until)
+
+	p = fixed(1, 5*time.Second)
+	p.offset, p.latency = time.Second, 800*time.Millisecond
+	_, until = p.headerRate(now)
+	assert.Equal(t, now.Add(5*time.Second-time.Second-800*time.Millisecond+100*time.Millisecond+10*time.Millisecond), until)
+}
