@@ -620,3 +620,22 @@ func TestHeaderRateFixedWindow(t *testing.T) {
 	_, until = p.headerRate(now)
 	assert.Equal(t, now.Add(5*time.Second-time.Second-800*time.Millisecond+100*time.Millisecond+10*time.Millisecond), until)
 }
+
+// Sliding windows none of which was named for long pace nothing: the
+// pacer waits for an answer to name one again.
+func TestSlidingWindowsAllStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		stale := now.Add(-time.Minute)
+		p := &Pacer{headers: true, allowances: []*allowance{
+			{whole: 20, window: time.Second, server: stale, sliding: true},
+			{whole: 40, window: time.Second, server: stale, sliding: true},
+		}}
+		assert.False(t, p.slidingWindows())
+		r, until := p.rate(now)
+		assert.Zero(t, r)
+		assert.True(t, until.IsZero())
+		p.allowances[1].server = now
+		assert.True(t, p.slidingWindows())
+	})
+}
