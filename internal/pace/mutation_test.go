@@ -639,3 +639,22 @@ func TestSlidingWindowsAllStale(t *testing.T) {
 		assert.True(t, p.slidingWindows())
 	})
 }
+
+// A window of unknown length beside a known one makes the window rate
+// unknown, not the other's.
+func TestWindowRateUnknownBesideKnown(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := &Pacer{allowances: []*allowance{{whole: 5, server: now}, {whole: 30, window: time.Second, server: now}}}
+	assert.Zero(t, p.windowRate(now))
+}
+
+// A refill measured over 2 s is per second: divided by the span.
+func TestFollowRemainingOverTwoSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		now := time.Now()
+		p.followRemaining(now, 100, ratelimit.Limit{Limit: 100, Remaining: 50}, false)
+		p.followRemaining(now.Add(2*time.Second), 100, ratelimit.Limit{Limit: 100, Remaining: 54}, false)
+		assert.InDelta(t, (54-50+2-1)/2.0, p.bucket.refill, 1e-9)
+	})
+}
