@@ -366,13 +366,19 @@ func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace 
 	}
 	defer resp.Body.Close()
 	ans := &answer{status: resp.StatusCode, header: c.key.redactHeader(resp.Header), body: getBuffer()}
-	_, err = ans.body.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
+	ans.tooLarge, err = readLimited(ans.body, resp.Body, maxResponseBytes)
 	if err != nil {
 		putBuffer(ans.body)
 		return nil, err
 	}
-	ans.tooLarge = ans.body.Len() > maxResponseBytes
 	return ans, nil
+}
+
+// readLimited reads r into buf up to one byte past limit, and reports
+// whether r held more than limit bytes.
+func readLimited(buf *bytes.Buffer, r io.Reader, limit int64) (tooLarge bool, err error) {
+	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
+	return int64(buf.Len()) > limit, err
 }
 
 // redactedError keeps an error's chain for errors.Is and errors.As, but

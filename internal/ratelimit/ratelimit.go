@@ -174,12 +174,11 @@ func ParseReset(v string, now time.Time) (time.Duration, bool) {
 	if secs <= maxResetSeconds {
 		return time.Duration(secs * float64(time.Second)), true
 	}
-	if secs > math.MaxInt64/float64(time.Second) {
-		return 0, false
-	}
-	d := time.Unix(0, 0).Add(time.Duration(secs * float64(time.Second))).Sub(now)
-	if d > maxResetSeconds*time.Second || d < -maxResetSeconds*time.Second {
+	// a moment: how far it is from now, in seconds, bounded before it
+	// becomes a Duration, so that no conversion can overflow
+	d := secs - float64(now.Unix()) - float64(now.Nanosecond())/1e9
+	if d > maxResetSeconds || d < -maxResetSeconds {
 		return 0, false // neither seconds nor a moment within a year
 	}
-	return max(d, 0), true
+	return max(time.Duration(d*float64(time.Second)), 0), true
 }

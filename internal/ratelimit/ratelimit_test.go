@@ -179,6 +179,26 @@ func TestParseReset(t *testing.T) {
 	}
 }
 
+// TestParseResetMomentFromAMidSecond: a moment is read against now to the
+// nanosecond, and exactly a year either side of it is still a moment.
+func TestParseResetMomentFromAMidSecond(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 250_000_000, time.UTC)
+	cases := map[string]time.Duration{
+		strconv.FormatInt(now.Unix()+10, 10):     9750 * time.Millisecond,
+		strconv.FormatInt(now.Unix(), 10):        0,
+		strconv.FormatInt(now.Unix(), 10) + ".5": 250 * time.Millisecond,
+	}
+	for v, want := range cases {
+		got, ok := ParseReset(v, now)
+		assert.True(t, ok, v)
+		assert.Equal(t, want, got, v)
+	}
+	_, ok := ParseReset(strconv.FormatInt(now.Unix()+maxResetSeconds, 10), now)
+	assert.True(t, ok, "a year less a quarter second away")
+	_, ok = ParseReset(strconv.FormatInt(now.Unix()+maxResetSeconds+1, 10), now)
+	assert.False(t, ok, "a year and 0.75 s away")
+}
+
 // TestRead: Limit and Remaining that make sense, and Reset against the
 // answer's Date.
 func TestRead(t *testing.T) {
