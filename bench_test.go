@@ -139,6 +139,7 @@ func BenchmarkGet(b *testing.B) {
 	srv, client := seeded(b, 100)
 	defer srv.Close()
 	b.Run("sdk", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		for b.Loop() {
 			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
 				b.Fatal(err)
@@ -146,6 +147,7 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 	b.Run("raw-net-http", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		hc := &http.Client{}
 		for b.Loop() {
 			var env struct {
@@ -164,6 +166,7 @@ func BenchmarkCreate(b *testing.B) {
 	defer srv.Close()
 	params := &commet.CreateCustomerParams{ID: "user_7", Email: "user7@example.com"}
 	b.Run("sdk", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		for b.Loop() {
 			if _, err := client.Customers.Create(context.Background(), params); err != nil {
 				b.Fatal(err)
@@ -171,6 +174,7 @@ func BenchmarkCreate(b *testing.B) {
 		}
 	})
 	b.Run("raw-net-http", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		hc := &http.Client{}
 		for b.Loop() {
 			body, err := json.Marshal(params)
@@ -194,6 +198,7 @@ func BenchmarkList(b *testing.B) {
 	defer srv.Close()
 	params := &commet.ListCustomersParams{Limit: 100}
 	b.Run("sdk", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		for b.Loop() {
 			page, err := client.Customers.List(context.Background(), params)
 			if err != nil || len(page.Data) != 100 {
@@ -202,6 +207,7 @@ func BenchmarkList(b *testing.B) {
 		}
 	})
 	b.Run("raw-net-http", func(b *testing.B) {
+		defer reportCPU(b, cpuTime())
 		hc := &http.Client{}
 		for b.Loop() {
 			q := url.Values{"limit": {"100"}}
