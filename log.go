@@ -36,8 +36,11 @@ func (c *Client) log(ctx context.Context, r request, attempt, status int, reqID 
 // on the versioned paths this SDK uses, so seeing one means a proxy or a
 // base URL leads somewhere else than it should.
 func (c *Client) noticeDeprecation(ctx context.Context, r request, h http.Header) {
+	if c.cfg.logger == nil { // nothing to say it to: spare every answer the look-ups
+		return
+	}
 	deprecation, sunset := h.Get("Deprecation"), h.Get("Sunset")
-	if deprecation == "" && sunset == "" || c.cfg.logger == nil || !c.deprecationNoticed.CompareAndSwap(false, true) {
+	if deprecation == "" && sunset == "" || !c.deprecationNoticed.CompareAndSwap(false, true) {
 		return
 	}
 	c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "commet: the API says this endpoint is deprecated; check the base URL and the API version",

@@ -72,7 +72,7 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	if ctx.Err() != nil { // never send once the caller gave up
 		return call.end(ctx, nil, true)
 	}
-	policy := cfg.retryPolicy()
+	var policy *retryPolicy // made at the first failure: a call that succeeds at once needs none
 	var tries retryCount
 	for attempt := 1; ; attempt++ {
 		ans, sent, err := c.attempt(ctx, &cfg, r, target, body, idemKey, attempt)
@@ -87,6 +87,10 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 			call.answered(err)
 		} else if sent > 0 {
 			call.lost, call.acted = true, true // the request left and its answer never came
+		}
+		if policy == nil {
+			p := cfg.retryPolicy()
+			policy = &p
 		}
 		wait, retry := policy.next(err, &tries)
 		if ctx.Err() != nil && (retry || ans == nil) { // an answer that settles the call settles it, context or not
@@ -225,17 +229,13 @@ func (c *Client) classify(ans *answer, r request, keepRaw bool, resp *Response) 
 		return unusableAnswer(s, ans.header, redact, "the answer is larger than %d MiB", maxResponseBytes>>20)
 	case s >= 200 && s < 300:
 		err := r.decode(s, ans.body.Bytes())
-		var bad badAnswer
-		switch {
-		case errors.As(err, &bad) && bad == errNoEnvelope:
-			return unusableAnswer(s, ans.header, redact, "%s: likely an answer of another API version than %s, which this client pins (Commet answers a pin it no longer has in its current version's shapes)", bad, printable(c.cfg.apiVersion, 64))
-		case errors.As(err, &bad):
-			return unusableAnswer(s, ans.header, redact, "%s", bad)
+		if err != nil {
+			return c.undecodable(s, ans.header, err)
 		}
-		if err == nil && keepRaw {
+		if keepRaw {
 			resp.RawJSON = bytes.Clone(ans.body.Bytes())
 		}
-		return err
+		return nil
 	case s >= 300 && s < 400:
 		if r.method != http.MethodGet {
 			return unusableAnswer(s, ans.header, redact, "the %s was redirected; a write is never followed to another location (check the base URL)", r.method)
@@ -245,6 +245,21 @@ func (c *Client) classify(ans *answer, r request, keepRaw bool, resp *Response) 
 		return newAPIError(s, ans.header, ans.body.Bytes(), redact)
 	}
 	return unusableAnswer(ans.status, ans.header, redact, "unexpected status %d", ans.status)
+}
+
+// undecodable is the error of a 2xx answer whose decode failed with err:
+// unusable when err is a badAnswer, err itself otherwise. (Apart from
+// classify, so that a success does not pay for errors.As's target.)
+func (c *Client) undecodable(status int, header http.Header, err error) error {
+	redact := c.key.redact
+	var bad badAnswer
+	switch {
+	case errors.As(err, &bad) && bad == errNoEnvelope:
+		return unusableAnswer(status, header, redact, "%s: likely an answer of another API version than %s, which this client pins (Commet answers a pin it no longer has in its current version's shapes)", bad, printable(c.cfg.apiVersion, 64))
+	case errors.As(err, &bad):
+		return unusableAnswer(status, header, redact, "%s", bad)
+	}
+	return err
 }
 
 // answer is a response read in full (or up to the size limit) and closed.
@@ -292,18 +307,21 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %s %s: %v", ErrInvalidConfig, r.method, r.path, err) // a URL the options let through
 	}
+	h := req.Header
 	for k, v := range cfg.header {
-		req.Header[k] = v
+		h[k] = v
 	}
-	req.Header.Set("X-Api-Key", c.key.value())
-	req.Header.Set("Commet-Version", c.cfg.apiVersion)
-	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("Accept", "application/json")
+	// The SDK's headers replace the caller's, as Header.Set would. Their
+	// values share one array, one allocation rather than one a header:
+	// each has a slot of its own, capped, so that a middleware that changes
+	// a value in place or appends to it touches no other header.
+	vals := [...]string{c.key.value(), c.cfg.apiVersion, userAgent, "application/json", "application/json", idemKey}
+	h["X-Api-Key"], h["Commet-Version"], h["User-Agent"], h["Accept"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = vals[4:5:5]
 	}
 	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
+		h["Idempotency-Key"] = vals[5:6:6]
 	}
 
 	start := time.Now()
@@ -330,13 +348,15 @@ type sendTrace struct {
 	departed atomic.Bool  // the request left the middleware for the HTTP client
 	traced   atomic.Bool  // the transport reports through httptrace
 	wrote    atomic.Int32 // times the request's headers were written
+	hooks    httptrace.ClientTrace
 }
 
 func (t *sendTrace) attach(ctx context.Context) context.Context {
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	t.hooks = httptrace.ClientTrace{
 		GetConn:      func(string) { t.traced.Store(true) },
 		WroteHeaders: func() { t.wrote.Add(1) },
-	})
+	}
+	return httptrace.WithClientTrace(ctx, &t.hooks)
 }
 
 // sent is the number of requests that left; answered says an answer came,

@@ -395,3 +395,29 @@ func TestContextErrorFindsAWrappedHalt(t *testing.T) {
 	assert.Same(t, halt, err)
 	assert.NotErrorIs(t, err, context.Canceled)
 }
+
+// TestHeadersStayApartWhenAMiddlewareChangesThem: the SDK's header values
+// share one array; a middleware that appends to one of them (a second
+// Accept, say) or changes one in place must not change another header.
+func TestHeadersStayApartWhenAMiddlewareChangesThem(t *testing.T) {
+	var got http.Header
+	appendAll := func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+		got = req.Header.Clone()
+		req.Header["Accept"][0] = "text/html"
+		got["Accept"][0] = "text/html"
+		for _, name := range []string{"X-Api-Key", "Commet-Version", "User-Agent", "Accept", "Content-Type"} {
+			req.Header[name] = append(req.Header[name], "extra")
+			got[name] = append(got[name], "extra")
+		}
+		assert.Equal(t, got, req.Header)
+		return next(req)
+	}
+	c, mock := newMockClient(t, WithMiddleware(appendAll))
+	mock.RegisterResponder("POST", custURL, func(*http.Request) (*http.Response, error) {
+		return jsonResponse(201, envelope(customerJSON("cus_1", "u1", "ada@example.com"))), nil
+	})
+	_, err := c.Customers.Create(context.Background(), &CreateCustomerParams{ID: "u1", Email: "ada@example.com"}, WithIdempotencyKey("key-1"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{testKey, DefaultAPIVersion, userAgent, "text/html", "application/json", "key-1"},
+		[]string{got["X-Api-Key"][0], got["Commet-Version"][0], got["User-Agent"][0], got["Accept"][0], got["Content-Type"][0], got["Idempotency-Key"][0]})
+}

@@ -238,7 +238,7 @@ func exportRun(o *ExportOptions) (err error) {
 			w.n = st.Size
 		}
 		if o.Output == formatNDJSON {
-			p = &ndjsonPrinter{w: w}
+			p = newNDJSONPrinter(w)
 			break
 		}
 		jp := &jsonPrinter{w: w, list: true, open: st != nil, n: rows}

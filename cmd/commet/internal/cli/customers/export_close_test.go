@@ -3,6 +3,7 @@ package customers
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -55,4 +56,43 @@ func TestExportFailsWhenItsFileFailsToClose(t *testing.T) {
 			assert.NotContains(t, stderr.String(), "exported", "no success is claimed")
 		})
 	}
+}
+
+// writeCounter counts the writes that reach it.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+func TestExportNDJSONWritesAPageAtATime(t *testing.T) {
+	t.Parallel()
+	srv := commettest.NewServer()
+	t.Cleanup(srv.Close)
+	hc := &http.Client{Transport: srv.Transport()}
+	client, err := commet.NewClient("ck_sandbox_test", commet.WithBaseURL(commettest.InMemoryBaseURL), commet.WithHTTPClient(hc))
+	require.NoError(t, err)
+	const n = 250 // three pages
+	_, err = client.Customers.Import(context.Background(), benchCustomers(n), nil)
+	require.NoError(t, err)
+
+	var out writeCounter
+	f := cmdutil.NewFactory(&cmdutil.IOStreams{Out: &out, ErrOut: io.Discard},
+		map[string]string{"COMMET_API_KEY": "ck_sandbox_test", "COMMET_BASE_URL": commettest.InMemoryBaseURL}, nil)
+	f.HTTPClient = hc
+	require.NoError(t, exportRun(&ExportOptions{Factory: f, Ctx: context.Background(), Output: formatNDJSON}))
+
+	assert.LessOrEqual(t, out.writes, 3, "one write a page, not one a customer")
+	var want bytes.Buffer
+	for c, err := range client.Customers.All(context.Background(), nil) {
+		require.NoError(t, err)
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		want.Write(append(b, '\n'))
+	}
+	assert.Equal(t, want.String(), out.String(), "each line is json.Marshal's")
 }

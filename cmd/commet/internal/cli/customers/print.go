@@ -1,6 +1,7 @@
 package customers
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,7 +72,7 @@ func newPrinter(format string, w io.Writer, list bool) printer {
 		}
 		return &detailPrinter{w: w}
 	case formatNDJSON:
-		return &ndjsonPrinter{w: w}
+		return newNDJSONPrinter(w)
 	case formatCSV:
 		return newCSVPrinter(w, false)
 	default:
@@ -135,19 +136,28 @@ func (p *jsonPrinter) Close() error {
 	return err
 }
 
-type ndjsonPrinter struct{ w io.Writer }
-
-func (p *ndjsonPrinter) Add(c *commet.Customer) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	_, err = p.w.Write(append(b, '\n'))
-	return err
+// ndjsonPrinter writes a customer a line, as json.Marshal writes it. The
+// lines gather in a buffer that reaches w when it fills, at each Flush (a
+// page: an export checkpoints only what reached its file) and at Close: a
+// write per customer made an NDJSON export cost more than a CSV one, whose
+// rows take two passes. One encoder serves every line.
+type ndjsonPrinter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
 }
 
-func (p *ndjsonPrinter) Flush() error { return nil }
-func (p *ndjsonPrinter) Close() error { return nil }
+func newNDJSONPrinter(w io.Writer) *ndjsonPrinter {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	return &ndjsonPrinter{bw: bw, enc: json.NewEncoder(bw)}
+}
+
+// Add encodes c and a newline, the bytes of json.Marshal(c) and "\n"
+// (Encoder escapes HTML as Marshal does), into the buffer; a customer that
+// cannot be encoded writes nothing.
+func (p *ndjsonPrinter) Add(c *commet.Customer) error { return p.enc.Encode(c) }
+
+func (p *ndjsonPrinter) Flush() error { return p.bw.Flush() }
+func (p *ndjsonPrinter) Close() error { return p.bw.Flush() }
 
 func stamp(t time.Time) string {
 	if t.IsZero() {
