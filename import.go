@@ -316,6 +316,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	}
 	var callbacksDone sync.WaitGroup
 	run.ids = newLedger(func(id string) uint64 { return maphash.String(run.seed, id) })
+	defer run.ids.free() // after every goroutine of the import is done, whatever the way out (the defers below run first)
 	run.callbacksDone = &callbacksDone
 	callbacksDone.Go(run.runCallbacks)
 

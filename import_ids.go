@@ -135,11 +135,11 @@ func (r *importRun) admit(it importItem) (send bool) {
 		r.ids.add(it.item.ID, newIDState(it.index, idInFlight)) // untracked if full: repeats are sent
 		r.mu.Unlock()
 		return true
-	case e.state.state() == idFailed:
-		e.state = newIDState(it.index, idInFlight)
+	case e.state().state() == idFailed:
+		e.setState(newIDState(it.index, idInFlight))
 		r.mu.Unlock()
 		return true
-	case e.state.state() == idInFlight:
+	case e.state().state() == idInFlight:
 		r.waiting[e] = append(r.waiting[e], it)
 		r.mu.Unlock()
 		return false
@@ -154,7 +154,7 @@ func (r *importRun) admit(it importItem) (send bool) {
 // r.mu held.
 func (r *importRun) repeatOf(e *ledgerRec) ImportItemResult {
 	held := e.held
-	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state.index(), held: &held}
+	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state().index(), held: &held}
 }
 
 // settleID records the outcome of the item that carries its ID, settles
@@ -162,27 +162,27 @@ func (r *importRun) repeatOf(e *ledgerRec) ImportItemResult {
 // ID when this one failed. Called with r.mu held.
 func (r *importRun) settleID(it importItem, res *ImportItemResult) (repeats []ImportItemResult, waited, retry importBatch) {
 	e, seen := r.ids.find(it.item.ID)
-	if !seen || e.state.state() != idInFlight || e.state.index() != it.index {
+	if !seen || e.state().state() != idInFlight || e.state().index() != it.index {
 		return nil, nil, nil // never admitted (refused before sending), or not the carrier
 	}
 	waiting := r.waiting[e]
 	delete(r.waiting, e)
 	switch {
 	case res.Outcome != OutcomeFailed:
-		e.state = newIDState(it.index, idSettled)
+		e.setState(newIDState(it.index, idSettled))
 		e.held = r.fingerprintOf(res.Customer)
 		for range waiting {
 			repeats = append(repeats, r.repeatOf(e))
 		}
 		return repeats, waiting, nil
 	case len(waiting) > 0:
-		e.state = newIDState(waiting[0].index, idInFlight) // the next item carries the ID
+		e.setState(newIDState(waiting[0].index, idInFlight)) // the next item carries the ID
 		if len(waiting) > 1 {
 			r.waiting[e] = waiting[1:]
 		}
 		return nil, nil, waiting[:1]
 	default:
-		e.state = newIDState(it.index, idFailed)
+		e.setState(newIDState(it.index, idFailed))
 		return nil, nil, nil
 	}
 }
