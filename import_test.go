@@ -407,3 +407,38 @@ func TestHostileOneFastClockSwaysNoOtherOutcome(t *testing.T) {
 		})
 	}
 }
+
+// Import gives its ledger's mapped memory back when it returns, whichever
+// way: done, canceled, or re-raising its iterator's panic.
+func TestImportGivesBackItsLedger(t *testing.T) {
+	c, _ := newBatchServer(t)
+	upTo := func(n int, then func()) iter.Seq[CreateCustomerParams] {
+		return func(yield func(CreateCustomerParams) bool) {
+			read := 0
+			for item := range people(100_000, 0) {
+				if read++; read == n {
+					then()
+				}
+				if !yield(item) {
+					return
+				}
+			}
+		}
+	}
+	before := ledgerMapped.Load()
+
+	_, err := c.Customers.Import(context.Background(), people(1_000, 7), nil)
+	require.NoError(t, err)
+	assert.Equal(t, before, ledgerMapped.Load(), "after an import done")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = c.Customers.Import(ctx, upTo(500, cancel), nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, before, ledgerMapped.Load(), "after an import canceled")
+
+	func() {
+		defer func() { assert.NotNil(t, recover(), "the iterator's panic goes on") }()
+		_, _ = c.Customers.Import(context.Background(), upTo(500, func() { panic("boom") }), nil)
+	}()
+	assert.Equal(t, before, ledgerMapped.Load(), "after an import whose iterator panicked")
+}

@@ -21,6 +21,7 @@ func seededHash() func(string) uint64 {
 func checkLedger(t *testing.T, hash func(string) uint64, ids []string) {
 	t.Helper()
 	l := newLedger(hash)
+	defer l.free()
 	for i, id := range ids {
 		_, seen := l.find(id)
 		require.False(t, seen, "a new ID %q taken for one already held", id)
@@ -30,7 +31,7 @@ func checkLedger(t *testing.T, hash func(string) uint64, ids []string) {
 	for i, id := range ids {
 		r, seen := l.find(id)
 		require.True(t, seen, "ID %q lost", id)
-		require.Equal(t, i, r.state.index(), "ID %q found as another", id)
+		require.Equal(t, i, r.state().index(), "ID %q found as another", id)
 		_, seen = l.find(id + "x")
 		require.False(t, seen)
 	}
@@ -45,7 +46,7 @@ func TestLedgerManyIDsAcrossChunksAndGrowth(t *testing.T) {
 }
 
 func TestLedgerCollidingHashesAreTellApart(t *testing.T) {
-	ids := make([]string, 3000)
+	ids := make([]string, 1000) // a ledger that grew once
 	for i := range ids {
 		ids[i] = fmt.Sprint(i)
 	}
@@ -65,31 +66,107 @@ func TestLedgerIDsDifferingInOneByteAreNotOne(t *testing.T) {
 	checkLedger(t, func(string) uint64 { return 7 }, ids)
 }
 
-func TestLedgerIDsLongerThanAChunk(t *testing.T) {
+func TestLedgerIDsLongerThanAChunkGoUntracked(t *testing.T) {
+	fits := strings.Repeat("z", arenaChunk-3) // with its 3-byte length, a chunk exactly
 	long := strings.Repeat("x", arenaChunk+10)
-	ids := []string{"a", long, long + "y", "b", strings.Repeat("z", arenaChunk-3), "c"}
-	checkLedger(t, seededHash(), ids)
+	checkLedger(t, seededHash(), []string{"a", fits, "b", "w", "c"})
 	l := newLedger(seededHash())
-	for i, id := range ids {
-		l.add(id, newIDState(i, idSettled))
+	defer l.free()
+	_, ok := l.add(long, newIDState(0, idSettled))
+	assert.False(t, ok, "an ID longer than a chunk is left untracked, not cut")
+	_, seen := l.find(long)
+	assert.False(t, seen)
+	for i, id := range []string{"a", fits, "b"} {
+		_, ok := l.add(id, newIDState(i+1, idSettled))
+		require.True(t, ok)
 	}
-	r, _ := l.find(long)
-	assert.Len(t, l.idOf(r), len(long))
+	r, seen := l.find(fits)
+	require.True(t, seen)
+	assert.Equal(t, fits, l.idOf(r))
+	assert.Equal(t, 2, r.state().index())
+}
+
+func TestLedgerFullLeavesIDsUntracked(t *testing.T) {
+	l := newLedger(seededHash())
+	defer l.free()
+	l.arena = make([][]byte, maxChunks-1) // as if 4 GiB less a chunk were held
+	for i := range l.arena {
+		l.arena[i] = []byte{0}
+	}
+	l.used = arenaChunk
+	_, ok := l.add("a", newIDState(0, idSettled))
+	require.True(t, ok, "the last chunk is still there to take")
+	l.used = arenaChunk
+	_, ok = l.add("b", newIDState(1, idSettled))
+	assert.False(t, ok, "no chunk past the positions 32 bits reach")
+	r, seen := l.find("a")
+	require.True(t, seen)
+	assert.Equal(t, "a", l.idOf(r))
+}
+
+func TestLedgerRecordKeepsStateOf48Bits(t *testing.T) {
+	assert.Equal(t, 26, recSize, "a record is 26 bytes, no padding")
+	var r ledgerRec
+	for _, index := range []int{0, 1, 1<<16 - 1, 1 << 16, 1<<30 + 7, 1<<46 - 1} {
+		for _, st := range []int{idInFlight, idSettled, idFailed} {
+			r.setState(newIDState(index, st))
+			assert.Equal(t, index, r.state().index())
+			assert.Equal(t, st, r.state().state())
+		}
+	}
+}
+
+func TestLedgerFreedHoldsNothing(t *testing.T) {
+	l := newLedger(seededHash())
+	for i := range recsPerChunk + 1 {
+		l.add(fmt.Sprint(i), newIDState(i, idSettled))
+	}
+	l.free()
+	l.free()
+	_, seen := l.find("1")
+	assert.False(t, seen)
+	_, ok := l.add("1", newIDState(0, idSettled))
+	assert.False(t, ok)
 }
 
 func TestLedgerRecordsStayPut(t *testing.T) {
 	l := newLedger(seededHash())
+	defer l.free()
 	first, _ := l.add("first", newIDState(0, idInFlight))
 	for i := range 3 * recsPerChunk {
 		l.add(fmt.Sprint(i), newIDState(i+1, idInFlight))
 	}
-	first.state = newIDState(0, idSettled)
+	first.setState(newIDState(0, idSettled))
 	first.held[3] = 99
 	r, seen := l.find("first")
 	require.True(t, seen)
 	assert.Same(t, first, r, "a record moved as the ledger grew: waiting keys on it")
-	assert.Equal(t, idSettled, r.state.state())
+	assert.Equal(t, idSettled, r.state().state())
 	assert.Equal(t, uint16(99), r.held[3])
+}
+
+func TestLedgerBulkIsOffTheHeap(t *testing.T) {
+	if b, ok := ledgerAlloc(4096); !ok {
+		t.Skip("this system maps nothing: the ledger takes the heap")
+	} else {
+		ledgerFree(b)
+	}
+	const n = 20_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user_%07d", i)
+	}
+	heapBefore, mappedBefore := heapInUse(), ledgerMapped.Load()
+	l := newLedger(seededHash())
+	for i, id := range ids {
+		l.add(id, newIDState(i, idSettled))
+	}
+	heap, mapped := int64(heapInUse())-int64(heapBefore), ledgerMapped.Load()-mappedBefore
+	runtime.KeepAlive(l)
+	assert.Less(t, heap, int64(n), "under a byte an ID on the heap: only the lists of chunks")
+	assert.GreaterOrEqual(t, mapped, int64(n*(recSize+len(ids[0])+1+4)), "records, IDs and index mapped")
+	l.free()
+	assert.Equal(t, mappedBefore, ledgerMapped.Load(), "free unmaps every block")
 }
 
 // The old ledger, for the benchmark: a map keyed by a 64-bit hash of the ID
@@ -99,8 +176,10 @@ type oldIDEntry struct {
 	held  [len(compared)]uint32
 }
 
-// BenchmarkLedgerMemory measures the heap each ledger holds per distinct ID,
-// after a collection: run with -benchtime=1x.
+// BenchmarkLedgerMemory measures what each ledger holds per distinct ID,
+// after a collection: on the Go heap (which the garbage collector lets grow
+// to twice what is live before it collects) and mapped outside it (which
+// costs what it holds). Run with -benchtime=1x.
 func BenchmarkLedgerMemory(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		ids := make([]string, n)
@@ -108,31 +187,33 @@ func BenchmarkLedgerMemory(b *testing.B) {
 			ids[i] = fmt.Sprintf("user_%07d", i)
 		}
 		hash := seededHash()
-		measure := func(b *testing.B, fill func() any) {
+		measure := func(b *testing.B, fill func() (kept any, free func())) {
 			for b.Loop() {
-				before := heapInUse()
-				kept := fill()
-				after := heapInUse()
+				heapBefore, mappedBefore := heapInUse(), ledgerMapped.Load()
+				kept, free := fill()
+				heap, mapped := heapInUse()-heapBefore, ledgerMapped.Load()-mappedBefore
 				runtime.KeepAlive(kept)
-				b.ReportMetric(float64(after-before)/float64(n), "bytes/ID")
+				free()
+				b.ReportMetric(float64(heap)/float64(n), "heap-bytes/ID")
+				b.ReportMetric(float64(mapped)/float64(n), "mapped-bytes/ID")
 			}
 		}
 		b.Run(fmt.Sprintf("map/%d", n), func(b *testing.B) {
-			measure(b, func() any {
+			measure(b, func() (any, func()) {
 				m := make(map[uint64]oldIDEntry)
 				for i, id := range ids {
 					m[hash(id)] = oldIDEntry{state: newIDState(i, idSettled), held: [len(compared)]uint32{uint32(i)}}
 				}
-				return m
+				return m, func() {}
 			})
 		})
 		b.Run(fmt.Sprintf("ledger/%d", n), func(b *testing.B) {
-			measure(b, func() any {
+			measure(b, func() (any, func()) {
 				l := newLedger(hash)
 				for i, id := range ids {
 					l.add(id, newIDState(i, idSettled))
 				}
-				return l
+				return l, l.free
 			})
 		})
 	}

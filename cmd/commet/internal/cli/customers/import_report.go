@@ -236,43 +236,6 @@ func describe(err error) (fields, reason string) {
 	return strings.Join(names, ";"), strings.Join(reasons, "; ")
 }
 
-// lineIndex maps the index of each row given to the import to its line in
-// the input (4 bytes a row), and keeps which rows are to be archived once
-// created.
-type lineIndex struct {
-	mu       sync.Mutex
-	lines    []int32
-	archives map[int]bool
-}
-
-func (l *lineIndex) add(line int, archive bool) {
-	l.mu.Lock()
-	if archive {
-		if l.archives == nil {
-			l.archives = map[int]bool{}
-		}
-		l.archives[len(l.lines)] = true
-	}
-	l.lines = append(l.lines, int32(min(line, 1<<31-1)))
-	l.mu.Unlock()
-}
-
-// archive reports whether the row of index is to be archived once created.
-func (l *lineIndex) archive(index int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.archives[index]
-}
-
-func (l *lineIndex) of(index int) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if index < 0 || index >= len(l.lines) {
-		return 0
-	}
-	return int(l.lines[index])
-}
-
 // report is what an import did, for the summary at its end.
 type report struct {
 	name, failuresFile, stateFile string
