@@ -53,6 +53,10 @@ type importRun struct {
 	waiting  map[*ledgerRec][]importItem // repeats of an ID whose item is in flight
 	failures int                         // whole-batch failures in a row
 	firstErr error
+	prefix   prefix // the settled prefix, for Settled
+
+	itemsRead int  // items read, when the input ended
+	short     bool // the input ended before Resume.Items
 }
 
 // errStopRequested is why a graceful stop ([ImportCustomersParams].Stop)
@@ -70,6 +74,10 @@ func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- im
 	for item := range items {
 		it := importItem{index: next, item: item}
 		next++
+		if it.index < r.params.Resume.Items { // settled by an earlier run
+			r.resumed(it)
+			continue
+		}
 		if r.stopping.Err() != nil {
 			b = append(b, it) // read, so it gets an outcome: not sent
 			break
@@ -89,6 +97,7 @@ func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- im
 			b = make(importBatch, 0, r.params.BatchSize)
 		}
 	}
+	r.itemsRead, r.short = next, next < r.params.Resume.Items
 	r.hand(b, batches)
 }
 
@@ -294,6 +303,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 			r.firstErr = res.Err
 		}
 		r.progress.count(&res)
+		r.prefix.settle(res.Index, &res)
 		results = append(results, res)
 	}
 	var repeats []ImportItemResult
@@ -309,6 +319,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 	for k := range repeats {
 		settle(waited[k], repeats[k])
 	}
+	r.progress.Settled = r.prefix.at
 	progress := r.progress
 	progress.Elapsed = time.Since(r.start)
 	r.deliver(results, progress) // under the lock, so reports queue in the order they were counted
