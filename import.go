@@ -68,20 +68,20 @@ type ImportCustomersParams struct {
 	// items read but not sent fail with ErrNotSent. Ending ctx still stops
 	// at once, cutting the requests in flight (a second Ctrl-C, say).
 	Stop <-chan struct{}
-	// Resume, when its Items is above 0, continues an earlier run of the
-	// same migration from its checkpoint ([ImportSummary].Settled, as
-	// the earlier run's last OnProgress saw it, or its return): the first
-	// Resume.Items items are read from items (so an index is still a
-	// position in the input) but neither sent nor reported to OnResult,
-	// and the counts start from Resume's. Only the items past the
-	// checkpoint are sent: what was left, plus those that had settled
-	// beyond it. Pass the same input, and Since, as the earlier run; if
-	// the input ends before Resume.Items, Import returns an error.
+	// Resume, when it holds settled items, continues an earlier run of
+	// the same migration from its checkpoint ([ImportSummary].Settled, as
+	// the earlier run's last OnProgress saw it, or its return): the items
+	// it holds as settled (the first Resume.Items, and the ranges of
+	// Resume.Past) are read from items (so an index is still a position in
+	// the input) but neither sent nor reported to OnResult, and the counts
+	// start from Resume's. Only the other items are sent: what was left.
+	// Pass the same input, and Since, as the earlier run; if the input ends
+	// before the last item Resume holds, Import returns an error.
 	Resume ImportCheckpoint
-	// ResumeFailed says whether the item of an index below Resume.Items
-	// failed in the earlier runs (Resume.Failed of them did), so that a
+	// ResumeFailed says whether an item that Resume holds as settled
+	// failed in the earlier runs (Resume counts how many did), so that a
 	// later item with the same ID is sent in its place, as one run would
-	// have; required when Resume.Failed is above 0. It is called once for
+	// have; required when Resume counts failures. It is called once for
 	// each such item with an ID, from the goroutine that runs items.
 	ResumeFailed func(index int) bool
 }
@@ -197,10 +197,10 @@ type ImportSummary struct {
 	Unknown int
 	// Elapsed is the time since the import started.
 	Elapsed time.Duration
-	// Settled is how far the input is settled: a later run given it as
-	// [ImportCustomersParams].Resume sends only the items past it. Keep
-	// it (with the counts) where a kill -9 does not lose it, after each
-	// OnProgress: see [ImportCheckpoint].
+	// Settled is which items are settled: a later run given it as
+	// [ImportCustomersParams].Resume sends only the others. Keep it where
+	// a kill -9 does not lose it, after each OnProgress: see
+	// [ImportCheckpoint].
 	Settled ImportCheckpoint
 	// Resumed is the number of items that an earlier run had settled
 	// ([ImportCustomersParams].Resume): read, not sent, and counted
@@ -345,7 +345,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		callbacks: make(chan callback, callbackBuffer),
 	}
 	run.progress = p.Resume.summary()
-	run.prefix.at = p.Resume
+	run.settled.at = p.Resume.clone()
 	var callbacksDone sync.WaitGroup
 	run.ids = newLedger(func(id string) uint64 { return maphash.String(run.seed, id) })
 	run.callbacksDone = &callbacksDone
@@ -397,7 +397,7 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	case stopping.Err() != nil && pr.NotSent > 0:
 		return pr, fmt.Errorf("commet: import stopped gracefully, %d items not sent: %w: %w", pr.NotSent, ErrNotSent, errStopRequested)
 	case run.short:
-		return pr, fmt.Errorf("commet: %w (%d items, Resume.Items %d)", errShortInput, run.itemsRead, p.Resume.Items)
+		return pr, fmt.Errorf("commet: %w (%d items, where Resume ends at %d)", errShortInput, run.itemsRead, p.Resume.end())
 	case pr.Done > 0 && pr.Failed == pr.Done:
 		return pr, fmt.Errorf("commet: all %d items failed; the first: %w", pr.Done, run.firstErr)
 	}
@@ -423,8 +423,8 @@ func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {
 		return out, misconfigured("RequestsPerSecond must be 0 (no cap) to %d; got %v", maxRequestsPerSecond, out.RequestsPerSecond)
 	case out.FailureBudget < 0:
 		return out, misconfigured("FailureBudget must be positive, or 0 for %d; got %d", defaultFailureBudget, out.FailureBudget)
-	case out.Resume.Failed > 0 && out.ResumeFailed == nil:
-		return out, misconfigured("Resume counts %d failed items: ResumeFailed must say which", out.Resume.Failed)
+	case out.Resume.summary().Failed > 0 && out.ResumeFailed == nil:
+		return out, misconfigured("Resume counts %d failed items: ResumeFailed must say which", out.Resume.summary().Failed)
 	}
 	if err := out.Resume.check(); err != nil {
 		return out, err

@@ -118,7 +118,7 @@ func TestImportChaosInvariants(t *testing.T) {
 				}
 				assert.Equal(t, sum.Done, len(reported), "every item read has its outcome")
 				sum.Elapsed, last.Elapsed = 0, 0
-				tally.Settled = settledPrefix(byIndex)
+				tally.Settled = checkpointOf(byIndex)
 				assert.Equal(t, tally, sum, "the summary is the tally of OnResult, and its checkpoint the prefix of final outcomes")
 				if sum.Done > 0 {
 					assert.Equal(t, sum, last, "and the last OnProgress")
@@ -150,36 +150,11 @@ func TestImportChaosInvariants(t *testing.T) {
 					ResumeFailed: func(i int) bool { return byIndex[i].Outcome == commet.OutcomeFailed },
 				})
 				require.NoError(t, err)
-				left := n - last.Settled.Items
+				left := n - settledCount(last.Settled)
 				assert.Equal(t, (left+p.BatchSize-1)/p.BatchSize, srv.Requests()-before, "the batches of the %d items left", left)
 				assert.Equal(t, n, srv.Len())
 				assert.Equal(t, n, final.Created, "the report of the whole migration equals the store")
 			})
 		})
-	}
-}
-
-// settledPrefix is the checkpoint that the results by index make: the
-// items from 0 on with a final outcome (any but a failure other than a
-// refusal of the item's data).
-func settledPrefix(byIndex map[int]commet.ImportItemResult) commet.ImportCheckpoint {
-	var cp commet.ImportCheckpoint
-	for ; ; cp.Items++ {
-		r, ok := byIndex[cp.Items]
-		if !ok || r.Outcome == commet.OutcomeFailed && !errors.Is(r.Err, commet.ErrValidation) {
-			return cp
-		}
-		switch r.Outcome {
-		case commet.OutcomeCreated:
-			cp.Created++
-		case commet.OutcomeExisted:
-			cp.Existed++
-		case commet.OutcomeArchived:
-			cp.Archived++
-		case commet.OutcomeRepeated:
-			cp.Repeated++
-		default:
-			cp.Failed++
-		}
 	}
 }

@@ -2,7 +2,10 @@ package commet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -46,12 +49,17 @@ func TestImportResumeSendsOnlyWhatIsLeft(t *testing.T) {
 				mu.Unlock()
 				cancel()
 				<-done
-				require.Positive(t, cp.Items)
-				require.Less(t, cp.Items, n)
-				assert.Equal(t, cp.Items, cp.Created, "nothing else happened to these")
+				settled := settledCount(cp)
+				require.Positive(t, settled)
+				require.Less(t, settled, n)
+				created := cp.Created
+				for _, r := range cp.Past {
+					created += r.Created
+				}
+				assert.Equal(t, settled, created, "nothing else happened to these")
 				stored := srv.Len()
-				assert.LessOrEqual(t, stored-cp.Items, workers*batch, "past the checkpoint, at most the batches in flight were done")
-				assert.Equal(t, first.Settled.Items, cp.Items, "the cut batches are unknown: the checkpoint stops before them")
+				assert.LessOrEqual(t, stored-settled, workers*batch, "beyond the checkpoint, at most the batches in flight were done")
+				assert.Equal(t, settled, settledCount(first.Settled), "the cut batches are unknown: the checkpoint leaves them out")
 
 				before := srv.Requests()
 				resumed := params
@@ -59,11 +67,11 @@ func TestImportResumeSendsOnlyWhatIsLeft(t *testing.T) {
 				sum, err := srv.Client().Customers.Import(context.Background(), people(n), &resumed)
 				require.NoError(t, err)
 				requests := srv.Requests() - before
-				assert.Equal(t, (n-cp.Items+batch-1)/batch, requests, "only the items past the checkpoint are sent")
+				assert.Equal(t, (n-settled+batch-1)/batch, requests, "only the items the checkpoint leaves out are sent")
 				assert.Equal(t, n, srv.Len())
 				assert.Equal(t, n, sum.Done)
 				assert.Equal(t, n, sum.Created, "the report of the whole migration equals the store")
-				assert.Equal(t, cp.Items, sum.Resumed)
+				assert.Equal(t, settled, sum.Resumed)
 				assert.Equal(t, commet.ImportCheckpoint{Items: n, Created: n}, sum.Settled)
 			})
 		})
@@ -123,10 +131,9 @@ func zeroElapsed(s commet.ImportSummary) commet.ImportSummary {
 	return s
 }
 
-// TestImportCheckpointStopsBeforeTheFirstItemToRedo: a graceful stop leaves
-// items not sent; the checkpoint ends before the first of them, counting
-// exactly the items before it, though later items settled.
-func TestImportCheckpointStopsBeforeTheFirstItemToRedo(t *testing.T) {
+// TestImportCheckpointLeavesOutTheItemsToRedo: a graceful stop leaves items
+// not sent; the checkpoint holds exactly the items that settled, counted.
+func TestImportCheckpointLeavesOutTheItemsToRedo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := commettest.NewServer(commettest.WithLatency(time.Second))
 		defer srv.Close()
@@ -141,13 +148,9 @@ func TestImportCheckpointStopsBeforeTheFirstItemToRedo(t *testing.T) {
 		time.Sleep(2500 * time.Millisecond)
 		close(stop)
 		<-done
-		firstLeft := 0
-		for got.by[firstLeft].Outcome == commet.OutcomeCreated {
-			firstLeft++
-		}
 		require.Positive(t, sum.NotSent)
-		assert.Equal(t, commet.ImportCheckpoint{Items: firstLeft, Created: firstLeft}, sum.Settled)
-		assert.Equal(t, srv.Len(), firstLeft, "every batch sent was settled in order")
+		assert.Equal(t, checkpointOf(got.by), sum.Settled)
+		assert.Equal(t, srv.Len(), settledCount(sum.Settled))
 	})
 }
 
@@ -172,4 +175,96 @@ func TestImportResumeIsChecked(t *testing.T) {
 	assert.ErrorContains(t, err, "the input ended before the items")
 	assert.Zero(t, srv.Requests())
 	assert.Equal(t, 20, sum.Settled.Items)
+}
+
+// checkpointOf is the checkpoint that results by index make: the items with
+// a final outcome (any but a failure other than a refusal of the item's
+// data), as a prefix and ranges past it, with their counts.
+func checkpointOf(byIndex map[int]commet.ImportItemResult) commet.ImportCheckpoint {
+	final := func(i int) (commet.ImportItemResult, bool) {
+		r, ok := byIndex[i]
+		return r, ok && (r.Outcome != commet.OutcomeFailed || errors.Is(r.Err, commet.ErrValidation))
+	}
+	var cp commet.ImportCheckpoint
+	for ; ; cp.Items++ {
+		r, ok := final(cp.Items)
+		if !ok {
+			break
+		}
+		add(r.Outcome, &cp.Created, &cp.Existed, &cp.Archived, &cp.Repeated, &cp.Failed)
+	}
+	last := cp.Items
+	for i := range byIndex {
+		last = max(last, i)
+	}
+	for i := cp.Items + 1; i <= last; i++ {
+		r, ok := final(i)
+		if !ok {
+			continue
+		}
+		if n := len(cp.Past); n == 0 || cp.Past[n-1].To != i {
+			cp.Past = append(cp.Past, commet.ImportRange{From: i, To: i})
+		}
+		p := &cp.Past[len(cp.Past)-1]
+		p.To++
+		add(r.Outcome, &p.Created, &p.Existed, &p.Archived, &p.Repeated, &p.Failed)
+	}
+	return cp
+}
+
+func add(o commet.Outcome, created, existed, archived, repeated, failed *int) {
+	switch o {
+	case commet.OutcomeCreated:
+		*created++
+	case commet.OutcomeExisted:
+		*existed++
+	case commet.OutcomeArchived:
+		*archived++
+	case commet.OutcomeRepeated:
+		*repeated++
+	default:
+		*failed++
+	}
+}
+
+// settledCount is the number of items cp holds as settled.
+func settledCount(cp commet.ImportCheckpoint) int {
+	n := cp.Items
+	for _, r := range cp.Past {
+		n += r.To - r.From
+	}
+	return n
+}
+
+// TestImportResumeSkipsThePastRanges: the items of Resume.Past are read but
+// not sent, as the prefix's are; the others are sent together.
+func TestImportResumeSkipsThePastRanges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		var all []commet.CreateCustomerParams
+		for p := range people(10) {
+			all = append(all, p)
+		}
+		_, err := srv.Client().Customers.Import(context.Background(), rows(all[0], all[1], all[5], all[6], all[7]), nil)
+		require.NoError(t, err)
+		before := srv.Requests()
+		var got results
+		sum, err := srv.Client().Customers.Import(context.Background(), rows(all...), &commet.ImportCustomersParams{
+			Since:    time.Now().Add(-time.Hour),
+			Resume:   commet.ImportCheckpoint{Items: 2, Created: 2, Past: []commet.ImportRange{{From: 5, To: 8, Created: 3}}},
+			OnResult: got.add,
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 1, srv.Requests()-before)
+		assert.ElementsMatch(t, []int{2, 3, 4, 8, 9}, slices.Collect(maps.Keys(got.by)))
+		assert.Equal(t, 10, sum.Created)
+		assert.Equal(t, commet.ImportCheckpoint{Items: 10, Created: 10}, sum.Settled, "the ranges joined the prefix")
+		assert.Equal(t, 10, srv.Len())
+
+		_, err = srv.Client().Customers.Import(context.Background(), rows(all...), &commet.ImportCustomersParams{
+			Resume: commet.ImportCheckpoint{Items: 2, Created: 2, Past: []commet.ImportRange{{From: 1, To: 3, Created: 2}}},
+		})
+		assert.ErrorIs(t, err, commet.ErrInvalidConfig, "a range within the prefix")
+	})
 }

@@ -53,7 +53,7 @@ type importRun struct {
 	waiting  map[*ledgerRec][]importItem // repeats of an ID whose item is in flight
 	failures int                         // whole-batch failures in a row
 	firstErr error
-	prefix   prefix // the settled prefix, for Settled
+	settled  settledSet // the items settled, for Settled
 
 	itemsRead int  // items read, when the input ended
 	short     bool // the input ended before Resume.Items
@@ -71,10 +71,11 @@ var errStopRequested = errors.New("the import was asked to stop (ImportCustomers
 func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
 	b := make(importBatch, 0, r.params.BatchSize)
 	next := 0
+	past := r.params.Resume.Past
 	for item := range items {
 		it := importItem{index: next, item: item}
 		next++
-		if it.index < r.params.Resume.Items { // settled by an earlier run
+		if r.skips(it.index, &past) { // settled by an earlier run
 			r.resumed(it)
 			continue
 		}
@@ -97,7 +98,7 @@ func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- im
 			b = make(importBatch, 0, r.params.BatchSize)
 		}
 	}
-	r.itemsRead, r.short = next, next < r.params.Resume.Items
+	r.itemsRead, r.short = next, next < r.params.Resume.end()
 	r.hand(b, batches)
 }
 
@@ -303,7 +304,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 			r.firstErr = res.Err
 		}
 		r.progress.count(&res)
-		r.prefix.settle(res.Index, &res)
+		r.settled.settle(res.Index, &res)
 		results = append(results, res)
 	}
 	var repeats []ImportItemResult
@@ -319,7 +320,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 	for k := range repeats {
 		settle(waited[k], repeats[k])
 	}
-	r.progress.Settled = r.prefix.at
+	r.progress.Settled = r.settled.at.clone()
 	progress := r.progress
 	progress.Elapsed = time.Since(r.start)
 	r.deliver(results, progress) // under the lock, so reports queue in the order they were counted

@@ -288,21 +288,25 @@ func importRun(o *ImportOptions) error {
 		}
 		o.Params.Resume, o.Params.ResumeFailed = from.checkpoint(), func(i int) bool { return failed[i] }
 	}
-	failures, err := newFailureLog(o.Failures, from.Line)
+	var keep func(line int) bool // the lines settled, when resuming
+	if from.any() {
+		keep = from.holds
+	}
+	failures, err := newFailureLog(o.Failures, keep)
 	if err != nil {
 		return err
 	}
-	differences, err := newDifferenceLog(o.Differences, scan, from.Line, from.Items)
+	differences, err := newDifferenceLog(o.Differences, scan, keep, from.Items)
 	if err != nil {
 		return errors.Join(err, failures.close())
 	}
-	notes, err := newNoteLog(o.Notes, f.IO.ErrOut, from.Line)
+	notes, err := newNoteLog(o.Notes, f.IO.ErrOut, keep)
 	if err != nil {
 		return errors.Join(err, failures.close(), differences.close())
 	}
 	closeLogs := func() error { return errors.Join(failures.close(), differences.close(), notes.close()) }
 
-	rep := &report{name: in.name, dryRun: o.DryRun, failuresFile: o.Failures, stateFile: o.State, resumed: from.Items}
+	rep := &report{name: in.name, dryRun: o.DryRun, failuresFile: o.Failures, stateFile: o.State, resumed: from.count()}
 	lines := &lineIndex{}
 	stop := f.Interrupts().Graceful()
 	var readErr error
@@ -324,7 +328,7 @@ func importRun(o *ImportOptions) error {
 				readErr = err
 				return
 			}
-			settled := row.Line < from.Line // by an earlier run, which wrote its lines in the logs
+			settled := from.holds(row.Line) // by an earlier run, which wrote its lines in the logs
 			if row.Err != nil {
 				if !settled {
 					failures.write(row.Line, row.Params.ID, row.Params.Email, "failed", row.Err.Field, row.Err.Reason, "")
@@ -356,7 +360,7 @@ func importRun(o *ImportOptions) error {
 		sum = dryRun(items, lines, failures, notes, rep, progress)
 	} else {
 		if st != nil {
-			saver = newStateSaver(o.State, st, lines, failures, differences, notes)
+			saver = newStateSaver(o.State, st, lines, o.Differences != "", failures, differences, notes)
 		}
 		o.Params.Stop = stop
 		o.Params.OnResult = func(r commet.ImportItemResult) {

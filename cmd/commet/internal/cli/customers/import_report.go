@@ -30,15 +30,15 @@ type csvLog struct {
 	n    int
 }
 
-// newCSVLog creates the log name, anew; or, when keepBefore is above 0
-// (a resumed import), keeps the rows it holds of the lines before
-// keepBefore, which an earlier run settled, and appends to them.
-func newCSVLog(name string, keepBefore int, header ...string) (*csvLog, error) {
+// newCSVLog creates the log name, anew; or, for a resumed import (keep
+// not nil), keeps the rows it holds of the lines that keep says an earlier
+// run settled, and appends to them.
+func newCSVLog(name string, keep func(line int) bool, header ...string) (*csvLog, error) {
 	if name == "" {
 		return nil, nil
 	}
-	if keepBefore > 0 {
-		if err := keepRowsBefore(name, keepBefore, header); err != nil {
+	if keep != nil {
+		if err := keepRows(name, keep, header); err != nil {
 			return nil, err
 		}
 		fh, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
@@ -58,12 +58,12 @@ func newCSVLog(name string, keepBefore int, header ...string) (*csvLog, error) {
 	return l, nil
 }
 
-// keepRowsBefore rewrites the log name (atomically) with its header and
-// the rows of the lines before line, as they are: an earlier run wrote the
-// rows of the lines past it before they settled, and they are written
-// again as they settle now. A missing file is left missing; a file that is
-// not such a log is refused rather than cut.
-func keepRowsBefore(name string, line int, header []string) error {
+// keepRows rewrites the log name (atomically) with its header and the
+// rows of the lines keep says are settled, as they are: an earlier run
+// wrote the rows of the other lines before they settled, and they are
+// written again as they settle now. A missing file is left missing; a file
+// that is not such a log is refused rather than cut.
+func keepRows(name string, keep func(line int) bool, header []string) error {
 	fh, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -84,7 +84,7 @@ func keepRowsBefore(name string, line int, header []string) error {
 		if err != nil || n == 0 && !slices.Equal(rec, header) {
 			return fmt.Errorf("%s is not a file this command wrote (%v): move it away, or name another, to resume", name, err)
 		}
-		if l, err := strconv.Atoi(rec[0]); n == 0 || err != nil || l < line {
+		if l, err := strconv.Atoi(rec[0]); n == 0 || err != nil || keep(l) {
 			_ = w.Write(rec)
 		}
 	}
@@ -134,8 +134,8 @@ func (l *csvLog) close() error {
 // the request ID to quote to Commet's support.
 type failureLog struct{ *csvLog }
 
-func newFailureLog(name string, keepBefore int) (*failureLog, error) {
-	l, err := newCSVLog(name, keepBefore, "line", "id", "email", "outcome", "fields", "reason", "request_id")
+func newFailureLog(name string, keep func(line int) bool) (*failureLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "email", "outcome", "fields", "reason", "request_id")
 	return &failureLog{l}, err
 }
 
@@ -159,8 +159,8 @@ type differenceLog struct {
 	held    map[int]*commet.Customer // customers of repeated IDs, by index
 }
 
-func newDifferenceLog(name string, scan *rows.Scan, keepBefore, from int) (*differenceLog, error) {
-	l, err := newCSVLog(name, keepBefore, "line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line")
+func newDifferenceLog(name string, scan *rows.Scan, keep func(line int) bool, from int) (*differenceLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line")
 	if l == nil || err != nil {
 		return nil, err
 	}
@@ -270,8 +270,8 @@ type noteLog struct {
 	stderr io.Writer
 }
 
-func newNoteLog(name string, stderr io.Writer, keepBefore int) (*noteLog, error) {
-	l, err := newCSVLog(name, keepBefore, "line", "id", "note")
+func newNoteLog(name string, stderr io.Writer, keep func(line int) bool) (*noteLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "note")
 	return &noteLog{file: l, stderr: stderr}, err
 }
 

@@ -1,6 +1,7 @@
 package customers
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -56,7 +57,13 @@ type settledRows struct {
 	Archived int `json:"archived"`
 	Repeated int `json:"repeated"`
 	Failed   int `json:"failed"`
-	// FailedItems are the indexes, among the Items, of the rows that
+	// Past are the ranges of rows settled past Line (commet.ImportRange:
+	// indexes among the rows given to the import), while a batch before
+	// them was still on its way, and PastLines their lines, from the
+	// first to one past the last.
+	Past      []commet.ImportRange `json:"past,omitempty"`
+	PastLines [][2]int             `json:"pastLines,omitempty"`
+	// FailedItems are the indexes, among the settled rows, of those that
 	// failed, so that a later row with the same ID is sent in place.
 	FailedItems []int `json:"failedItems,omitempty"`
 	// ArchivedAfter counts the settled rows archived after their create.
@@ -64,7 +71,23 @@ type settledRows struct {
 }
 
 func (s *settledRows) checkpoint() commet.ImportCheckpoint {
-	return commet.ImportCheckpoint{Items: s.Items, Created: s.Created, Existed: s.Existed, Archived: s.Archived, Repeated: s.Repeated, Failed: s.Failed}
+	return commet.ImportCheckpoint{Items: s.Items, Created: s.Created, Existed: s.Existed, Archived: s.Archived, Repeated: s.Repeated, Failed: s.Failed, Past: s.Past}
+}
+
+// holds reports whether the row of line is settled: its lines in the logs
+// are kept, and not written again.
+func (s *settledRows) holds(line int) bool {
+	if line < s.Line {
+		return true
+	}
+	i, _ := slices.BinarySearchFunc(s.PastLines, line, func(r [2]int, line int) int { return cmp.Compare(r[1], line+1) })
+	return i < len(s.PastLines) && s.PastLines[i][0] <= line && line < s.PastLines[i][1]
+}
+
+// sameCheckpoint reports whether a and b hold the same rows and counts.
+func sameCheckpoint(a, b commet.ImportCheckpoint) bool {
+	return a.Items == b.Items && a.Created == b.Created && a.Existed == b.Existed && a.Archived == b.Archived &&
+		a.Repeated == b.Repeated && a.Failed == b.Failed && slices.Equal(a.Past, b.Past)
 }
 
 // contentHash is the SHA-256 of the input's bytes (h, which read them all)
@@ -100,9 +123,9 @@ func loadState(o *ImportOptions, client *commet.Client, in *input) (*importState
 		fmt.Fprintf(o.Factory.IO.ErrOut, "resuming the migration begun at %s (from %s)\n", st.Since.Format(time.RFC3339), o.State)
 		same := st.Size == in.size && st.SHA256 == in.hash
 		switch {
-		case st.Settled != nil && same && st.Settled.Items > 0 && st.Settled.Line > 0:
-			fmt.Fprintf(o.Factory.IO.ErrOut, "%d rows settled by earlier runs (the lines before %d) are read, not sent again\n", st.Settled.Items, st.Settled.Line)
-		case st.Settled != nil && st.Settled.Items > 0:
+		case st.Settled != nil && same && st.Settled.any() && (st.Settled.Items == 0 || st.Settled.Line > 0):
+			fmt.Fprintf(o.Factory.IO.ErrOut, "%d rows settled by earlier runs are read, not sent again\n", st.Settled.count())
+		case st.Settled != nil && st.Settled.any():
 			fmt.Fprintf(o.Factory.IO.ErrOut, "%s changed since %s was written (its size, its SHA-256 or the reading flags differ): starting over from its first row; the report still counts what earlier runs created\n", in.name, o.State)
 			st.Settled = nil
 		default:
@@ -155,13 +178,20 @@ type stateSaver struct {
 	prev  settledRows
 	lines *lineIndex
 	logs  []syncer
+	// inOrder says the checkpoint keeps no ranges past its prefix: the
+	// differences file is written in input order, so the rows of such a
+	// range may not be in it yet.
+	inOrder bool
 
 	mu       sync.Mutex // guards what follows
 	latest   commet.ImportCheckpoint
 	failed   []int // indexes of rows that failed for their data, in this run
 	archived bool  // the rows to archive are archived: the checkpoint may pass them
-	kept     commet.ImportCheckpoint
-	err      error
+	// archivedRows are the indexes of the rows archived after their
+	// create in this run, once all are.
+	archivedRows []int
+	kept         commet.ImportCheckpoint
+	err          error
 
 	wake chan struct{}
 	done chan struct{}
@@ -171,8 +201,8 @@ type stateSaver struct {
 // syncer is a log whose rows can be put on disk.
 type syncer interface{ sync() error }
 
-func newStateSaver(name string, st *importState, lines *lineIndex, logs ...syncer) *stateSaver {
-	s := &stateSaver{name: name, st: *st, lines: lines, logs: logs, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newStateSaver(name string, st *importState, lines *lineIndex, inOrder bool, logs ...syncer) *stateSaver {
+	s := &stateSaver{name: name, st: *st, lines: lines, inOrder: inOrder, logs: logs, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if st.Settled != nil {
 		s.prev = *st.Settled
 		s.kept = s.prev.checkpoint()
@@ -219,14 +249,10 @@ func (s *stateSaver) finish(sum commet.ImportSummary, archived bool, archivedRow
 	s.wg.Wait()
 	s.mu.Lock()
 	s.latest, s.archived = sum.Settled, archived
-	s.mu.Unlock()
 	if archived {
-		for _, i := range archivedRows {
-			if i < sum.Settled.Items {
-				s.prev.ArchivedAfter++
-			}
-		}
+		s.archivedRows = archivedRows
 	}
+	s.mu.Unlock()
 	s.save(true)
 	return s.err
 }
@@ -237,21 +263,41 @@ func (s *stateSaver) finish(sum commet.ImportSummary, archived bool, archivedRow
 func (s *stateSaver) save(final bool) {
 	s.mu.Lock()
 	cp := s.latest
-	if first := s.lines.firstArchive(); !s.archived && first >= 0 && cp.Items > first {
-		cp = s.kept
+	if first := s.lines.firstArchive(); !s.archived && first >= 0 {
+		if cp.Items > first {
+			cp = s.kept
+		}
+		cp.Past = slices.DeleteFunc(slices.Clone(cp.Past), func(r commet.ImportRange) bool { return r.To > first })
 	}
-	if cp == s.kept && !final {
+	if s.inOrder {
+		cp.Past = nil
+	}
+	if len(cp.Past) == 0 {
+		cp.Past = nil
+	}
+	if sameCheckpoint(cp, s.kept) && !final {
 		s.mu.Unlock()
 		return // nothing new
 	}
-	failed := slices.Clone(s.prev.FailedItems)
-	for _, i := range s.failed {
-		if i < cp.Items {
+	held := &settledRows{Items: cp.Items, Past: cp.Past}
+	var failed []int
+	for _, i := range append(slices.Clone(s.prev.FailedItems), s.failed...) {
+		if held.holdsItem(i) {
 			failed = append(failed, i)
+		}
+	}
+	archivedAfter := s.prev.ArchivedAfter
+	for _, i := range s.archivedRows {
+		if held.holdsItem(i) {
+			archivedAfter++
 		}
 	}
 	s.mu.Unlock()
 	slices.Sort(failed)
+	var pastLines [][2]int
+	for _, r := range cp.Past {
+		pastLines = append(pastLines, [2]int{s.lines.of(r.From), s.lines.boundary(r.To)})
+	}
 	for _, l := range s.logs {
 		if err := l.sync(); err != nil {
 			s.fail(err)
@@ -261,7 +307,7 @@ func (s *stateSaver) save(final bool) {
 	st := s.st
 	st.Settled = &settledRows{Line: s.lines.boundary(cp.Items), Items: cp.Items,
 		Created: cp.Created, Existed: cp.Existed, Archived: cp.Archived, Repeated: cp.Repeated, Failed: cp.Failed,
-		FailedItems: slices.Compact(failed), ArchivedAfter: s.prev.ArchivedAfter}
+		Past: cp.Past, PastLines: pastLines, FailedItems: slices.Compact(failed), ArchivedAfter: archivedAfter}
 	if err := st.write(s.name); err != nil {
 		s.fail(err)
 		return
@@ -277,4 +323,23 @@ func (s *stateSaver) fail(err error) {
 		s.err = fmt.Errorf("writing the state file: %w", err)
 	}
 	s.mu.Unlock()
+}
+
+// holdsItem reports whether the row of index (among the rows given to the
+// import) is settled.
+func (s *settledRows) holdsItem(index int) bool {
+	i, _ := slices.BinarySearchFunc(s.Past, index, func(r commet.ImportRange, index int) int { return cmp.Compare(r.To, index+1) })
+	return index < s.Items || i < len(s.Past) && s.Past[i].From <= index && index < s.Past[i].To
+}
+
+// any reports whether some row is settled.
+func (s *settledRows) any() bool { return s.Items > 0 || len(s.Past) > 0 }
+
+// count is the number of rows given to the import that are settled.
+func (s *settledRows) count() int {
+	n := s.Items
+	for _, r := range s.Past {
+		n += r.To - r.From
+	}
+	return n
 }
