@@ -115,7 +115,7 @@ commet help exit-codes.`,
 	fl.StringVar(&opts.Failures, "failures", "", "write the rows that failed to this CSV `file`")
 	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
 	fl.StringVar(&opts.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
-	fl.StringVar(&opts.State, "state-file", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
+	fl.StringVar(&opts.State, "state-file", "", "keep the migration's start and its settled rows in this `file`: a re-run after a stop sends only the rows left and reports the whole migration exactly (a dry run leaves it alone)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	completeValues(cmd, "format", "csv", "ndjson")
 	completeValues(cmd, "encoding", rows.Encodings...)

@@ -424,7 +424,7 @@ func (r *report) print(w io.Writer) {
 	if r.stoppedEarly || r.sum.Unknown+r.sum.NotSent+r.notArchived > 0 {
 		again := "run the same command again to import the rest"
 		if r.stateFile == "" {
-			again += " (with --state-file FILE, the re-run's report also counts what this run created)"
+			again += " (with --state-file FILE, the re-run sends only the rows left and its report also counts what this run did)"
 		}
 		fmt.Fprintln(w, again)
 	}
