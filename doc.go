@@ -150,7 +150,9 @@
 // [ImportCustomersParams].Since makes the last run's report exact after any
 // stop, a kill -9 included. It streams, so a million customers take
 // little more memory than a thousand, and it is safe to re-run after a
-// crash: nothing is created twice. ImportCustomersParams.Stop stops it
+// crash: nothing is created twice; a run started from the last run's
+// checkpoint ([ImportSummary].Settled, as ImportCustomersParams.Resume)
+// sends only what was left. ImportCustomersParams.Stop stops it
 // gracefully, ending every wait; a panic in a [Middleware] or a callback
 // reaches the caller's goroutine as a [PanicError]. See examples/migrate,
 // and the command line cmd/commet.
