@@ -153,7 +153,9 @@
 // (outside the Go heap) and streams the rest: examples/migrate peaks at
 // 31 MB of resident memory for 100,000 customers and 71 MB for a
 // million, where a raw net/http loop sending the same requests takes 13.
-// It is safe to re-run after a crash: nothing is created twice.
+// It is safe to re-run after a crash: nothing is created twice; a run
+// started from the last run's checkpoint ([ImportSummary].Settled, as
+// ImportCustomersParams.Resume) sends only what was left.
 // ImportCustomersParams.Stop stops it gracefully, ending every wait; a
 // panic in a [Middleware] or a callback reaches the caller's goroutine as a
 // [PanicError]. See examples/migrate, and the command line cmd/commet.

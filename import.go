@@ -68,6 +68,22 @@ type ImportCustomersParams struct {
 	// items read but not sent fail with ErrNotSent. Ending ctx still stops
 	// at once, cutting the requests in flight (a second Ctrl-C, say).
 	Stop <-chan struct{}
+	// Resume, when it holds settled items, continues an earlier run of
+	// the same migration from its checkpoint ([ImportSummary].Settled, as
+	// the earlier run's last OnProgress saw it, or its return): the items
+	// it holds as settled (the first Resume.Items, and the ranges of
+	// Resume.Past) are read from items (so an index is still a position in
+	// the input) but neither sent nor reported to OnResult, and the counts
+	// start from Resume's. Only the other items are sent: what was left.
+	// Pass the same input, and Since, as the earlier run; if the input ends
+	// before the last item Resume holds, Import returns an error.
+	Resume ImportCheckpoint
+	// ResumeFailed says whether an item that Resume holds as settled
+	// failed in the earlier runs (Resume counts how many did), so that a
+	// later item with the same ID is sent in its place, as one run would
+	// have; required when Resume counts failures. It is called once for
+	// each such item with an ID, from the goroutine that runs items.
+	ResumeFailed func(index int) bool
 }
 
 // Bounds and defaults of [ImportCustomersParams].
@@ -181,14 +197,24 @@ type ImportSummary struct {
 	Unknown int
 	// Elapsed is the time since the import started.
 	Elapsed time.Duration
+	// Settled is which items are settled: a later run given it as
+	// [ImportCustomersParams].Resume sends only the others. Keep it where
+	// a kill -9 does not lose it, after each OnProgress: see
+	// [ImportCheckpoint].
+	Settled ImportCheckpoint
+	// Resumed is the number of items that an earlier run had settled
+	// ([ImportCustomersParams].Resume): read, not sent, and counted
+	// above with the earlier run's outcomes.
+	Resumed int
 }
 
-// Rate is the number of items done per second so far.
+// Rate is the number of items done per second so far, by this run (the
+// items Resumed are not counted).
 func (p ImportSummary) Rate() float64 {
 	if p.Elapsed <= 0 {
 		return 0
 	}
-	return float64(p.Done) / p.Elapsed.Seconds()
+	return float64(p.Done-p.Resumed) / p.Elapsed.Seconds()
 }
 
 func (p *ImportSummary) count(r *ImportItemResult) {
@@ -244,11 +270,15 @@ func (p *ImportSummary) count(r *ImportItemResult) {
 // with an ID that an earlier run created come back as existed, never as
 // duplicates, and as created when Since is the migration's start. (Items
 // without an ID cannot be told apart from new ones: give every item an ID
-// in a migration.) The ID ledger keeps every distinct ID exactly, in about
-// 48 bytes each for IDs of 12 bytes, outside the Go heap, given back when
-// Import returns; everything else streams. examples/migrate peaks at
-// 71 MB of resident memory for a million IDs (a raw net/http loop
-// sending the same requests: 13 MB).
+// in a migration.) Such a run still sends every item again; to send only
+// what is left, keep the checkpoint of each OnProgress
+// ([ImportSummary].Settled) and start the next run from it
+// ([ImportCustomersParams].Resume): it reads the items that were settled
+// but sends none of them. The ID ledger keeps every distinct ID exactly, in
+// about 48 bytes each for IDs of 12 bytes, outside the Go heap, given back
+// when Import returns; everything else streams. examples/migrate peaks at
+// 71 MB of resident memory for a million IDs (a raw net/http loop sending
+// the same requests: 13 MB).
 //
 // Requests are paced to Commet's rate limit (see [ImportCustomersParams]):
 // every request, retries included, waits for its turn, and a 429 pauses
@@ -315,6 +345,8 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		waiting:   make(map[*ledgerRec][]importItem),
 		callbacks: make(chan callback, callbackBuffer),
 	}
+	run.progress = p.Resume.summary()
+	run.settled.at = p.Resume.clone()
 	var callbacksDone sync.WaitGroup
 	run.ids = newLedger(func(id string) uint64 { return maphash.String(run.seed, id) })
 	defer run.ids.free() // after every goroutine of the import is done, whatever the way out (the defers below run first)
@@ -366,6 +398,8 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 		return pr, haltReason(context.Cause(ctx)) // the key was refused, or the failure budget ran out
 	case stopping.Err() != nil && pr.NotSent > 0:
 		return pr, fmt.Errorf("commet: import stopped gracefully, %d items not sent: %w: %w", pr.NotSent, ErrNotSent, errStopRequested)
+	case run.short:
+		return pr, fmt.Errorf("commet: %w (%d items, where Resume ends at %d)", errShortInput, run.itemsRead, p.Resume.end())
 	case pr.Done > 0 && pr.Failed == pr.Done:
 		return pr, fmt.Errorf("commet: all %d items failed; the first: %w", pr.Done, run.firstErr)
 	}
@@ -391,6 +425,11 @@ func (p *ImportCustomersParams) withDefaults() (ImportCustomersParams, error) {
 		return out, misconfigured("RequestsPerSecond must be 0 (no cap) to %d; got %v", maxRequestsPerSecond, out.RequestsPerSecond)
 	case out.FailureBudget < 0:
 		return out, misconfigured("FailureBudget must be positive, or 0 for %d; got %d", defaultFailureBudget, out.FailureBudget)
+	case out.Resume.summary().Failed > 0 && out.ResumeFailed == nil:
+		return out, misconfigured("Resume counts %d failed items: ResumeFailed must say which", out.Resume.summary().Failed)
+	}
+	if err := out.Resume.check(); err != nil {
+		return out, err
 	}
 	if out.BatchSize == 0 {
 		out.BatchSize = MaxCustomerBatchSize

@@ -25,7 +25,9 @@ import (
 // summary equals the tally of OnResult and the last OnProgress; every item
 // reported created, existed or archived is on the server; no item the
 // server holds is reported as a plain failure (only as unknown); and no
-// item reported not sent is on the server.
+// item reported not sent is on the server. Resumed from the last checkpoint
+// OnProgress saw, a calm run then sends only what was left, and its report
+// equals the store.
 func TestImportChaosInvariants(t *testing.T) {
 	for seed := range uint64(12) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -58,8 +60,9 @@ func TestImportChaosInvariants(t *testing.T) {
 					byIndex  = map[int]commet.ImportItemResult{}
 				)
 				stop := make(chan struct{})
+				since := time.Now()
 				p := &commet.ImportCustomersParams{
-					BatchSize: 1 + rnd.IntN(100), Concurrency: rnd.IntN(9), Stop: stop,
+					BatchSize: 1 + rnd.IntN(100), Concurrency: rnd.IntN(9), Stop: stop, Since: since,
 					OnResult: func(r commet.ImportItemResult) {
 						mu.Lock()
 						defer mu.Unlock()
@@ -115,7 +118,8 @@ func TestImportChaosInvariants(t *testing.T) {
 				}
 				assert.Equal(t, sum.Done, len(reported), "every item read has its outcome")
 				sum.Elapsed, last.Elapsed = 0, 0
-				assert.Equal(t, tally, sum, "the summary is the tally of OnResult")
+				tally.Settled = checkpointOf(byIndex)
+				assert.Equal(t, tally, sum, "the summary is the tally of OnResult, and its checkpoint the prefix of final outcomes")
 				if sum.Done > 0 {
 					assert.Equal(t, sum, last, "and the last OnProgress")
 				}
@@ -135,6 +139,21 @@ func TestImportChaosInvariants(t *testing.T) {
 						assert.False(t, held[r.Item.ID], "item %d, not sent, is not on the server: %v", i, r.Err)
 					}
 				}
+
+				// Resumed from the last checkpoint OnProgress saw (what a
+				// kill -9 leaves), the calm run sends only the items past it,
+				// and its report of the whole migration equals the store.
+				srv.ClearFaults()
+				before := srv.Requests()
+				final, err := srv.Client().Customers.Import(context.Background(), people(n), &commet.ImportCustomersParams{
+					BatchSize: p.BatchSize, Since: since, Resume: last.Settled,
+					ResumeFailed: func(i int) bool { return byIndex[i].Outcome == commet.OutcomeFailed },
+				})
+				require.NoError(t, err)
+				left := n - settledCount(last.Settled)
+				assert.Equal(t, (left+p.BatchSize-1)/p.BatchSize, srv.Requests()-before, "the batches of the %d items left", left)
+				assert.Equal(t, n, srv.Len())
+				assert.Equal(t, n, final.Created, "the report of the whole migration equals the store")
 			})
 		})
 	}

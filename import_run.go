@@ -53,6 +53,10 @@ type importRun struct {
 	waiting  map[*ledgerRec][]importItem // repeats of an ID whose item is in flight
 	failures int                         // whole-batch failures in a row
 	firstErr error
+	settled  settledSet // the items settled, for Settled
+
+	itemsRead int  // items read, when the input ended
+	short     bool // the input ended before Resume.Items
 }
 
 // errStopRequested is why a graceful stop ([ImportCustomersParams].Stop)
@@ -67,9 +71,14 @@ var errStopRequested = errors.New("the import was asked to stop (ImportCustomers
 func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- importBatch) {
 	b := make(importBatch, 0, r.params.BatchSize)
 	next := 0
+	past := r.params.Resume.Past
 	for item := range items {
 		it := importItem{index: next, item: item}
 		next++
+		if r.skips(it.index, &past) { // settled by an earlier run
+			r.resumed(it)
+			continue
+		}
 		if r.stopping.Err() != nil {
 			b = append(b, it) // read, so it gets an outcome: not sent
 			break
@@ -89,6 +98,7 @@ func (r *importRun) read(items iter.Seq[CreateCustomerParams], batches chan<- im
 			b = make(importBatch, 0, r.params.BatchSize)
 		}
 	}
+	r.itemsRead, r.short = next, next < r.params.Resume.end()
 	r.hand(b, batches)
 }
 
@@ -294,6 +304,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 			r.firstErr = res.Err
 		}
 		r.progress.count(&res)
+		r.settled.settle(res.Index, &res)
 		results = append(results, res)
 	}
 	var repeats []ImportItemResult
@@ -309,6 +320,7 @@ func (r *importRun) report(b importBatch, outcome func(i int) ImportItemResult) 
 	for k := range repeats {
 		settle(waited[k], repeats[k])
 	}
+	r.progress.Settled = r.settled.at.clone()
 	progress := r.progress
 	progress.Elapsed = time.Since(r.start)
 	r.deliver(results, progress) // under the lock, so reports queue in the order they were counted

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,47 +71,100 @@ func TestProcessExitStatus(t *testing.T) {
 	}
 }
 
-// TestProcessKill9ThenRerun kills an import with SIGKILL midway through,
-// runs the same command again, and checks that its report and the fake's
-// store agree.
+// TestProcessKill9ThenRerun kills an import with SIGKILL at random moments,
+// up to three times in a row, each time running the same command again,
+// then lets the last run finish: its report of the whole migration equals
+// the fake's store, the failures file lists each refused row once, and the
+// last run sends only the batches of the rows left at the last kill, plus
+// at most the batches in flight (4) and one the state file had yet to
+// record.
 func TestProcessKill9ThenRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 4,000 rows at a rate limit")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	srv := commettest.NewServer(commettest.WithRateLimit(20, 20))
-	t.Cleanup(srv.Close)
+	seed := uint64(time.Now().UnixNano())
+	rnd := rand.New(rand.NewPCG(seed, 9))
+	t.Logf("seed %d", seed)
+	for round := range 3 {
+		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
+			dir := t.TempDir()
+			srv := commettest.NewServer(commettest.WithRateLimit(20, 20))
+			t.Cleanup(srv.Close)
 
-	const n = 4000 // 2 s at 20 batches of 100 a second
-	var b strings.Builder
-	b.WriteString("id,email,fullName\n")
-	for i := range n {
-		fmt.Fprintf(&b, "user_%05d,user%05d@example.com,User %d\n", i, i, i)
+			const n, bad = 4000, 40 // 2 s at 20 batches of 100 a second
+			var b strings.Builder
+			b.WriteString("id,email,fullName\n")
+			for i := range n {
+				email := fmt.Sprintf("user%05d@example.com", i)
+				if i%100 == 99 {
+					email = "not-an-email" // refused: listed once in the failures file
+				}
+				fmt.Fprintf(&b, "user_%05d,%s,User %d\n", i, email, i)
+			}
+			in := filepath.Join(dir, "users.csv")
+			require.NoError(t, os.WriteFile(in, []byte(b.String()), 0o600))
+			failures := filepath.Join(dir, "failed.csv")
+			args := []string{"customers", "import", in, "--base-url", srv.URL(), "--concurrency", "4",
+				"--state-file", filepath.Join(dir, "import.state"), "--failures", failures}
+
+			stored := 0
+			for kill := range 1 + rnd.IntN(3) {
+				at := stored + 100 + rnd.IntN(max(1, n-bad-stored-300))
+				run := commet("ck_sandbox_process", args...)
+				require.NoError(t, run.Start())
+				require.Eventually(t, func() bool { return srv.Len() >= at }, time.Minute, time.Millisecond, "run %d got going", kill)
+				require.NoError(t, run.Process.Kill()) // kill -9: no report, no cleanup
+				run.Wait()
+				stored = srv.Len()
+				t.Logf("kill %d at %d stored (aimed at %d)", kill, stored, at)
+				if stored == n-bad {
+					break
+				}
+			}
+
+			last := commet("ck_sandbox_process", args...)
+			var stdout, stderr strings.Builder
+			last.Stdout, last.Stderr = &stdout, &stderr
+			before := srv.Requests()
+			start := time.Now()
+			err := last.Run()
+			require.Equal(t, 7, last.ProcessState.ExitCode(), "exit 7: the refused rows failed\n%v %s%s", err, stdout.String(), stderr.String())
+			requests := srv.Requests() - before
+			t.Logf("the last run took %v, %d requests:\n%s", time.Since(start), requests, stdout.String())
+			got := report(t, stdout.String())
+			assert.Equal(t, n-bad, srv.Len(), "each row stored once")
+			assert.Equal(t, srv.Len(), got["created"], "the report counts what the killed runs created")
+			assert.Equal(t, bad, got["failed"])
+			assert.Zero(t, got["existed"]+got["unknown"]+got["not sent"]+got["repeated"]+got["archived"])
+			limited := limitedOf(stdout.String())
+			left := (n - bad - stored + 99) / 100 // the batches of the rows left, at the fewest
+			t.Logf("%d rows left: %d batches at least; %d sent (%d answered 429)", n-bad-stored, left, requests-limited, limited)
+			assert.LessOrEqual(t, requests-limited, left+4+1, "what was left, the batches in flight, and one the state had yet to record")
+
+			f, err := os.Open(failures)
+			require.NoError(t, err)
+			defer f.Close()
+			rows, err := csv.NewReader(f).ReadAll()
+			require.NoError(t, err)
+			require.Len(t, rows, 1+bad, "the header and each refused row once")
+			seen := map[string]bool{}
+			for _, r := range rows[1:] {
+				assert.False(t, seen[r[0]], "line %s listed once", r[0])
+				seen[r[0]] = true
+				assert.Equal(t, "failed", r[3])
+			}
+		})
 	}
-	in := filepath.Join(dir, "users.csv")
-	require.NoError(t, os.WriteFile(in, []byte(b.String()), 0o600))
-	args := []string{"customers", "import", in, "--base-url", srv.URL(), "--state-file", filepath.Join(dir, "import.state"), "--failures", filepath.Join(dir, "failed.csv")}
+}
 
-	first := commet("ck_sandbox_process", args...)
-	require.NoError(t, first.Start())
-	require.Eventually(t, func() bool { return srv.Len() >= 1000 }, time.Minute, 5*time.Millisecond, "the first run got going")
-	require.NoError(t, first.Process.Kill()) // kill -9: no report, no cleanup
-	first.Wait()
-	before := srv.Len()
-	require.Less(t, before, n, "and was killed midway")
+var limitedLine = regexp.MustCompile(`\((\d+) answered 429\)`)
 
-	second := commet("ck_sandbox_process", args...)
-	var stdout, stderr strings.Builder
-	second.Stdout, second.Stderr = &stdout, &stderr
-	start := time.Now()
-	require.NoError(t, second.Run(), "exit 0: every row settled\n%s%s", stdout.String(), stderr.String())
-	t.Logf("the re-run took %v:\n%s", time.Since(start), stdout.String())
-	got := report(t, stdout.String())
-	stored := srv.Len()
-	assert.Equal(t, n, stored, "each row stored once")
-	assert.Equal(t, n, got["created"]+got["existed"])
-	assert.Zero(t, got["failed"]+got["unknown"]+got["not sent"]+got["repeated"]+got["archived"])
-	assert.Equal(t, stored, got["created"], "with --state-file, the report counts what the killed run created")
-	assert.Zero(t, got["existed"])
+func limitedOf(stdout string) int {
+	m := limitedLine.FindStringSubmatch(stdout)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }

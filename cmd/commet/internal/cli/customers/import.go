@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,7 +98,7 @@ commet help exit-codes.`,
 		},
 	}
 	addInputFlags(cmd, &opts.Rows)
-	addRunFlags(cmd, opts, "rows")
+	addRunFlags(cmd, opts, "rows", "keep the migration's start and its settled rows in this `file`: a re-run after a stop sends only the rows left and reports the whole migration exactly (a dry run leaves it alone)")
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "read and check every row, send nothing (and flag items over the 1 MB Commet likely takes)")
 	fl.StringVar(&opts.Differences, "differences", "", "write each field that differs from the customer Commet holds, its value there and in the file, to this CSV `file`, in input order")
@@ -111,6 +112,7 @@ type input struct {
 	read atomic.Int64 // bytes
 	rows atomic.Int64 // rows read
 	name string
+	hash string // of its content, for --state-file (contentHash)
 }
 
 func (in *input) Read(p []byte) (int, error) {
@@ -168,11 +170,21 @@ func openInput(o *ImportOptions, repeats bool) (*input, *rows.Scan, func(), erro
 		closeIn()
 		return nil, nil, nil, err
 	}
-	scan, err := rows.Check(fh, o.Rows, repeats)
+	var check io.Reader = fh
+	h := sha256.New()
+	if o.State != "" && !o.DryRun { // a resumed import must know the file is the same
+		check = io.TeeReader(fh, h)
+	}
+	scan, err := rows.Check(check, o.Rows, repeats)
 	if err != nil {
 		closeIn()
 		return nil, nil, nil, inputError(in.name, err)
 	}
+	if _, err := io.Copy(io.Discard, check); err != nil { // what the check left unread, if anything
+		closeIn()
+		return nil, nil, nil, err
+	}
+	in.hash = contentHash(o, h.Sum(nil))
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
 		closeIn()
 		return nil, nil, nil, err
@@ -224,28 +236,43 @@ func importRun(o *ImportOptions) error {
 			return err
 		}
 	}
-	failures, err := newFailureLog(o.Failures)
+	// With --state-file, the rows settled by earlier runs are read but not
+	// sent, and their lines in the logs kept; the rest is done as anew.
+	var st *importState
+	var from settledRows
+	if !o.DryRun && o.State != "" {
+		if st, err = loadState(o, client, in, true); err != nil {
+			return err
+		}
+		o.Params.Since = st.Since
+		if st.Settled != nil {
+			from = *st.Settled
+		}
+		failed := make(map[int]bool, len(from.FailedItems))
+		for _, i := range from.FailedItems {
+			failed[i] = true
+		}
+		o.Params.Resume, o.Params.ResumeFailed = from.checkpoint(), func(i int) bool { return failed[i] }
+	}
+	var keep func(line int) bool // the lines settled, when resuming
+	if from.any() {
+		keep = from.holds
+	}
+	failures, err := newFailureLog(o.Failures, keep)
 	if err != nil {
 		return err
 	}
-	differences, err := newDifferenceLog(o.Differences, scan)
+	differences, err := newDifferenceLog(o.Differences, scan, keep, from.Items)
 	if err != nil {
 		return errors.Join(err, failures.close())
 	}
-	notes, err := newNoteLog(o.Notes, f.IO.ErrOut)
+	notes, err := newNoteLog(o.Notes, f.IO.ErrOut, keep)
 	if err != nil {
 		return errors.Join(err, failures.close(), differences.close())
 	}
 	closeLogs := func() error { return errors.Join(failures.close(), differences.close(), notes.close()) }
-	if !o.DryRun && o.State != "" {
-		since, err := migrationStart(o, client, in.name)
-		if err != nil {
-			return errors.Join(err, closeLogs())
-		}
-		o.Params.Since = since
-	}
 
-	rep := &report{name: in.name, dryRun: o.DryRun, failuresFile: o.Failures, stateFile: o.State}
+	rep := &report{name: in.name, dryRun: o.DryRun, failuresFile: o.Failures, stateFile: o.State, resumed: from.count()}
 	lines := &lineIndex{}
 	stop := f.Interrupts().Graceful()
 	var readErr error
@@ -267,16 +294,21 @@ func importRun(o *ImportOptions) error {
 				readErr = err
 				return
 			}
+			settled := from.holds(row.Line) // by an earlier run, which wrote its lines in the logs
 			if row.Err != nil {
-				failures.write(row.Line, row.Params.ID, row.Params.Email, "failed", row.Err.Field, row.Err.Reason, "")
+				if !settled {
+					failures.write(row.Line, row.Params.ID, row.Params.Email, "failed", row.Err.Field, row.Err.Reason, "")
+				}
 				unreadable.Add(1)
 				continue
 			}
 			if row.AddressDropped != nil {
-				notes.write(row.Line, row.Params.ID, "address dropped: it has no "+strings.Join(row.AddressDropped, ", ")+" (--incomplete-address drop)")
+				if !settled {
+					notes.write(row.Line, row.Params.ID, "address dropped: it has no "+strings.Join(row.AddressDropped, ", ")+" (--incomplete-address drop)")
+				}
 				rep.dropped++
 			}
-			lines.add(row.Line, row.Archive)
+			lines.add(row.Line, row.Archive && !settled)
 			if !yield(row.Params) {
 				return
 			}
@@ -288,15 +320,23 @@ func importRun(o *ImportOptions) error {
 	var sum commet.ImportSummary
 	var importErr error
 	var toArchive []archiveItem
+	var saver *stateSaver
+	var stateErr error
 	if o.DryRun {
 		sum = dryRun(items, lines, failures, notes, rep, progress)
 	} else {
+		if st != nil {
+			saver = newStateSaver(o.State, st, lines, o.Differences != "", failures, differences, notes)
+		}
 		o.Params.Stop = stop
 		o.Params.OnResult = func(r commet.ImportItemResult) {
 			line := lines.of(r.Index)
 			if r.Outcome == commet.OutcomeFailed {
 				fields, reason := describe(r.Err)
 				failures.write(line, r.Item.ID, r.Item.Email, outcomeOf(r.Err), fields, reason, r.RequestID)
+				if saver != nil && errors.Is(r.Err, commet.ErrValidation) {
+					saver.failedRow(r.Index)
+				}
 			}
 			repeats := 0
 			if r.Outcome == commet.OutcomeRepeated {
@@ -304,19 +344,26 @@ func importRun(o *ImportOptions) error {
 			}
 			differences.add(r, line, repeats)
 			if lines.archive(r.Index) && (r.Outcome == commet.OutcomeCreated || r.Outcome == commet.OutcomeExisted) && r.Customer != nil && r.Customer.IsActive {
-				toArchive = append(toArchive, archiveItem{line: line, id: r.Item.ID, email: r.Item.Email, commetID: r.Customer.ID})
+				toArchive = append(toArchive, archiveItem{index: r.Index, line: line, id: r.Item.ID, email: r.Item.Email, commetID: r.Customer.ID})
 			}
 		}
 		o.Params.OnProgress = progress.update
+		if saver != nil {
+			o.Params.OnProgress = func(s commet.ImportSummary) { progress.update(s); saver.progress(s) }
+		}
 		sum, importErr = client.Customers.Import(o.Ctx, items, &o.Params)
-		archiveAll(o.Ctx, client, toArchive, stop, rep.stoppedEarly, failures, notes, rep)
+		archived := archiveAll(o.Ctx, client, toArchive, stop, rep.stoppedEarly, failures, notes, rep)
+		if saver != nil {
+			stateErr = saver.finish(sum, rep.notArchived == 0, archived)
+		}
+		rep.archivedAfter += from.ArchivedAfter
 	}
 	progress.finish(sum)
 	rep.elapsed = time.Since(start)
 	rep.sum = sum
 	rep.unreadable = int(unreadable.Load())
 	rep.requests, rep.limited = f.Requests.Sent(), f.Requests.RateLimited()
-	closeErr := closeLogs()
+	closeErr := errors.Join(stateErr, closeLogs())
 	rep.print(f.IO.Out)
 
 	switch {
@@ -363,7 +410,7 @@ func rowsFailed(err error) error {
 // archiveItem is a customer to archive after its create: its row said
 // isActive false.
 type archiveItem struct {
-	line                int
+	index, line         int
 	id, email, commetID string
 }
 
@@ -372,8 +419,8 @@ type archiveItem struct {
 // could not be archived is listed in the failures file as not_archived
 // (run the same command again: the customer exists, active, and is
 // archived then). After a graceful stop (before or while archiving), the
-// rest are not.
-func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem, stop <-chan struct{}, stopped bool, failures *failureLog, notes *noteLog, rep *report) {
+// rest are not. It returns the indexes of the rows archived.
+func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem, stop <-chan struct{}, stopped bool, failures *failureLog, notes *noteLog, rep *report) (archived []int) {
 	for _, it := range items {
 		select {
 		case <-stop:
@@ -397,7 +444,9 @@ func archiveAll(ctx context.Context, client *commet.Client, items []archiveItem,
 		}
 		notes.write(it.line, it.id, "archived after its create (isActive false)")
 		rep.archivedAfter++
+		archived = append(archived, it.index)
 	}
+	return archived
 }
 
 // dryRun checks every row as the import would before sending it, and

@@ -17,6 +17,7 @@ type lineIndex struct {
 	blocks   []lineBlock  // a block for every lineBlockRows rows
 	far      map[int]int  // index to line, for the rows whose step is 0
 	archives map[int]bool // the rows to archive
+	first    int          // the first index in archives
 }
 
 const lineBlockRows = 64
@@ -35,7 +36,7 @@ func (l *lineIndex) add(line int, archive bool) {
 	index := l.n
 	if archive {
 		if l.archives == nil {
-			l.archives = map[int]bool{}
+			l.archives, l.first = map[int]bool{}, index
 		}
 		l.archives[index] = true
 	}
@@ -62,6 +63,32 @@ func (l *lineIndex) archive(index int) bool {
 	return l.archives[index]
 }
 
+// firstArchive is the index of the first row to be archived once
+// created, or -1.
+func (l *lineIndex) firstArchive() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.archives == nil {
+		return -1
+	}
+	return l.first
+}
+
+// boundary is the first line past the rows of the first n indexes: the
+// line of the row of index n when it was read, else the line after the
+// row of index n-1 (0 for n 0).
+func (l *lineIndex) boundary(n int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case n <= 0 || n > l.n:
+		return 0
+	case n < l.n:
+		return l.line(n)
+	}
+	return l.line(n-1) + 1
+}
+
 // of is the line of the row of index, or 0 for no such row.
 func (l *lineIndex) of(index int) int {
 	l.mu.Lock()
@@ -69,6 +96,11 @@ func (l *lineIndex) of(index int) int {
 	if index < 0 || index >= l.n {
 		return 0
 	}
+	return l.line(index)
+}
+
+// line is the line of the row of index, which exists; l.mu is held.
+func (l *lineIndex) line(index int) int {
 	b := &l.blocks[index/lineBlockRows]
 	first := index - index%lineBlockRows
 	line := b.before

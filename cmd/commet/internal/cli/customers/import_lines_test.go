@@ -38,6 +38,17 @@ func TestLineIndexGivesEveryRowsLine(t *testing.T) {
 	assert.Zero(t, l.of(-1))
 	assert.Zero(t, l.of(len(want)))
 	assert.Zero(t, (&lineIndex{}).of(0))
+
+	// What a resume keeps: the first line past the first n rows, and the
+	// first row to archive.
+	assert.Zero(t, l.boundary(0))
+	for _, n := range []int{1, 2, 63, 64, 65, 1000, len(want) - 1} {
+		assert.Equal(t, want[n], l.boundary(n), "past %d rows", n)
+	}
+	assert.Equal(t, want[len(want)-1]+1, l.boundary(len(want)))
+	assert.Zero(t, l.boundary(len(want)+1))
+	assert.Equal(t, 3, l.firstArchive())
+	assert.Equal(t, -1, (&lineIndex{}).firstArchive())
 }
 
 func TestLineIndexTakesAboutAByteARow(t *testing.T) {

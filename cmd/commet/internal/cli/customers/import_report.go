@@ -1,11 +1,13 @@
 package customers
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/commet-go/commet"
+	"github.com/commet-go/commet/cmd/commet/internal/cli/cmdutil"
 	"github.com/commet-go/commet/cmd/commet/internal/cli/rows"
 )
 
@@ -27,9 +30,24 @@ type csvLog struct {
 	n    int
 }
 
-func newCSVLog(name string, header ...string) (*csvLog, error) {
+// newCSVLog creates the log name, anew; or, for a resumed import (keep
+// not nil), keeps the rows it holds of the lines that keep says an earlier
+// run settled, and appends to them.
+func newCSVLog(name string, keep func(line int) bool, header ...string) (*csvLog, error) {
 	if name == "" {
 		return nil, nil
+	}
+	if keep != nil {
+		if err := keepRows(name, keep, header); err != nil {
+			return nil, err
+		}
+		fh, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			return &csvLog{file: fh, w: csv.NewWriter(fh)}, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	fh, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // it holds emails
 	if err != nil {
@@ -38,6 +56,51 @@ func newCSVLog(name string, header ...string) (*csvLog, error) {
 	l := &csvLog{file: fh, w: csv.NewWriter(fh)}
 	_ = l.w.Write(header) // errors surface at close
 	return l, nil
+}
+
+// keepRows rewrites the log name (atomically) with its header and the
+// rows of the lines keep says are settled, as they are: an earlier run
+// wrote the rows of the other lines before they settled, and they are
+// written again as they settle now. A missing file is left missing; a file
+// that is not such a log is refused rather than cut.
+func keepRows(name string, keep func(line int) bool, header []string) error {
+	fh, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	r.FieldsPerRecord = len(header)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || n == 0 && !slices.Equal(rec, header) {
+			return fmt.Errorf("%s is not a file this command wrote (%v): move it away, or name another, to resume", name, err)
+		}
+		if l, err := strconv.Atoi(rec[0]); n == 0 || err != nil || keep(l) {
+			_ = w.Write(rec)
+		}
+	}
+	w.Flush()
+	return cmdutil.WriteFileAtomic(name, b.Bytes())
+}
+
+// sync puts the rows written so far on disk.
+func (l *csvLog) sync() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Flush()
+	return errors.Join(l.w.Error(), l.file.Sync())
 }
 
 // write writes a row, each cell neutralised as export neutralises cells
@@ -71,8 +134,8 @@ func (l *csvLog) close() error {
 // the request ID to quote to Commet's support.
 type failureLog struct{ *csvLog }
 
-func newFailureLog(name string) (*failureLog, error) {
-	l, err := newCSVLog(name, "line", "id", "email", "outcome", "fields", "reason", "request_id")
+func newFailureLog(name string, keep func(line int) bool) (*failureLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "email", "outcome", "fields", "reason", "request_id")
 	return &failureLog{l}, err
 }
 
@@ -96,12 +159,20 @@ type differenceLog struct {
 	held    map[int]*commet.Customer // customers of repeated IDs, by index
 }
 
-func newDifferenceLog(name string, scan *rows.Scan) (*differenceLog, error) {
-	l, err := newCSVLog(name, "line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line")
+func newDifferenceLog(name string, scan *rows.Scan, keep func(line int) bool, from int) (*differenceLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "outcome", "field", "in_commet", "in_file", "repeats_line")
 	if l == nil || err != nil {
 		return nil, err
 	}
-	return &differenceLog{log: l, scan: scan, pending: map[int][][]string{}, held: map[int]*commet.Customer{}}, nil
+	return &differenceLog{log: l, scan: scan, next: from, pending: map[int][][]string{}, held: map[int]*commet.Customer{}}, nil
+}
+
+// sync puts the rows written so far on disk.
+func (l *differenceLog) sync() error {
+	if l == nil {
+		return nil
+	}
+	return l.log.sync()
 }
 
 // add takes the result of every item, so that the rows go out in order.
@@ -199,10 +270,13 @@ type noteLog struct {
 	stderr io.Writer
 }
 
-func newNoteLog(name string, stderr io.Writer) (*noteLog, error) {
-	l, err := newCSVLog(name, "line", "id", "note")
+func newNoteLog(name string, stderr io.Writer, keep func(line int) bool) (*noteLog, error) {
+	l, err := newCSVLog(name, keep, "line", "id", "note")
 	return &noteLog{file: l, stderr: stderr}, err
 }
+
+// sync puts the rows written so far on disk.
+func (l *noteLog) sync() error { return l.file.sync() }
 
 func (l *noteLog) write(line int, id, note string) {
 	if l.file != nil {
@@ -245,10 +319,11 @@ type report struct {
 	// dropped counts the rows read without their address; archivedAfter
 	// the customers archived after their create (to archive, in a dry
 	// run), notArchived those that could not be; tooLarge the items a dry
-	// run found over RequestBodyLimit.
-	dropped, archivedAfter, notArchived, tooLarge int
-	requests, limited                             int64
-	elapsed                                       time.Duration
+	// run found over RequestBodyLimit; resumed the rows that earlier runs
+	// settled (--state-file), read but not sent again.
+	dropped, archivedAfter, notArchived, tooLarge, resumed int
+	requests, limited                                      int64
+	elapsed                                                time.Duration
 }
 
 // failed counts the rows refused: unreadable, invalid, or refused by
@@ -285,7 +360,7 @@ func (r *report) print(w io.Writer) {
 	if r.stoppedEarly || r.sum.Unknown+r.sum.NotSent+r.notArchived > 0 {
 		again := "run the same command again to import the rest"
 		if r.stateFile == "" {
-			again += " (with --state-file FILE, the re-run's report also counts what this run created)"
+			again += " (with --state-file FILE, the re-run sends only the rows left and its report also counts what this run did)"
 		}
 		fmt.Fprintln(w, again)
 	}
@@ -302,6 +377,9 @@ func (r *report) printNotes(w io.Writer, archived string) {
 	}
 	if r.notArchived > 0 {
 		fmt.Fprintf(w, "  of which, created but not archived %d (listed in the failures as not_archived)\n", r.notArchived)
+	}
+	if r.resumed > 0 {
+		fmt.Fprintf(w, "  of which, settled by earlier runs (--state-file), not sent again %d\n", r.resumed)
 	}
 	if r.tooLarge > 0 {
 		fmt.Fprintf(w, "  of which, over %d bytes as JSON, which Commet may refuse as too large %d\n", RequestBodyLimit, r.tooLarge)

@@ -49,12 +49,12 @@ func addInputFlags(cmd *cobra.Command, o *rows.Options) {
 
 // addRunFlags adds the flags of a run that writes: its files, the
 // live-key guard and the pacing; what names "the rows" (import's rows,
-// sync's changes) differs.
-func addRunFlags(cmd *cobra.Command, o *ImportOptions, what string) {
+// sync's changes) and state says what the state file keeps.
+func addRunFlags(cmd *cobra.Command, o *ImportOptions, what, state string) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.Failures, "failures", "", "write the "+what+" that failed to this CSV `file`")
 	fl.StringVar(&o.Notes, "notes", "", "write the notes on rows (address dropped, archived after create, too large) to this CSV `file` instead of stderr")
-	fl.StringVar(&o.State, "state-file", "", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
+	fl.StringVar(&o.State, "state-file", "", state)
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask before writing with a key that is not a sandbox key")
 	fl.IntVar(&o.Params.BatchSize, "batch-size", 0, "customers per request, 1 to 100 (default 100)")
 	fl.IntVar(&o.Params.Concurrency, "concurrency", 0, "batch requests in flight (default: adapt to Commet's rate limit)")

@@ -91,7 +91,7 @@ plan that archives more than allowed (nothing sent); see commet help exit-codes.
 		},
 	}
 	addInputFlags(cmd, &opts.Rows)
-	addRunFlags(cmd, &opts.ImportOptions, "rows and changes")
+	addRunFlags(cmd, &opts.ImportOptions, "rows and changes", "keep the migration's start in this `file`, so that a re-run after a crash reports exactly (a dry run leaves it alone)")
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Plan, "plan", false, "print the plan and send nothing (only reads Commet's customers)")
 	fl.BoolVar(&opts.ArchiveMissing, "archive-missing", false, "archive the active customers the file lacks (archiving cannot be undone)")

@@ -40,15 +40,15 @@ func syncRun(o *SyncOptions) error {
 	// makes it once the plan is allowed, so that a refused plan leaves none.
 	var since time.Time
 	if _, statErr := os.Stat(o.State); !o.Plan && o.State != "" && statErr == nil {
-		if since, err = migrationStart(&o.ImportOptions, client, in.name); err != nil {
+		if since, err = migrationStart(&o.ImportOptions, client, in); err != nil {
 			return err
 		}
 	}
-	failures, err := newFailureLog(o.Failures)
+	failures, err := newFailureLog(o.Failures, nil)
 	if err != nil {
 		return err
 	}
-	notes, err := newNoteLog(o.Notes, f.IO.ErrOut)
+	notes, err := newNoteLog(o.Notes, f.IO.ErrOut, nil)
 	if err != nil {
 		return errors.Join(err, failures.close())
 	}
@@ -87,7 +87,7 @@ func syncRun(o *SyncOptions) error {
 		}
 	}
 	if since.IsZero() && o.State != "" {
-		if since, err = migrationStart(&o.ImportOptions, client, in.name); err != nil {
+		if since, err = migrationStart(&o.ImportOptions, client, in); err != nil {
 			return errors.Join(err, closeLogs())
 		}
 	}
