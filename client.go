@@ -31,6 +31,7 @@ type Client struct {
 	cfg clientConfig
 
 	deprecationNoticed *atomic.Bool // a Deprecation or Sunset header was logged
+	pacer              *sharedPacer // what the calls share of the rate limit; nil with WithSharedPacing(false)
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty
@@ -64,6 +65,9 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{key: newAPIKey(apiKey), cfg: cfg, deprecationNoticed: new(atomic.Bool)}
+	if !cfg.unshared {
+		c.pacer = newSharedPacer()
+	}
 	c.Customers = &CustomersService{client: c}
 	return c, nil
 }

@@ -1,8 +1,10 @@
-// Package pace paces the requests of one import to what Commet allows: a
-// Pacer bounds the batches in progress (Acquire, Release) and spaces every
-// request they send, retries included (Do), learning from each answer's
-// status, RateLimit-* headers and Retry-After (read by package ratelimit).
-// It knows nothing of the SDK's types: the SDK adapts Do to its middleware.
+// Package pace paces requests to what Commet allows: those of one import,
+// and those of a client's single calls. A Pacer bounds the batches (or
+// calls) in progress (Acquire, Release) and spaces every request they
+// send, retries included (Do), learning from each answer's status,
+// RateLimit-* headers and Retry-After (read by package ratelimit), and
+// from answers to requests it let by (Learn). It knows nothing of the
+// SDK's types: the SDK adapts Do to its middleware.
 package pace
 
 import (
