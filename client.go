@@ -46,7 +46,8 @@ type Client struct {
 // process (a copy of http.DefaultTransport), so a handler that makes a
 // Client per request keeps no more connections open than one shared
 // Client would. Sharing one Client is still the better habit: its options
-// are set once.
+// are set once, and its calls share what they learn of the rate limit
+// ([WithSharedPacing]).
 func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	if apiKey == "" {
 		apiKey = os.Getenv(apiKeyEnv)
