@@ -176,3 +176,66 @@ func TestSharedPacingWaitsAsTheContextAllows(t *testing.T) {
 		assert.Len(t, rec.requests(), 1, "nothing sent")
 	})
 }
+
+// BenchmarkSharedPacerHook is the client's shared pacing alone, around a
+// send that answers at once with Commet's headers: open (far from the
+// limit, as a client is after 16 roomy answers), paced (a new client's
+// first calls, or one near the limit), and no hook at all, side by side.
+// A loopback round trip is about 100 µs; the open hook costs nanoseconds:
+//
+//	go test -run '^$' -bench SharedPacerHook -count 6
+func BenchmarkSharedPacerHook(b *testing.B) {
+	req, err := http.NewRequest(http.MethodGet, custURL+"/user_1", nil)
+	require.NoError(b, err)
+	header := http.Header{"Ratelimit-Limit": {"1000"}, "Ratelimit-Remaining": {"990"}, "Ratelimit-Reset": {"1"}}
+	next := func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: header, Body: http.NoBody}, nil
+	}
+	b.Run("none", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := next(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open", func(b *testing.B) {
+		s := newSharedPacer()
+		s.paced.Store(nil)
+		for b.Loop() {
+			if _, err := s.send(req, next); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if s.paced.Load() != nil {
+			b.Fatal("paced again")
+		}
+	})
+	b.Run("open-parallel", func(b *testing.B) {
+		s := newSharedPacer()
+		s.paced.Store(nil)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.send(req, next); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("paced", func(b *testing.B) {
+		// answers without RateLimit-* headers, which would pace the
+		// requests to what they say: this is the pacer's own work
+		plain := func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody}, nil
+		}
+		p := newSharedPace()
+		for b.Loop() {
+			if err := p.Acquire(req.Context()); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Do(req, plain); err != nil {
+				b.Fatal(err)
+			}
+			p.Release()
+		}
+	})
+}
