@@ -2,6 +2,7 @@ package commet_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"sync"
@@ -30,10 +31,40 @@ func (r stormResult) String() string {
 func (r stormResult) successShare() float64 { return float64(r.succeeded) / float64(r.signUps) }
 func (r stormResult) limitedShare() float64 { return float64(r.limited) / float64(max(r.requests, 1)) }
 
-// storm signs users up at once on one client, each twice (Create with
-// the same ID), each sign-up with budget to finish and 2 retries, and
-// counts srv's requests and 429s.
-func storm(client *commet.Client, srv *commettest.Server, users int, budget time.Duration) stormResult {
+// statusCount counts the answers a client's attempts got, and the 429s.
+type statusCount struct{ answers, limited atomic.Int64 }
+
+// middleware counts the answers of every attempt it wraps.
+func (s *statusCount) middleware(req *http.Request, _ commet.Attempt, next commet.MiddlewareNext) (*http.Response, error) {
+	resp, err := next(req)
+	if err == nil {
+		s.answers.Add(1)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			s.limited.Add(1)
+		}
+	}
+	return resp, err
+}
+
+// commetFake, if set, is the URL of a running commet-fake that
+// BenchmarkSignUpStorm and BenchmarkImportFirstWindow use instead of
+// commettest (resetting it before each run), in real time.
+var commetFake = flag.String("commet-fake", "", "run BenchmarkSignUpStorm and BenchmarkImportFirstWindow against the commet-fake at this `URL`")
+
+// resetFake forgets the customers, rate limits and stats of the
+// commet-fake at base.
+func resetFake(tb testing.TB, base string) {
+	resp, err := http.Post(base+"/_commettest/reset", "", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// storm signs users up at once on client, each twice (Create with the
+// same ID), each sign-up with budget to finish and 2 retries; counts must
+// count client's answers.
+func storm(client *commet.Client, counts *statusCount, users int, budget time.Duration) stormResult {
 	var ok atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -49,14 +80,8 @@ func storm(client *commet.Client, srv *commettest.Server, users int, budget time
 		})
 	}
 	wg.Wait()
-	r := stormResult{signUps: 2 * users, succeeded: int(ok.Load()), elapsed: time.Since(start)}
-	for _, c := range srv.Stats().Requests {
-		r.requests += c.Count
-		if c.Status == http.StatusTooManyRequests {
-			r.limited += c.Count
-		}
-	}
-	return r
+	return stormResult{signUps: 2 * users, succeeded: int(ok.Load()), elapsed: time.Since(start),
+		requests: int(counts.answers.Load()), limited: int(counts.limited.Load())}
 }
 
 // TestSharedPacingWeathersAStorm: 400 sign-ups at once on one client
@@ -72,7 +97,8 @@ func TestSharedPacingWeathersAStorm(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				srv := commettest.NewServer(commettest.WithRateLimit(200, 50), commettest.WithLatency(20*time.Millisecond))
 				defer srv.Close()
-				r := storm(srv.Client(commet.WithSharedPacing(shared)), srv, 200, 10*time.Second)
+				var counts statusCount
+				r := storm(srv.Client(commet.WithSharedPacing(shared), commet.WithMiddleware(counts.middleware)), &counts, 200, 10*time.Second)
 				t.Log(r)
 				if shared {
 					assert.GreaterOrEqual(t, r.successShare(), 0.90)
@@ -91,7 +117,9 @@ func TestSharedPacingWeathersAStorm(t *testing.T) {
 // and 2 retries, with the client's calls sharing what they learn of the
 // limit and without (WithSharedPacing(false)), and reports the share of
 // sign-ups that succeeded and of requests answered 429. It runs in real
-// time (about 10 s an iteration):
+// time (about 10 s an iteration). With -commet-fake, it runs against a
+// commet-fake started as "commet-fake -rate-limit 200 -latency 20ms"
+// (whose burst is 200) instead:
 //
 //	go test -run '^$' -bench SignUpStorm -benchtime 1x
 func BenchmarkSignUpStorm(b *testing.B) {
@@ -99,13 +127,23 @@ func BenchmarkSignUpStorm(b *testing.B) {
 		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
 			var r stormResult
 			for b.Loop() {
-				srv := commettest.NewServer(commettest.WithRateLimit(200, 50), commettest.WithLatency(20*time.Millisecond))
-				client, err := commet.NewClient(commettest.TestAPIKey, commet.WithBaseURL(srv.URL()), commet.WithSharedPacing(shared))
+				base := *commetFake
+				var srv *commettest.Server
+				if base == "" {
+					srv = commettest.NewServer(commettest.WithRateLimit(200, 50), commettest.WithLatency(20*time.Millisecond))
+					base = srv.URL()
+				} else {
+					resetFake(b, base)
+				}
+				var counts statusCount
+				client, err := commet.NewClient(commettest.TestAPIKey, commet.WithBaseURL(base), commet.WithSharedPacing(shared), commet.WithMiddleware(counts.middleware))
 				if err != nil {
 					b.Fatal(err)
 				}
-				r = storm(client, srv, 800, 10*time.Second)
-				srv.Close()
+				r = storm(client, &counts, 800, 10*time.Second)
+				if srv != nil {
+					srv.Close()
+				}
 			}
 			b.Log(r)
 			b.ReportMetric(100*r.successShare(), "%succeeded")
