@@ -71,6 +71,13 @@ func newSharedPace() *pace.Pacer {
 // send sends req with next when its turn comes, or returns the error of
 // req's context if it ends first: then nothing was sent.
 func (s *sharedPacer) send(req *http.Request, next MiddlewareNext) (*http.Response, error) {
+	ctx := req.Context()
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		<-ctx.Done() // due now: its timer is about to fire
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // never sent once the caller gave up, even when nothing holds it
+	}
 	p := s.paced.Load()
 	if p == nil {
 		if n := s.open.Add(1); n <= s.window.Load() {
