@@ -31,6 +31,7 @@ type Client struct {
 	cfg clientConfig
 
 	deprecationNoticed *atomic.Bool // a Deprecation or Sunset header was logged
+	pacer              *sharedPacer // what the calls share of the rate limit; nil with WithSharedPacing(false)
 }
 
 // NewClient returns a client that authenticates with apiKey. An empty
@@ -45,7 +46,8 @@ type Client struct {
 // process (a copy of http.DefaultTransport), so a handler that makes a
 // Client per request keeps no more connections open than one shared
 // Client would. Sharing one Client is still the better habit: its options
-// are set once.
+// are set once, and its calls share what they learn of the rate limit
+// ([WithSharedPacing]).
 func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 	if apiKey == "" {
 		apiKey = os.Getenv(apiKeyEnv)
@@ -64,6 +66,9 @@ func NewClient(apiKey string, opts ...ClientOption) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{key: newAPIKey(apiKey), cfg: cfg, deprecationNoticed: new(atomic.Bool)}
+	if !cfg.unshared {
+		c.pacer = newSharedPacer()
+	}
 	c.Customers = &CustomersService{client: c}
 	return c, nil
 }

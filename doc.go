@@ -113,6 +113,18 @@
 // Waits are timers in a select with the context: once it is done nothing
 // more is sent or waited for.
 //
+// A Client's calls share what their answers say of the rate limit
+// ([WithSharedPacing]; on unless turned off): a 429 seen by one holds
+// them all for its Retry-After and then lets them go spread at the pace
+// the answers bear out, RateLimit-* headers seen by one pace the others,
+// and a new client's calls start two at a time, doubling with each round
+// trip that shows room, until the answers show plenty of room and pacing
+// costs next to nothing. A call waits its turn as long as its context
+// allows, and then fails with the context's error and [ErrNotSent]. It is
+// one Client's pacing: processes that share an API key share its limit
+// without knowing of each other, and each needs a share of it of its own
+// (docs/pacing.md says what a fleet needs).
+//
 // Every POST carries an Idempotency-Key: the caller's ([WithIdempotencyKey])
 // or 128 random bits from crypto/rand, made once per call. The same key and
 // the same body are sent on every retry of that call, so a retried create

@@ -21,3 +21,15 @@ func paced(p *pace.Pacer) Middleware {
 		return p.Do(req, next)
 	}
 }
+
+// pacedBy sends every attempt of a batch through p, and not through the
+// client's shared pacing: Import keeps a pacer of its own, which bounds
+// its batches in progress through their retries and waits out 429s with
+// Import's patience, where the client's pacer serves calls that each
+// send one request.
+func pacedBy(p *pace.Pacer) CallOption {
+	return callOption(func(c *callConfig) {
+		c.middleware = append(c.middleware[:len(c.middleware):len(c.middleware)], paced(p))
+		c.ownPacing = true
+	})
+}

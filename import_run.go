@@ -140,7 +140,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	opts := append(r.opts[:len(r.opts):len(r.opts)],
 		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
 		withAnswerInto(&resp),
-		withCallMiddleware(paced(r.pacer)),
+		pacedBy(r.pacer),
 		withCallMiddleware(clock.middleware),
 		withCallMiddleware(inFlight),
 		withRetryPolicy(importRetryPolicy),

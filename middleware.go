@@ -66,7 +66,8 @@ func (c cancelOnClose) Close() error {
 }
 
 // send sends req through the call's middleware (the SDK's own, such as
-// Import's pacing), then the client's, then the HTTP client: a client's
+// Import's pacing), then the client's shared pacing (see
+// client_pacing.go), then the client's middleware, then the HTTP client: a client's
 // middleware sees an attempt when it leaves, not while it waits its turn.
 // The attempt's timeout starts when the request leaves the middleware, and
 // ends when its body is closed. Whatever a middleware returns, each layer
@@ -86,7 +87,11 @@ func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sen
 		resp.Body = cancelOnClose{resp.Body, cancel}
 		return resp, nil
 	})
-	for _, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
+	for k, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
+		if k == 1 && c.pacer != nil && !call.ownPacing { // the client's shared pacing, between the two
+			inner := next
+			next = func(r *http.Request) (*http.Response, error) { return c.pacer.send(r, inner) }
+		}
 		for i := len(chain) - 1; i >= 0; i-- {
 			mw, inner := chain[i], next
 			next = func(r *http.Request) (*http.Response, error) { return checked(mw(r, a, inner)) }

@@ -21,7 +21,8 @@ import (
 //     Import, it overrides that default for the call.
 //   - A [ClientOption] is an Option or one that only a client can carry
 //     ([WithBaseURL], [WithInsecureHTTP], [WithHTTPClient],
-//     [WithAPIVersion], [WithLogger], [WithMiddleware]). NewClient takes them.
+//     [WithAPIVersion], [WithLogger], [WithMiddleware], [WithSharedPacing]).
+//     NewClient takes them.
 //   - A [CallOption] is an Option or one that only makes sense for a single
 //     request ([WithIdempotencyKey], [WithResponseInto]). The methods that send
 //     one request (Create, Get, Update, Archive, List, CreateBatch) take
@@ -126,6 +127,7 @@ type clientConfig struct {
 	apiVersion   string
 	logger       *slog.Logger
 	middleware   []Middleware
+	unshared     bool // WithSharedPacing(false)
 }
 
 // callConfig is one call's resolved configuration.
@@ -135,6 +137,7 @@ type callConfig struct {
 	responseInto   *Response
 	rawJSON        bool                        // responseInto gets the raw answer too
 	middleware     []Middleware                // the SDK's own (Import's pacing), around the client's
+	ownPacing      bool                        // the call paces itself (Import): the client's shared pacing lets it by
 	policy         func(*settings) retryPolicy // the caller's (Import's); nil for settings.single
 }
 
@@ -279,6 +282,31 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 		}
 		c.httpClient = protectRedirects(hc)
 	})
+}
+
+// WithSharedPacing sets whether a client's calls share what their answers
+// say of Commet's rate limit; they do unless it is given false. Shared,
+// a 429 or a RateLimit-* header seen by one call paces the others: a 429
+// holds every call of the client for its Retry-After, and then lets them
+// go spread at the pace the answers bear out, rather than all at once;
+// the attempts in flight start at two and double with each round trip
+// while the answers show room, as TCP's slow start does; and once the
+// answers show plenty of room, for sixteen in a row, the client stops
+// pacing and each call pays two atomic counts and a look at its answer's
+// headers, until a 429, a low RateLimit-Remaining or a burst of calls
+// paces it again.
+//
+// A call waiting its turn waits as long as its context allows: if the
+// context ends first, the call fails with an error matching the
+// context's error and [ErrNotSent] (nothing was sent). Give a call that
+// must answer fast (a sign-up handler) a context deadline.
+//
+// It paces the calls of one Client. Processes, or Clients, that share an
+// API key share its limit without knowing of each other: see
+// docs/pacing.md. [CustomersService.Import] paces its batches with a
+// pacer of its own, and its requests are not paced by the client's.
+func WithSharedPacing(on bool) ClientOption {
+	return clientOption(func(c *clientConfig) { c.unshared = !on })
 }
 
 // WithAPIVersion pins the Commet-Version header (default [DefaultAPIVersion]).

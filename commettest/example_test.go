@@ -124,7 +124,9 @@ func ExampleServer_UnfiredFaults() {
 func ExampleWithRateLimit() {
 	srv := commettest.NewServer(commettest.WithRateLimit(10, 2)) // 10 requests a second, 2 at once
 	defer srv.Close()
-	client := srv.Client(commet.WithMaxRetries(0))
+	// each call on its own: a client's calls would otherwise pace
+	// themselves to what the answers say is left
+	client := srv.Client(commet.WithMaxRetries(0), commet.WithSharedPacing(false))
 	for range 3 {
 		var resp commet.Response
 		_, err := client.Customers.List(context.Background(), nil, commet.WithResponseInto(&resp))

@@ -366,16 +366,20 @@ func TestFollowRemaining(t *testing.T) {
 			return ratelimit.Limit{Limit: 100, Remaining: remaining, Reset: reset, HasReset: true}
 		}
 		p.inFlight = 3
+		p.latency = 100 * time.Millisecond
 		p.followRemaining(now, 100, rl(50, 10*time.Second), false)
 		assert.InDelta(t, 50/10.0, p.bucket.refill, 1e-9, "used 50 over 10 s")
-		assert.InDelta(t, 50/10.0+2*(50-3-20), p.bucket.pace, 1e-9)
+		// the refill, plus what a request sent now finds (50 left and a
+		// round trip's refill) beyond those in flight and a reserve of 2,
+		// spent within the round trip
+		assert.InDelta(t, 5+(50+5*0.1-3-2)/0.1, p.bucket.pace, 1e-9)
 
 		p.inFlight = 0
 		p.followRemaining(now.Add(time.Second), 100, rl(52, 9*time.Second), false)
 		// after 1 s: 52 - 50 + 2 charged - 1 (the first is not) = 3 a second
 		assert.True(t, p.bucket.measured)
 		assert.InDelta(t, 3, p.bucket.refill, 1e-9)
-		assert.InDelta(t, 3+2*(52-20), p.bucket.pace, 1e-9)
+		assert.InDelta(t, 3+(52+3*0.1-0-2)/0.1, p.bucket.pace, 1e-9)
 
 		p.followRemaining(now.Add(2*time.Second), 100, rl(51, 8*time.Second), false)
 		// at least 49/8 from the Reset, then averaged with (51 - 52 + 1 - 1) / 1
@@ -383,6 +387,24 @@ func TestFollowRemaining(t *testing.T) {
 
 		p.followRemaining(now.Add(2500*time.Millisecond), 100, rl(40, 7500*time.Millisecond), false)
 		assert.InDelta(t, max((49/8.0-1)/2, 60/8.0), p.bucket.refill, 1e-9, "a Reset of 7.5 s counts as 8")
+	})
+}
+
+// A bucket's spare allowance is spent within a round trip, but over 20 ms
+// at least, and what a request finds is never more than the whole.
+func TestFollowRemainingSpendsWithinARoundTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rl := ratelimit.Limit{Limit: 100, Remaining: 90, Reset: 10 * time.Second, HasReset: true}
+		p := New(Config{})
+		p.latency = time.Millisecond
+		p.followRemaining(time.Now(), 100, rl, false)
+		assert.InDelta(t, 1, p.bucket.refill, 1e-9, "10 used over 10 s")
+		assert.InDelta(t, 1+(90+1*0.001-2)/0.02, p.bucket.pace, 1e-9)
+
+		p = New(Config{})
+		p.latency = 20 * time.Second // a round trip refills past the whole
+		p.followRemaining(time.Now(), 100, rl, false)
+		assert.InDelta(t, 1+(100-2)/20.0, p.bucket.pace, 1e-9)
 	})
 }
 

@@ -1,8 +1,10 @@
-// Package pace paces the requests of one import to what Commet allows: a
-// Pacer bounds the batches in progress (Acquire, Release) and spaces every
-// request they send, retries included (Do), learning from each answer's
-// status, RateLimit-* headers and Retry-After (read by package ratelimit).
-// It knows nothing of the SDK's types: the SDK adapts Do to its middleware.
+// Package pace paces requests to what Commet allows: those of one import,
+// and those of a client's single calls. A Pacer bounds the batches (or
+// calls) in progress (Acquire, Release) and spaces every request they
+// send, retries included (Do), learning from each answer's status,
+// RateLimit-* headers and Retry-After (read by package ratelimit), and
+// from answers to requests it let by (Learn). It knows nothing of the
+// SDK's types: the SDK adapts Do to its middleware.
 package pace
 
 import (
@@ -41,6 +43,9 @@ const (
 	blindShare = 0.98
 	// blindSpan is how far back a 429 looks to measure the limit.
 	blindSpan = 4 * time.Second
+	// firstWindowSpan is the shortest time a bucket's spare allowance
+	// is spread over.
+	firstWindowSpan = 20 * time.Millisecond
 )
 
 // Pacer paces the requests of one import to what Commet allows. Its Do
@@ -173,8 +178,10 @@ type blindPace struct {
 
 // bucketPace is the pace from RateLimit-* headers for a window that
 // refills as it goes (a token bucket, a sliding window): the estimated
-// refill rate of the allowance, plus what is left of it beyond the
-// requests in flight and a small reserve, spent over half a second.
+// refill rate of the allowance, plus what a request sent now finds of it
+// (what is left, and what refills in a round trip) beyond the requests in
+// flight and a small reserve, spent within a round trip: a bucket's first
+// allowance (its burst) is spent as soon as the first answers show it.
 type bucketPace struct {
 	pace     float64
 	refill   float64 // estimated refill rate, per second; 0 until known
@@ -262,6 +269,16 @@ func (p *Pacer) Do(req *http.Request, next func(*http.Request) (*http.Response, 
 	resp, err := next(req)
 	p.learn(start, time.Now(), resp, err)
 	return resp, err
+}
+
+// Learn learns from the answer to a request that did not go through Do
+// (sent at sent, answered at now, or failed with err), as Do would have:
+// a caller that lets some requests pass unpaced still teaches the pacer.
+func (p *Pacer) Learn(sent, now time.Time, resp *http.Response, err error) {
+	p.mu.Lock()
+	p.inFlight++ // learn counts it answered
+	p.mu.Unlock()
+	p.learn(sent, now, resp, err)
 }
 
 // waitTurn waits until no pause holds and the pace lets a request go. It
@@ -775,9 +792,16 @@ func (p *Pacer) followRemaining(now time.Time, whole int, rl ratelimit.Limit, li
 	if b.refill == 0 {
 		return // the allowance is whole: nothing limits the pace yet
 	}
-	reserve := max(2, float64(whole)/5)
-	spare := float64(remaining-p.inFlight) - reserve
-	b.pace = max(b.refill+2*spare, b.refill/4)
+	// What a request sent now finds, a round trip after Commet wrote
+	// this answer (the requests in flight reach it first, and the
+	// allowance refills meanwhile), beyond a reserve, is spent within a
+	// round trip (firstWindowSpan at least): the allowance a bucket holds
+	// at the start, its burst, is there to be spent, and the refill it
+	// lets through meanwhile would be lost once it is full.
+	reserve := max(2, float64(whole)/50)
+	stock := min(float64(remaining)+b.refill*p.latency.Seconds(), float64(whole))
+	spare := stock - float64(p.inFlight) - reserve
+	b.pace = max(b.refill+spare/max(p.latency, firstWindowSpan).Seconds(), b.refill/4)
 }
 
 // fitConcurrency keeps the batches in progress where the pace needs them,

@@ -181,14 +181,16 @@ func TestPace(t *testing.T) {
 		{
 			// the first answer with headers is taken for a bucket: its
 			// refill (what is used of the allowance, Remaining + 1, over
-			// Reset, raised 2% since it is nearly whole) plus the stock
-			// beyond a fifth's reserve spent over half a second; a 429
+			// Reset, raised 2% since it is nearly whole) plus what a
+			// request sent now finds (Remaining and a round trip's
+			// refill) beyond a reserve of 2, spent within the round
+			// trip; a 429
 			// when 50 were left proves the headers wrong, and from then
 			// on they are ignored: the pace waits for 429s to measure it
 			name: "headers proved wrong are dropped for good",
 			rtt:  100 * ms,
 			steps: []step{
-				{at: 100 * ms, status: 200, header: []string{"RateLimit-Limit", "100", "RateLimit-Remaining", "50", "RateLimit-Reset", "10"}, pace: 1.0/10*1.02 + 2*(50-51.0/5)},
+				{at: 100 * ms, status: 200, header: []string{"RateLimit-Limit", "100", "RateLimit-Remaining", "50", "RateLimit-Reset", "10"}, pace: 1.0/10*1.02 + (50+1.0/10*1.02*0.1-2)/0.1},
 				{at: 200 * ms, status: 429, header: []string{"RateLimit-Limit", "100", "RateLimit-Remaining", "50", "RateLimit-Reset", "10", "Retry-After", "1"}, paused: time.Second},
 				{at: 1300 * ms, status: 200, header: []string{"RateLimit-Limit", "100", "RateLimit-Remaining", "99", "RateLimit-Reset", "10"}},
 			},
