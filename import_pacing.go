@@ -2,6 +2,7 @@ package commet
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/commet-go/commet/internal/pace"
 )
@@ -15,9 +16,25 @@ func newPacer(p ImportCustomersParams) *pace.Pacer {
 	return pace.New(pace.Config{Concurrency: p.Concurrency, RequestsPerSecond: p.RequestsPerSecond, MaxPause: maxImportRetryAfter})
 }
 
-// paced is the middleware that sends every attempt through p.
-func paced(p *pace.Pacer) Middleware {
-	return func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
-		return p.Do(req, next)
+// minReportedWait is the shortest pacer's wait told to [Hooks].Wait:
+// shorter ones are the pacer's own bookkeeping, not a wait.
+const minReportedWait = time.Millisecond
+
+// paced is the middleware that sends every attempt through p, and tells
+// hooks of the waits for its turn.
+func paced(p *pace.Pacer, hooks []Hooks) Middleware {
+	if len(hooks) == 0 {
+		return func(req *http.Request, _ Attempt, next MiddlewareNext) (*http.Response, error) {
+			return p.Do(req, next)
+		}
+	}
+	return func(req *http.Request, a Attempt, next MiddlewareNext) (*http.Response, error) {
+		start := time.Now()
+		return p.Do(req, func(r *http.Request) (*http.Response, error) {
+			if d := time.Since(start); d >= minReportedWait {
+				noticeWait(r.Context(), hooks, Wait{Reason: WaitPacer, Start: start, Duration: d, Attempt: a.Number})
+			}
+			return next(r)
+		})
 	}
 }

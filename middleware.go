@@ -26,12 +26,19 @@ type MiddlewareNext func(*http.Request) (*http.Response, error)
 
 // Attempt describes the request a [Middleware] wraps.
 type Attempt struct {
+	// Operation is the method called, as "Customers.Create" (see
+	// [CallInfo]).
+	Operation string
 	// Method is the HTTP method: GET, POST or PUT.
 	Method string
 	// Path is the path under /api/v1, escaped, without the query (which
 	// may hold an email): "/customers", "/customers/batch" or
 	// "/customers/user_1". Errors and log records name requests the same way.
 	Path string
+	// Route is Path's template, with the customer's ID as a placeholder:
+	// "/customers/{id}" (see [CallInfo]). Telemetry names the request by
+	// it, since Path holds the ID.
+	Route string
 	// Number counts the requests of one call: 1 for the first, 2 for the
 	// first retry, and so on.
 	Number int
