@@ -30,7 +30,7 @@ type Hooks struct {
 	// The context it returns is the call's from then on: the attempts'
 	// requests carry it (a [Middleware] reads it from the request), and
 	// CallEnd and Wait get it. It must return ctx or a context derived
-	// from it.
+	// from it; a nil one is ignored.
 	CallStart func(ctx context.Context, call CallInfo) context.Context
 	// CallEnd is called once a call that CallStart saw has ended, with the
 	// call's last answer (as [WithResponseInto] fills it) and the error
@@ -44,7 +44,7 @@ type Hooks struct {
 	// ImportStart is called when [CustomersService.Import] starts, once its
 	// params are checked. The context it returns is the import's: the
 	// calls of its batches start from it. It must return ctx or a context
-	// derived from it.
+	// derived from it; a nil one is ignored.
 	ImportStart func(ctx context.Context) context.Context
 	// ImportEnd is called when an import that ImportStart saw ends, with
 	// the summary and the error Import returns.
@@ -110,8 +110,11 @@ func WithHooks(h Hooks) ClientOption {
 func (c *Client) observed(ctx context.Context, r request, opts []CallOption) error {
 	info := CallInfo{Operation: r.op, Method: r.method, Route: r.route}
 	for _, h := range c.cfg.hooks {
-		if h.CallStart != nil {
-			ctx = h.CallStart(ctx, info)
+		if h.CallStart == nil {
+			continue
+		}
+		if next := h.CallStart(ctx, info); next != nil { // a nil context is a hook's bug: keep the call's
+			ctx = next
 		}
 	}
 	var resp Response
@@ -157,8 +160,11 @@ func retryWaitReason(err error) WaitReason {
 func (c *Client) importStarted(ctx context.Context) (context.Context, func(ImportSummary, error)) {
 	hooks := c.cfg.hooks
 	for _, h := range hooks {
-		if h.ImportStart != nil {
-			ctx = h.ImportStart(ctx)
+		if h.ImportStart == nil {
+			continue
+		}
+		if next := h.ImportStart(ctx); next != nil {
+			ctx = next
 		}
 	}
 	return ctx, func(s ImportSummary, err error) {

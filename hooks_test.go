@@ -235,3 +235,16 @@ func TestHooksDoNotChangeTheCall(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, resp.Attempts, l.ends[0].resp.Attempts)
 }
+
+// TestHooksNilContextIgnored: a hook that returns a nil context (a bug)
+// does not break the call or the import.
+func TestHooksNilContextIgnored(t *testing.T) {
+	c, s := newBatchServer(t, WithHooks(Hooks{
+		CallStart:   func(context.Context, CallInfo) context.Context { return nil },
+		ImportStart: func(context.Context) context.Context { return nil },
+	}))
+	sum, err := c.Customers.Import(context.Background(), people(3, 0), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, sum.Created)
+	assert.Equal(t, 3, s.count())
+}

@@ -13,7 +13,8 @@
 //
 // Each call of the SDK (Customers.Create, Customers.Get, ...) is a span
 // named after its method, of kind internal, a child of the span in the
-// call's context; each HTTP request it sends, retries included, is a span
+// call's context (a failed one says whether it may have been done all the
+// same, commet.outcome_unknown, or surely not, commet.not_sent); each HTTP request it sends, retries included, is a span
 // of kind client under it, named and described as OpenTelemetry's semantic
 // conventions for HTTP clients say ("GET /api/v1/customers/{id}";
 // http.request.method, server.address, server.port, url.scheme,
@@ -82,6 +83,13 @@ const (
 	OperationKey = attribute.Key("commet.operation")
 	// AttemptsKey holds the number of requests a call sent.
 	AttemptsKey = attribute.Key("commet.attempts")
+	// OutcomeUnknownKey is set (true) on the span of a write that failed
+	// and may have been done all the same (commet.ErrOutcomeUnknown): its
+	// answer was lost, say.
+	OutcomeUnknownKey = attribute.Key("commet.outcome_unknown")
+	// NotSentKey is set (true) on the span of a call that failed and of
+	// which nothing was done (commet.ErrNotSent).
+	NotSentKey = attribute.Key("commet.not_sent")
 	// ImportOutcomeKey holds an outcome of commet.import.items.
 	ImportOutcomeKey = attribute.Key("commet.import.outcome")
 )
@@ -179,6 +187,12 @@ func (in *instrumentation) callEnd(ctx context.Context, _ commet.CallInfo, resp 
 		kind := callErrorType(err)
 		span.SetAttributes(semconv.ErrorTypeKey.String(kind))
 		span.SetStatus(codes.Error, kind)
+		switch {
+		case errors.Is(err, commet.ErrOutcomeUnknown):
+			span.SetAttributes(OutcomeUnknownKey.Bool(true))
+		case errors.Is(err, commet.ErrNotSent):
+			span.SetAttributes(NotSentKey.Bool(true))
+		}
 	}
 	span.End()
 }

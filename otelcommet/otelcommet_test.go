@@ -261,6 +261,7 @@ func TestLostAnswer(t *testing.T) {
 		})
 		_, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "user_1", Email: "ada@example.com"}, commet.WithMaxRetries(1))
 		require.ErrorIs(t, err, commet.ErrNetwork)
+		require.ErrorIs(t, err, commet.ErrOutcomeUnknown)
 		spans := tm.ended()
 		require.Len(t, spans, 3)
 		for _, s := range spans[:2] {
@@ -272,6 +273,31 @@ func TestLostAnswer(t *testing.T) {
 		call := spans[2]
 		assert.Equal(t, sdktrace.Status{Code: codes.Error, Description: "network"}, call.Status())
 		assert.Equal(t, "network", attrs(call.Attributes())["error.type"])
+		assert.Equal(t, true, attrs(call.Attributes())["commet.outcome_unknown"], "the create may have been done")
+		assert.NotContains(t, attrs(call.Attributes()), "commet.not_sent")
+	})
+}
+
+// TestRateLimitedToTheEnd: a call that gives up on 429s of the rate
+// limiter did nothing at Commet, and its span says so.
+func TestRateLimitedToTheEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tm := newTelemetry()
+		client, mock := mockClient(t, tm)
+		mock.RegisterResponder("POST", "https://commet.co/api/v1/customers", func(*http.Request) (*http.Response, error) {
+			resp := jsonAnswer(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
+			resp.Header.Set("Retry-After", "1")
+			return resp, nil
+		})
+		_, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "user_1", Email: "ada@example.com"}, commet.WithMaxRetries(1))
+		require.ErrorIs(t, err, commet.ErrNotSent)
+		call := tm.named("Customers.Create")
+		require.Len(t, call, 1)
+		a := attrs(call[0].Attributes())
+		assert.Equal(t, true, a["commet.not_sent"])
+		assert.Equal(t, "429", a["error.type"])
+		assert.NotContains(t, a, "commet.outcome_unknown")
+		assert.Len(t, call[0].Events(), 1, "one wait, before the one retry")
 	})
 }
 
