@@ -57,8 +57,9 @@ type Hooks struct {
 // CallInfo names a call for [Hooks].
 type CallInfo struct {
 	// Operation is the method called, as "Customers.Create". Each page of
-	// All and Pages is a "Customers.List" call, and each batch of Import a
-	// "Customers.CreateBatch" call.
+	// All and Pages is a "Customers.List" call, each batch of Import a
+	// "Customers.CreateBatch" call, and so is each part of a batch that
+	// Commet answered 413 and the SDK sent again in parts.
 	Operation string
 	// Method is the HTTP method of the call's requests.
 	Method string
