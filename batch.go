@@ -402,7 +402,7 @@ func (s *CustomersService) sendBatch(ctx context.Context, items []CreateCustomer
 		Customers []CreateCustomerParams `json:"customers"`
 	}{items}
 	var res *CreateBatchResult
-	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers/batch", body: body,
+	err := s.client.do(ctx, request{op: "Customers.CreateBatch", method: http.MethodPost, path: "/customers/batch", route: "/customers/batch", body: body,
 		decode: func(_ int, b []byte) (err error) {
 			res, err = decodeBatch(b, len(items), s.client.key.redact)
 			return err

@@ -63,9 +63,10 @@ func newSharedPacer() *sharedPacer {
 }
 
 // newSharedPace is the pace.Pacer of a client's calls: a 429 holds them
-// all for its Retry-After, up to the longest a single call waits for.
+// all for its Retry-After, when no longer than a single call waits for;
+// a longer one holds none, since each call would end at once on it.
 func newSharedPace() *pace.Pacer {
-	return pace.New(pace.Config{MaxPause: maxRetryAfter})
+	return pace.New(pace.Config{MaxPause: maxRetryAfter, SkipLongPauses: true})
 }
 
 // send sends req with next when its turn comes, or returns the error of

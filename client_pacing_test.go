@@ -239,3 +239,24 @@ func BenchmarkSharedPacerHook(b *testing.B) {
 		}
 	})
 }
+
+// TestSharedPacingLongRetryAfterHoldsNoOne: a 429 asking for longer than
+// a single call waits (30 s) ends that call at once, and holds none of the
+// client's other calls either: each goes and reads its own answer, so a
+// sign-up handler can pass the wait on at once.
+func TestSharedPacingLongRetryAfterHoldsNoOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		rec := answers(withRetryAfter(429, "31"), okCustomer)
+		mock.RegisterResponder("GET", custURL+"/user_1", rec.responder)
+		start := time.Now()
+		_, err := c.Customers.Get(context.Background(), "user_1")
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 31*time.Second, apiErr.RetryAfter)
+		_, err = c.Customers.Get(context.Background(), "user_1")
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start), "neither call waited")
+		assert.Len(t, rec.requests(), 2)
+	})
+}

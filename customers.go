@@ -206,7 +206,7 @@ func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerPar
 	}
 	var res *CreateCustomerResult
 	clock := new(callClock)
-	err := s.client.do(ctx, request{method: http.MethodPost, path: "/customers", body: params,
+	err := s.client.do(ctx, request{op: "Customers.Create", method: http.MethodPost, path: "/customers", route: "/customers", body: params,
 		decode: func(status int, body []byte) error {
 			c, err := decodeCustomer(body)
 			if err != nil {
@@ -225,7 +225,7 @@ func (s *CustomersService) Get(ctx context.Context, id string, opts ...CallOptio
 	if err != nil {
 		return nil, err
 	}
-	return s.one(ctx, request{method: http.MethodGet, path: path}, opts)
+	return s.one(ctx, request{op: "Customers.Get", method: http.MethodGet, path: path, route: customerRoute}, opts)
 }
 
 // Update changes the fields set in params on the customer with the given
@@ -238,7 +238,7 @@ func (s *CustomersService) Update(ctx context.Context, id string, params *Update
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	return s.one(ctx, request{method: http.MethodPut, path: path, body: params}, opts)
+	return s.one(ctx, request{op: "Customers.Update", method: http.MethodPut, path: path, route: customerRoute, body: params}, opts)
 }
 
 // Archive deactivates the customer with the given Commet ID or your own ID
@@ -249,7 +249,7 @@ func (s *CustomersService) Archive(ctx context.Context, id string, opts ...CallO
 	if err != nil {
 		return nil, err
 	}
-	return s.one(ctx, request{method: http.MethodPut, path: path, body: archiveBody}, opts)
+	return s.one(ctx, request{op: "Customers.Archive", method: http.MethodPut, path: path, route: customerRoute, body: archiveBody}, opts)
 }
 
 var archiveBody = struct {
@@ -277,7 +277,7 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 		return nil, invalid("query", "cannot be encoded: %v", err)
 	}
 	page := new(Page[Customer])
-	err = s.client.do(ctx, request{method: http.MethodGet, path: "/customers", query: q,
+	err = s.client.do(ctx, request{op: "Customers.List", method: http.MethodGet, path: "/customers", route: "/customers", query: q,
 		decode: func(_ int, body []byte) error { return decodePage(body, page) }}, opts)
 	if err != nil {
 		return nil, err
@@ -328,6 +328,9 @@ func (s *CustomersService) one(ctx context.Context, r request, opts []CallOption
 	}
 	return c, nil
 }
+
+// customerRoute is the template of customerPath, for telemetry.
+const customerRoute = "/customers/{id}"
 
 // customerPath returns the escaped path of one customer. The ID is a value,
 // never a way to reach another path: "../x" becomes "..%2Fx".

@@ -180,7 +180,7 @@
 // client's default, given to a method it overrides it for that call. A
 // [ClientOption] is an Option or one only a client carries ([WithBaseURL],
 // [WithInsecureHTTP], [WithHTTPClient], [WithAPIVersion], [WithLogger],
-// [WithMiddleware]). A [CallOption] is an Option or one that only
+// [WithMiddleware], [WithHooks]). A [CallOption] is an Option or one that only
 // makes sense for one request ([WithIdempotencyKey], [WithResponseInto]): the
 // methods that send one request take them; All, Pages and Import, which
 // send many, do not, so the compiler refuses them there.
@@ -199,7 +199,11 @@
 // ID of a call, the number of requests it sent, and the raw JSON of a
 // success, where a field Commet added after this SDK was written can be
 // read. [WithMiddleware] wraps every attempt, retries included, for tracing,
-// metrics or an auth proxy.
+// metrics or an auth proxy. [WithHooks] tells functions of yours when each
+// call and each import starts and ends, and when a call waits (a
+// Retry-After, a backoff, Import's pacer): the module
+// github.com/commet-go/commet/otelcommet builds OpenTelemetry's spans and
+// metrics on them, so that this module imports no telemetry library.
 //
 // # Testing
 //

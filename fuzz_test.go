@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // roundTripFunc is an http.RoundTripper made of a func.
@@ -57,46 +58,54 @@ func FuzzAnswers(f *testing.F) {
 		f.Add(seed.status, seed.header, []byte(seed.body))
 	}
 	f.Fuzz(func(t *testing.T, status int, header string, body []byte) {
-		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: status, Header: parseFuzzHeader(header), Request: r,
-				Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}, nil
-		})}
-		c, err := NewClient(testKey, WithHTTPClient(hc), WithMaxRetries(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := context.Background()
-		check := func(op string, ok bool, err error) {
-			if err == nil {
-				if !ok {
-					t.Fatalf("%s: no error and no result", op)
-				}
-				return
-			}
-			if !matchesASentinel(err) {
-				t.Fatalf("%s: %v matches no sentinel", op, err)
-			}
-			if msg := err.Error(); strings.Contains(msg, testKey) || strings.ContainsAny(msg, "\n\r\x1b") || len(msg) > 1000 {
-				t.Fatalf("%s: unsafe error text %q", op, msg)
-			}
-		}
-		got, err := c.Customers.Get(ctx, "u1")
-		check("Get", got != nil && got.ID != "", err)
-		created, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com", ID: "u1"})
-		check("Create", created != nil && created.ID != "" && created.Outcome != 0, err)
-		got, err = c.Customers.Update(ctx, "u1", &UpdateCustomerParams{FullName: Ptr("A")})
-		check("Update", got != nil && got.ID != "", err)
-		got, err = c.Customers.Archive(ctx, "u1")
-		check("Archive", got != nil && got.ID != "", err)
-		page, err := c.Customers.List(ctx, nil)
-		check("List", page != nil, err)
-		res, err := c.Customers.CreateBatch(ctx, []CreateCustomerParams{{Email: "a@example.com"}, {Email: "b@example.com"}})
-		check("CreateBatch", res != nil && len(res.Successful)+len(res.Failed) == 2, err)
-		for i, err := range c.Customers.All(ctx, nil) {
-			check("All", i != nil, err)
-			break
-		}
+		// in a bubble: a 429's Retry-After holds the client's later calls
+		// (shared pacing), up to 30 s each, on the bubble's clock
+		synctest.Test(t, func(t *testing.T) { fuzzAnswer(t, status, header, body) })
 	})
+}
+
+// fuzzAnswer calls every method of a client whose every request is
+// answered with status, header and body.
+func fuzzAnswer(t *testing.T, status int, header string, body []byte) {
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: status, Header: parseFuzzHeader(header), Request: r,
+			Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}, nil
+	})}
+	c, err := NewClient(testKey, WithHTTPClient(hc), WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	check := func(op string, ok bool, err error) {
+		if err == nil {
+			if !ok {
+				t.Fatalf("%s: no error and no result", op)
+			}
+			return
+		}
+		if !matchesASentinel(err) {
+			t.Fatalf("%s: %v matches no sentinel", op, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, testKey) || strings.ContainsAny(msg, "\n\r\x1b") || len(msg) > 1000 {
+			t.Fatalf("%s: unsafe error text %q", op, msg)
+		}
+	}
+	got, err := c.Customers.Get(ctx, "u1")
+	check("Get", got != nil && got.ID != "", err)
+	created, err := c.Customers.Create(ctx, &CreateCustomerParams{Email: "a@example.com", ID: "u1"})
+	check("Create", created != nil && created.ID != "" && created.Outcome != 0, err)
+	got, err = c.Customers.Update(ctx, "u1", &UpdateCustomerParams{FullName: Ptr("A")})
+	check("Update", got != nil && got.ID != "", err)
+	got, err = c.Customers.Archive(ctx, "u1")
+	check("Archive", got != nil && got.ID != "", err)
+	page, err := c.Customers.List(ctx, nil)
+	check("List", page != nil, err)
+	res, err := c.Customers.CreateBatch(ctx, []CreateCustomerParams{{Email: "a@example.com"}, {Email: "b@example.com"}})
+	check("CreateBatch", res != nil && len(res.Successful)+len(res.Failed) == 2, err)
+	for i, err := range c.Customers.All(ctx, nil) {
+		check("All", i != nil, err)
+		break
+	}
 }
 
 // FuzzInputs sends any IDs and params: each call is either refused before

@@ -307,7 +307,7 @@ func (p *ImportSummary) count(r *ImportItemResult) {
 // (the items of a batch on its way when a Middleware panicked are
 // [ErrOutcomeUnknown]), but no callback runs after one panicked. opts apply
 // to every request.
-func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (ImportSummary, error) {
+func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCustomerParams], params *ImportCustomersParams, opts ...Option) (summary ImportSummary, err error) {
 	p, err := params.withDefaults()
 	if err != nil {
 		return ImportSummary{}, err
@@ -318,6 +318,11 @@ func (s *CustomersService) Import(ctx context.Context, items iter.Seq[CreateCust
 	callOpts := callOptions(opts)
 	if _, err := s.client.newCallConfig(callOpts); err != nil {
 		return ImportSummary{}, err
+	}
+	if len(s.client.cfg.hooks) > 0 {
+		var end func(ImportSummary, error)
+		ctx, end = s.client.importStarted(ctx)
+		defer func() { end(summary, err) }()
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)

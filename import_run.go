@@ -140,7 +140,7 @@ func (r *importRun) send(ctx context.Context, b importBatch) []importBatch {
 	opts := append(r.opts[:len(r.opts):len(r.opts)],
 		WithIdempotencyKey(newIdempotencyKey()), // one key for every retry of this batch
 		withAnswerInto(&resp),
-		pacedBy(r.pacer),
+		pacedBy(r.pacer, r.customers.client.cfg.hooks),
 		withCallMiddleware(clock.middleware),
 		withCallMiddleware(inFlight),
 		withRetryPolicy(importRetryPolicy),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 )
 
 // Middleware wraps every attempt of every call: each HTTP request the SDK
@@ -26,12 +27,19 @@ type MiddlewareNext func(*http.Request) (*http.Response, error)
 
 // Attempt describes the request a [Middleware] wraps.
 type Attempt struct {
+	// Operation is the method called, as "Customers.Create" (see
+	// [CallInfo]).
+	Operation string
 	// Method is the HTTP method: GET, POST or PUT.
 	Method string
 	// Path is the path under /api/v1, escaped, without the query (which
 	// may hold an email): "/customers", "/customers/batch" or
 	// "/customers/user_1". Errors and log records name requests the same way.
 	Path string
+	// Route is Path's template, with the customer's ID as a placeholder:
+	// "/customers/{id}" (see [CallInfo]). Telemetry names the request by
+	// it, since Path holds the ID.
+	Route string
 	// Number counts the requests of one call: 1 for the first, 2 for the
 	// first retry, and so on.
 	Number int
@@ -89,8 +97,7 @@ func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sen
 	})
 	for k, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
 		if k == 1 && c.pacer != nil && !call.ownPacing { // the client's shared pacing, between the two
-			inner := next
-			next = func(r *http.Request) (*http.Response, error) { return c.pacer.send(r, inner) }
+			next = c.sharedPacing(next, a)
 		}
 		for i := len(chain) - 1; i >= 0; i-- {
 			mw, inner := chain[i], next
@@ -98,6 +105,17 @@ func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sen
 		}
 	}
 	return next(req)
+}
+
+// sharedPacing sends an attempt through the client's shared pacer, and
+// tells the hooks, if any, of the time it waited for its turn.
+func (c *Client) sharedPacing(next MiddlewareNext, a Attempt) MiddlewareNext {
+	if len(c.cfg.hooks) == 0 {
+		return func(r *http.Request) (*http.Response, error) { return c.pacer.send(r, next) }
+	}
+	return func(r *http.Request) (*http.Response, error) {
+		return c.pacer.send(r, afterPacerWait(c.cfg.hooks, a, time.Now(), next))
+	}
 }
 
 // checked makes what a middleware returned usable by the layer around it:

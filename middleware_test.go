@@ -62,8 +62,10 @@ func TestMiddlewareSeesEveryAttempt(t *testing.T) {
 
 		require.Len(t, o.calls, 4)
 		for i, want := range []Attempt{
-			{"GET", "/customers/user_1", 1}, {"GET", "/customers/user_1", 2}, {"GET", "/customers/user_1", 3},
-			{"GET", "/customers", 1},
+			{"Customers.Get", "GET", "/customers/user_1", "/customers/{id}", 1},
+			{"Customers.Get", "GET", "/customers/user_1", "/customers/{id}", 2},
+			{"Customers.Get", "GET", "/customers/user_1", "/customers/{id}", 3},
+			{"Customers.List", "GET", "/customers", "/customers", 1},
 		} {
 			assert.Equal(t, want, o.calls[i].attempt, i)
 		}

@@ -31,8 +31,10 @@ func goModRequires(t *testing.T, path string) map[string]bool {
 // TestConsumerModuleGraphHoldsNoCommandLineDependency: a program that
 // imports the SDK (testdata/consumer) brings into its module graph only the
 // SDK's own requirements: none of the command line's (cobra, the progress
-// bar, x/term, ...), which live in the cmd/commet module. The SDK requires
-// go-querystring, and testify and httpmock for its tests, nothing else.
+// bar, x/term, ...), which live in the cmd/commet module, and none of
+// OpenTelemetry's, which live in the otelcommet module and its example's.
+// The SDK requires go-querystring, and testify and httpmock for its tests,
+// nothing else.
 func TestConsumerModuleGraphHoldsNoCommandLineDependency(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -62,5 +64,17 @@ func TestConsumerModuleGraphHoldsNoCommandLineDependency(t *testing.T) {
 		if !sdk[m] && m != "github.com/commet-go/commet" {
 			assert.False(t, graph[m], "%s, a dependency of the command line only, is in an SDK user's module graph", m)
 		}
+	}
+	for _, mod := range []string{filepath.Join("otelcommet", "go.mod"), filepath.Join("examples", "otel", "go.mod")} {
+		otel := goModRequires(t, mod)
+		require.True(t, otel["go.opentelemetry.io/otel"], "%s lists OpenTelemetry", mod)
+		for m := range otel {
+			if !sdk[m] && m != "github.com/commet-go/commet" {
+				assert.False(t, graph[m], "%s, a dependency of %s only, is in an SDK user's module graph", m, mod)
+			}
+		}
+	}
+	for m := range graph {
+		assert.NotContains(t, m, "opentelemetry", "an SDK user's module graph holds no OpenTelemetry module")
 	}
 }

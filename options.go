@@ -21,8 +21,8 @@ import (
 //     Import, it overrides that default for the call.
 //   - A [ClientOption] is an Option or one that only a client can carry
 //     ([WithBaseURL], [WithInsecureHTTP], [WithHTTPClient],
-//     [WithAPIVersion], [WithLogger], [WithMiddleware], [WithSharedPacing]).
-//     NewClient takes them.
+//     [WithAPIVersion], [WithLogger], [WithMiddleware], [WithSharedPacing],
+//     [WithHooks]). NewClient takes them.
 //   - A [CallOption] is an Option or one that only makes sense for a single
 //     request ([WithIdempotencyKey], [WithResponseInto]). The methods that send
 //     one request (Create, Get, Update, Archive, List, CreateBatch) take
@@ -128,6 +128,7 @@ type clientConfig struct {
 	logger       *slog.Logger
 	middleware   []Middleware
 	unshared     bool // WithSharedPacing(false)
+	hooks        []Hooks
 }
 
 // callConfig is one call's resolved configuration.

@@ -30,8 +30,10 @@ const (
 
 // request describes one API call; services fill it and call [Client].do.
 type request struct {
+	op     string // the method called, as "Customers.Create" (see CallInfo)
 	method string
 	path   string     // under /api/v1, already escaped
+	route  string     // path's template, as "/customers/{id}" (see CallInfo)
 	query  url.Values // may be nil
 	body   any        // JSON-encoded once, re-sent on every attempt; nil for none
 	// decode reads a 2xx answer (its status and body) through its checked
@@ -42,6 +44,15 @@ type request struct {
 // do runs one API call: it encodes the body once, sends it with retries as
 // the call's retry policy says, and decodes a success with r.decode.
 func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
+	if len(c.cfg.hooks) > 0 {
+		return c.observed(ctx, r, opts)
+	}
+	return c.run(ctx, r, opts, nil)
+}
+
+// run is do, for a call whose hooks (if any) have been told; out, if not
+// nil, gets the call's last answer as WithResponseInto would.
+func (c *Client) run(ctx context.Context, r request, opts []CallOption, out *Response) error {
 	cfg, err := c.newCallConfig(opts)
 	if err != nil {
 		return err
@@ -67,6 +78,9 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 	var resp Response
 	if cfg.responseInto != nil {
 		defer func() { *cfg.responseInto = resp }()
+	}
+	if out != nil {
+		defer func() { *out = resp }()
 	}
 	call := callState{method: r.method, path: r.path}
 	if ctx.Err() != nil { // never send once the caller gave up
@@ -102,6 +116,9 @@ func (c *Client) do(ctx context.Context, r request, opts []CallOption) error {
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return call.end(ctx, fmt.Errorf("%w (not retried: the wait of %v before the next attempt would outlast the context's deadline: %w)",
 				err, wait.Round(time.Millisecond), context.DeadlineExceeded), true)
+		}
+		if len(c.cfg.hooks) > 0 && wait > 0 {
+			noticeWait(ctx, c.cfg.hooks, Wait{Reason: retryWaitReason(err), Start: time.Now(), Duration: wait, Attempt: attempt + 1})
 		}
 		if sleep(ctx, wait) != nil {
 			return call.end(ctx, err, true)
@@ -325,7 +342,7 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 	}
 
 	start := time.Now()
-	ans, err = c.roundTrip(cfg, req, Attempt{Method: r.method, Path: r.path, Number: n}, &trace)
+	ans, err = c.roundTrip(cfg, req, Attempt{Operation: r.op, Method: r.method, Path: r.path, Route: r.route, Number: n}, &trace)
 	sent = trace.sent(ans != nil)
 	if err != nil && cfg.timeout > 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		err = errAttemptTimeout(cfg.timeout)

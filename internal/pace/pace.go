@@ -91,6 +91,7 @@ type Pacer struct {
 	fixed    bool    // the caller fixed the batches in progress (Concurrency)
 	cap      float64 // RequestsPerSecond; 0 for none
 	maxPause time.Duration
+	skipLong bool // Config.SkipLongPauses
 	start    time.Time
 
 	mu         sync.Mutex
@@ -210,6 +211,12 @@ type Config struct {
 	// MaxPause is the longest pause one 429 holds every request for;
 	// 0 for no bound.
 	MaxPause time.Duration
+	// SkipLongPauses makes a 429 that asks for a wait over MaxPause hold
+	// nothing, where by default it holds every request for MaxPause: the
+	// requests of callers that would give up on such a wait (a single
+	// call ends at once) go and read their own answers, rather than wait
+	// out MaxPause for one that tells them the same.
+	SkipLongPauses bool
 }
 
 // New returns a Pacer with the settings c, starting now.
@@ -219,6 +226,7 @@ func New(c Config) *Pacer {
 		limit:    c.Concurrency,
 		cap:      max(c.RequestsPerSecond, 0),
 		maxPause: c.MaxPause,
+		skipLong: c.SkipLongPauses,
 		start:    time.Now(),
 		wake:     make(chan struct{}),
 	}
@@ -525,6 +533,9 @@ func (p *Pacer) learn(sent, now time.Time, resp *http.Response, err error) {
 func (p *Pacer) pause(now time.Time, h http.Header) {
 	wait, ok := ratelimit.Wait(h, now)
 	if !ok {
+		return
+	}
+	if p.maxPause > 0 && p.skipLong && wait > p.maxPause {
 		return
 	}
 	wait = max(wait, p.latency)

@@ -113,6 +113,15 @@ func TestPace(t *testing.T) {
 			},
 		},
 		{
+			name: "with SkipLongPauses, a 429 asking for more than MaxPause holds nothing",
+			cfg:  Config{MaxPause: 30 * time.Second, SkipLongPauses: true},
+			rtt:  100 * ms,
+			steps: []step{
+				{at: 1 * time.Second, status: 429, header: []string{"Retry-After", "31"}},
+				{at: 2 * time.Second, status: 429, header: []string{"Retry-After", "30"}, paused: 30 * time.Second},
+			},
+		},
+		{
 			name: "without MaxPause, the pause is what the 429 asks",
 			rtt:  100 * ms,
 			steps: []step{
