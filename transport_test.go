@@ -16,8 +16,10 @@ import (
 // TestClientsWithoutHTTPClientShareOneTransport: a sign-up handler that
 // calls NewClient on every request must not open a connection pool per
 // call. 2,000 Clients, made and dropped one after another, reach the server
-// over as few connections as one shared Client does (one, here, since the
-// calls are sequential and keep-alive reuses it).
+// over the connections of one shared Client: sequential calls reuse one
+// through keep-alive, give or take the one net/http dials when a call
+// starts before the last answer's connection is back in the pool (which
+// a loaded machine shows now and then); a pool each would open 2,000.
 func TestClientsWithoutHTTPClientShareOneTransport(t *testing.T) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,8 +50,8 @@ func TestClientsWithoutHTTPClientShareOneTransport(t *testing.T) {
 		require.NoError(t, err)
 		get(c)
 	}
-	assert.Equal(t, one, conns.Load(), "%d Clients opened connections of their own", clients)
-	assert.LessOrEqual(t, one, int64(1))
+	assert.LessOrEqual(t, conns.Load(), int64(3), "%d Clients opened connections of their own", clients)
+	assert.LessOrEqual(t, one, int64(2))
 }
 
 // BenchmarkClientPerRequest compares, side by side, creates through one
