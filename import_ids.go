@@ -13,14 +13,14 @@ import (
 // exact IDs (see ledger): IDs are compared byte for byte, never by hash, so
 // two different IDs are never taken for one. Each ID costs its bytes and a
 // length byte in the arena, a 26-byte record (the 16-byte fingerprint, the
-// item's index and state, the ID's place in the arena) and 4 to 8 bytes of
-// index: 48 bytes an ID at a million IDs of 12 bytes (BenchmarkLedgerMemory;
+// item's index and state, the ID's place in the arena) and 5.3 to 8 bytes of
+// index (it grows by half): 46 bytes an ID at a million IDs of 12 bytes (BenchmarkLedgerMemory;
 // the map it replaced held 117). The ledger lives outside the Go heap
 // (mapped from the system on unix, see ledger), so the garbage collector's
 // headroom, which lets the heap grow to twice what is live, does not double
 // it; it is given back when Import returns. Everything else streams. Peak
 // RSS of examples/migrate against commet-fake in another process (median
-// of 3, min-max in brackets): 31.1 (29.1-31.5) MB for 100,000 IDs and 71.2 (70.6-71.4) MB for a
+// of 3, min-max in brackets): 30.5 (30.0-30.9) MB for 100,000 IDs and 70.0 (69.7-70.3) MB for a
 // million, where the ledger on the heap took 34 and 126, and a raw
 // net/http loop sending the same requests 13 at either size.
 //

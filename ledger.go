@@ -2,6 +2,7 @@ package commet
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unsafe"
 )
 
@@ -11,7 +12,7 @@ import (
 // the stored bytes exactly, so two different IDs are never taken for one,
 // whatever their hashes. The arena and the records grow in fixed-size
 // chunks, so growth never copies them; only the index, 4 bytes a slot,
-// doubles.
+// grows, by half (see grow).
 //
 // The chunks and the index hold no pointer, and on unix they are mapped
 // from the operating system (see ledgerAlloc) rather than taken from the Go
@@ -79,8 +80,7 @@ func (l *ledger) find(id string) (rec *ledgerRec, ok bool) {
 	if len(l.index) == 0 { // freed
 		return nil, false
 	}
-	mask := uint64(len(l.index) - 1)
-	for i := l.hash(id) & mask; ; i = (i + 1) & mask {
+	for i := l.home(l.hash(id)); ; i = l.next(i) {
 		slot := l.index[i]
 		if slot == 0 {
 			return nil, false
@@ -163,24 +163,45 @@ func uvarintLen(x uint64) int {
 }
 
 func (l *ledger) place(num uint32, h uint64) {
-	mask := uint64(len(l.index) - 1)
-	i := h & mask
+	i := l.home(h)
 	for l.index[i] != 0 {
-		i = (i + 1) & mask
+		i = l.next(i)
 	}
 	l.index[i] = num + 1
 }
 
-// grow doubles the index and places every record again; the old index is
-// given back at once.
+// home is the slot where the probes for hash h begin: h scaled to the
+// index's size (which need not be a power of two) by its high bits.
+func (l *ledger) home(h uint64) uint64 {
+	hi, _ := bits.Mul64(h, uint64(len(l.index)))
+	return hi
+}
+
+// next is the slot after i, the last one wrapping to the first.
+func (l *ledger) next(i uint64) uint64 {
+	if i++; i == uint64(len(l.index)) {
+		return 0
+	}
+	return i
+}
+
+// grow makes the index half as large again and places
+// every record again; the old index is given back at once. Growing by half
+// rather than doubling keeps the load between 1/2 and 3/4 rather than 3/8
+// and 3/4, and the old and new index held together while it grows at 2.5
+// times the old one rather than 3.
 func (l *ledger) grow() {
 	old := l.index
-	l.index = l.allocIndex(2 * len(old))
+	l.index = l.allocIndex(growIndex(len(old)))
 	for num := range l.n {
 		l.place(num, l.hash(l.idOf(l.record(num))))
 	}
 	l.release(unsafe.Slice((*byte)(unsafe.Pointer(&old[0])), 4*len(old)))
 }
+
+// growIndex is the size, in slots, of the index that follows one of
+// slots: half as large again.
+func growIndex(slots int) int { return slots + slots/2 }
 
 func (l *ledger) allocIndex(slots int) []uint32 {
 	b := l.alloc(4 * slots)

@@ -45,6 +45,27 @@ func TestLedgerManyIDsAcrossChunksAndGrowth(t *testing.T) {
 	checkLedger(t, seededHash(), ids)
 }
 
+func TestLedgerIndexGrowsByHalf(t *testing.T) {
+	l := newLedger(seededHash())
+	defer l.free()
+	slots, grown := len(l.index), 0
+	for i := range 50_000 {
+		l.add(fmt.Sprintf("user_%07d", i), newIDState(i, idSettled))
+		if len(l.index) != slots {
+			assert.Equal(t, growIndex(slots), len(l.index), "at %d IDs", i+1)
+			assert.LessOrEqual(t, float64(len(l.index)), 1.5*float64(slots), "grown by half, not doubled")
+			slots, grown = len(l.index), grown+1
+		}
+		load := float64(l.n) / float64(len(l.index))
+		require.LessOrEqual(t, load, 0.75, "at %d IDs", i+1)
+		if grown > 0 {
+			require.GreaterOrEqual(t, load, 0.49, "at %d IDs: the index is never much emptier than half", i+1)
+		}
+	}
+	assert.Equal(t, 11, grown) // 1024 slots to 59,049: 3/4 of 39,366 is under 50,000
+	checkLedger(t, seededHash(), []string{"a", "b"})
+}
+
 func TestLedgerCollidingHashesAreTellApart(t *testing.T) {
 	ids := make([]string, 1000) // a ledger that grew once
 	for i := range ids {
