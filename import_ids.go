@@ -11,16 +11,16 @@ import (
 // and never sent at all once that item settled the customer (a create
 // never updates, so the request could change nothing). It is a table of
 // exact IDs (see ledger): IDs are compared byte for byte, never by hash, so
-// two different IDs are never taken for one. Each ID costs its bytes and a
-// length byte in the arena, a 26-byte record (the 16-byte fingerprint, the
-// item's index and state, the ID's place in the arena) and 4 to 8 bytes of
-// index: 48 bytes an ID at a million IDs of 12 bytes (BenchmarkLedgerMemory;
+// two different IDs are never taken for one. Each ID costs one entry in the
+// arena, a 22-byte record (the 16-byte fingerprint, the item's index and
+// state) followed by a length byte and its bytes, padded to an even size,
+// and 5.3 to 8 bytes of index (it grows by half): 42 bytes an ID at a million IDs of 12 bytes (BenchmarkLedgerMemory;
 // the map it replaced held 117). The ledger lives outside the Go heap
 // (mapped from the system on unix, see ledger), so the garbage collector's
 // headroom, which lets the heap grow to twice what is live, does not double
 // it; it is given back when Import returns. Everything else streams. Peak
 // RSS of examples/migrate against commet-fake in another process (median
-// of 3, min-max in brackets): 31.1 (29.1-31.5) MB for 100,000 IDs and 71.2 (70.6-71.4) MB for a
+// of 3, min-max in brackets): 29.1 (29.1-29.7) MB for 100,000 IDs and 66.7 (65.8-68.1) MB for a
 // million, where the ledger on the heap took 34 and 126, and a raw
 // net/http loop sending the same requests 13 at either size.
 //

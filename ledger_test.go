@@ -45,6 +45,27 @@ func TestLedgerManyIDsAcrossChunksAndGrowth(t *testing.T) {
 	checkLedger(t, seededHash(), ids)
 }
 
+func TestLedgerIndexGrowsByHalf(t *testing.T) {
+	l := newLedger(seededHash())
+	defer l.free()
+	slots, grown := len(l.index), 0
+	for i := range 50_000 {
+		l.add(fmt.Sprintf("user_%07d", i), newIDState(i, idSettled))
+		if len(l.index) != slots {
+			assert.Equal(t, growIndex(slots), len(l.index), "at %d IDs", i+1)
+			assert.LessOrEqual(t, float64(len(l.index)), 1.5*float64(slots), "grown by half, not doubled")
+			slots, grown = len(l.index), grown+1
+		}
+		load := float64(l.n) / float64(len(l.index))
+		require.LessOrEqual(t, load, 0.75, "at %d IDs", i+1)
+		if grown > 0 {
+			require.GreaterOrEqual(t, load, 0.49, "at %d IDs: the index is never much emptier than half", i+1)
+		}
+	}
+	assert.Equal(t, 11, grown) // 1024 slots to 59,049: 3/4 of 39,366 is under 50,000
+	checkLedger(t, seededHash(), []string{"a", "b"})
+}
+
 func TestLedgerCollidingHashesAreTellApart(t *testing.T) {
 	ids := make([]string, 1000) // a ledger that grew once
 	for i := range ids {
@@ -67,7 +88,7 @@ func TestLedgerIDsDifferingInOneByteAreNotOne(t *testing.T) {
 }
 
 func TestLedgerIDsLongerThanAChunkGoUntracked(t *testing.T) {
-	fits := strings.Repeat("z", arenaChunk-3) // with its 3-byte length, a chunk exactly
+	fits := strings.Repeat("z", arenaChunk-recSize-3) // with its record and 3-byte length, a chunk exactly
 	long := strings.Repeat("x", arenaChunk+10)
 	checkLedger(t, seededHash(), []string{"a", fits, "b", "w", "c"})
 	l := newLedger(seededHash())
@@ -105,7 +126,7 @@ func TestLedgerFullLeavesIDsUntracked(t *testing.T) {
 }
 
 func TestLedgerRecordKeepsStateOf48Bits(t *testing.T) {
-	assert.Equal(t, 26, recSize, "a record is 26 bytes, no padding")
+	assert.Equal(t, 22, recSize, "a record is 22 bytes, no padding")
 	var r ledgerRec
 	for _, index := range []int{0, 1, 1<<16 - 1, 1 << 16, 1<<30 + 7, 1<<46 - 1} {
 		for _, st := range []int{idInFlight, idSettled, idFailed} {
@@ -118,7 +139,7 @@ func TestLedgerRecordKeepsStateOf48Bits(t *testing.T) {
 
 func TestLedgerFreedHoldsNothing(t *testing.T) {
 	l := newLedger(seededHash())
-	for i := range recsPerChunk + 1 {
+	for i := range 20_000 {
 		l.add(fmt.Sprint(i), newIDState(i, idSettled))
 	}
 	l.free()
@@ -133,7 +154,7 @@ func TestLedgerRecordsStayPut(t *testing.T) {
 	l := newLedger(seededHash())
 	defer l.free()
 	first, _ := l.add("first", newIDState(0, idInFlight))
-	for i := range 3 * recsPerChunk {
+	for i := range 50_000 { // several arena chunks, the index grown 11 times
 		l.add(fmt.Sprint(i), newIDState(i+1, idInFlight))
 	}
 	first.setState(newIDState(0, idSettled))
