@@ -405,6 +405,15 @@ func TestFollowRemainingSpendsWithinARoundTrip(t *testing.T) {
 		p.latency = 20 * time.Second // a round trip refills past the whole
 		p.followRemaining(time.Now(), 100, rl, false)
 		assert.InDelta(t, 1+(100-2)/20.0, p.bucket.pace, 1e-9)
+
+		// a round trip's refill larger than the bucket passes through it
+		// all the same (as it arrives, the requests in flight take it):
+		// 10 a second over 2 s finds 20, not the bucket's 10
+		p = New(Config{})
+		p.latency = 2 * time.Second
+		p.followRemaining(time.Now(), 10, ratelimit.Limit{Limit: 10, Remaining: 0, Reset: time.Second, HasReset: true}, false)
+		assert.InDelta(t, 10, p.bucket.refill, 1e-9)
+		assert.InDelta(t, 10+(20-2)/2.0, p.bucket.pace, 1e-9)
 	})
 }
 

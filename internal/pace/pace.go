@@ -808,9 +808,13 @@ func (p *Pacer) followRemaining(now time.Time, whole int, rl ratelimit.Limit, li
 	// allowance refills meanwhile), beyond a reserve, is spent within a
 	// round trip (firstWindowSpan at least): the allowance a bucket holds
 	// at the start, its burst, is there to be spent, and the refill it
-	// lets through meanwhile would be lost once it is full.
+	// lets through meanwhile would be lost once it is full. The bucket
+	// caps what is left, but not a round trip's refill, which the
+	// requests in flight take as it arrives (a bucket of 10 at 50 a
+	// second and 300 ms of round trip passes 15 a trip).
 	reserve := max(2, float64(whole)/50)
-	stock := min(float64(remaining)+b.refill*p.latency.Seconds(), float64(whole))
+	trip := b.refill * p.latency.Seconds()
+	stock := min(float64(remaining)+trip, max(float64(whole), trip))
 	spare := stock - float64(p.inFlight) - reserve
 	b.pace = max(b.refill+spare/max(p.latency, firstWindowSpan).Seconds(), b.refill/4)
 }
