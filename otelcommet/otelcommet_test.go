@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,6 +76,31 @@ func attrs(kvs []attribute.KeyValue) map[string]any {
 		out[string(kv.Key)] = kv.Value.AsInterface()
 	}
 	return out
+}
+
+// firstThen answers the first request with first() and every later one
+// with then(), each after latency.
+func firstThen(latency time.Duration, first, then func() *http.Response) httpmock.Responder {
+	var n atomic.Int32
+	return func(*http.Request) (*http.Response, error) {
+		time.Sleep(latency)
+		if n.Add(1) == 1 {
+			return first(), nil
+		}
+		return then(), nil
+	}
+}
+
+func answerUnavailable() *http.Response {
+	return jsonAnswer(503, map[string]any{"success": false, "code": "unavailable", "message": "later"})
+}
+
+func answerFound() *http.Response {
+	return jsonAnswer(200, customer("cus_1", "user_1", "ada@example.com"))
+}
+
+func answerCreated() *http.Response {
+	return jsonAnswer(201, customer("cus_1", "user_1", "ada@example.com"))
 }
 
 // mockClient is a client over an httpmock transport, instrumented by tm,
@@ -187,16 +213,11 @@ func TestRateLimitedThenCreated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tm := newTelemetry()
 		client, mock := mockClient(t, tm)
-		n := 0
-		mock.RegisterResponder("POST", "https://commet.co/api/v1/customers", func(*http.Request) (*http.Response, error) {
-			n++
-			if n == 1 {
-				resp := jsonAnswer(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
-				resp.Header.Set("Retry-After", "3")
-				return resp, nil
-			}
-			return jsonAnswer(201, customer("cus_1", "user_1", "ada@example.com")), nil
-		})
+		mock.RegisterResponder("POST", "https://commet.co/api/v1/customers", firstThen(0, func() *http.Response {
+			resp := jsonAnswer(429, map[string]any{"success": false, "code": "rate_limited", "message": "slow down"})
+			resp.Header.Set("Retry-After", "3")
+			return resp
+		}, answerCreated))
 		start := time.Now()
 		_, err := client.Customers.Create(context.Background(), &commet.CreateCustomerParams{ID: "user_1", Email: "ada@example.com"})
 		require.NoError(t, err)
@@ -227,14 +248,7 @@ func TestServerErrorRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tm := newTelemetry()
 		client, mock := mockClient(t, tm)
-		n := 0
-		mock.RegisterResponder("GET", "https://commet.co/api/v1/customers/user_1", func(*http.Request) (*http.Response, error) {
-			n++
-			if n == 1 {
-				return jsonAnswer(503, map[string]any{"success": false, "code": "unavailable", "message": "later"}), nil
-			}
-			return jsonAnswer(200, customer("cus_1", "user_1", "ada@example.com")), nil
-		})
+		mock.RegisterResponder("GET", "https://commet.co/api/v1/customers/user_1", firstThen(0, answerUnavailable, answerFound))
 		_, err := client.Customers.Get(context.Background(), "user_1")
 		require.NoError(t, err)
 		spans := tm.ended()
@@ -420,15 +434,7 @@ func TestRequestDurationMetric(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tm := newTelemetry()
 		client, mock := mockClient(t, tm)
-		n := 0
-		mock.RegisterResponder("GET", "https://commet.co/api/v1/customers/user_1", func(*http.Request) (*http.Response, error) {
-			n++
-			time.Sleep(300 * time.Millisecond)
-			if n == 1 {
-				return jsonAnswer(503, map[string]any{"success": false, "code": "unavailable", "message": "later"}), nil
-			}
-			return jsonAnswer(200, customer("cus_1", "user_1", "ada@example.com")), nil
-		})
+		mock.RegisterResponder("GET", "https://commet.co/api/v1/customers/user_1", firstThen(300*time.Millisecond, answerUnavailable, answerFound))
 		_, err := client.Customers.Get(context.Background(), "user_1")
 		require.NoError(t, err)
 
