@@ -37,6 +37,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 		"sliding-counter-100per10s": 300 * time.Millisecond,
 		"no-headers-fixed-10per1s":  300 * time.Millisecond,
 		"lie-Remaining=0":           300 * time.Millisecond,
+		"lie-Remaining=Limit":       20 * time.Millisecond,
 		// the draft's fields, alone and beside the triple
 		"bucket-20ps-draft":                  100 * time.Millisecond,
 		"fixed-10per1s-draft":                300 * time.Millisecond,
@@ -56,7 +57,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%v", c.name, latency), func(t *testing.T) {
 			inBubble(t, func(t *testing.T) {
 				steady := 10 * c.window
-				if c.style == pacetest.NoHeaders || c.style == pacetest.RemainingZero {
+				if c.style == pacetest.NoHeaders || c.style == pacetest.RemainingZero || c.style == pacetest.RemainingAtLimit {
 					steady = max(steady, 30*time.Second) // paced from 429s alone
 				}
 				r := c.run(t, latency, steady)

@@ -689,3 +689,37 @@ func TestFollowRemainingOverTwoSeconds(t *testing.T) {
 		assert.InDelta(t, (54-50+2-1)/2.0, p.bucket.refill, 1e-9)
 	})
 }
+
+// A 429 that proves the headers wrong is the first one the pace from 429s
+// alone measures: what passed since the start, spread until the pause
+// ends. Measured from the moment of distrust instead, nothing has passed:
+// the pace is lifted, and the next burst measures a bucket's burst over a
+// few milliseconds as its rate.
+func TestDistrustMeasuresFromTheStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{})
+		answer := func(status int, extra ...string) {
+			time.Sleep(50 * time.Millisecond)
+			now := time.Now()
+			h := http.Header{"Date": {now.UTC().Format(http.TimeFormat)},
+				"Ratelimit-Limit": {"20"}, "Ratelimit-Remaining": {"20"}, "Ratelimit-Reset": {"1"}}
+			for i := 0; i+1 < len(extra); i += 2 {
+				h.Set(extra[i], extra[i+1])
+			}
+			p.mu.Lock()
+			p.inFlight++
+			p.mu.Unlock()
+			p.learn(now.Add(-20*time.Millisecond), now, &http.Response{StatusCode: status, Header: h}, nil)
+		}
+		for range 20 {
+			answer(http.StatusOK) // Remaining: 20, always
+		}
+		answer(http.StatusTooManyRequests, "Retry-After", "1") // at 1.05 s: 20 were promised
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.True(t, p.distrusted)
+		rate, until := p.rate(time.Now())
+		assert.True(t, until.IsZero())
+		assert.InDelta(t, 20/2.05, rate, 1e-9, "20 accepted from the start until the pause ends")
+	})
+}

@@ -560,7 +560,14 @@ func (p *Pacer) follow(now time.Time, h http.Header, rl ratelimit.Limit, limited
 	}
 	if limited {
 		if promised := p.promised(now); promised >= 3 {
-			p.distrust() // it said there was room, and there was none
+			// It said there was room, and there was none: this 429 is the
+			// first the pace from 429s alone measures, over all that
+			// passed since the start. Measured from now, nothing has
+			// passed: the pace would be lifted, and the burst a bucket
+			// refilled during the pause, passing in a few milliseconds,
+			// taken for its rate.
+			p.distrust(true)
+			p.followLimits(now, true)
 			return
 		}
 	}
@@ -600,7 +607,7 @@ func (p *Pacer) follow(now time.Time, h http.Header, rl ratelimit.Limit, limited
 		// either: it is dropped sooner.
 		a.same++
 		if a.whole <= 1 && a.same >= stuckAnswers/5 || a.same >= stuckAnswers && p.countSince(server.Add(-max(a.window, time.Second))) > a.whole+max(2, a.whole/10) {
-			p.distrust()
+			p.distrust(false)
 			return
 		}
 	}
@@ -687,11 +694,15 @@ func (p *Pacer) promised(now time.Time) float64 {
 }
 
 // distrust drops the RateLimit-* headers for good: the pace comes from
-// 429s alone, starting from the throughput accepted so far.
-func (p *Pacer) distrust() {
+// 429s alone, measuring what is accepted from now on, or, fromStart,
+// since the pacer started. Called with p.mu held.
+func (p *Pacer) distrust(fromStart bool) {
 	p.distrusted = true
 	p.allowances = nil
-	p.blind = blindPace{since: time.Now(), acceptedSince: p.accepted}
+	p.blind = blindPace{since: p.start}
+	if !fromStart {
+		p.blind = blindPace{since: time.Now(), acceptedSince: p.accepted}
+	}
 }
 
 // fixedWindows reports whether a window the headers name resets all at
