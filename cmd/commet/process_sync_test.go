@@ -32,13 +32,13 @@ func syncPlanCounts(t *testing.T, args []string) map[string]int {
 	return m
 }
 
-var syncLine = regexp.MustCompile(`(?m)^  (created|updated|archived|unchanged|failed|unknown|not sent) +(\d+)$|created by an earlier run \(since --state-file's start\) (\d+)`)
+var syncLine = regexp.MustCompile(`(?m)^  (created|updated|archived|unchanged|failed|unknown|not sent) +(\d+)$|created by an earlier run \(since --state-file's start\) (\d+)|updated since --state-file's start \(by an earlier run, or another writer\) (\d+)`)
 
 // TestProcessSyncKill9ThenRerun kills a sync with SIGKILL midway through
 // its updates, runs the same command again, and checks that the re-run
 // makes exactly what the plan then holds, that with --state-file its
-// report counts what the killed run created, and that the fake then
-// equals the file.
+// report counts what the killed run created and updated, and that the
+// fake then equals the file.
 func TestProcessSyncKill9ThenRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("syncs 10,000 customers at a paced rate")
@@ -101,13 +101,17 @@ func TestProcessSyncKill9ThenRerun(t *testing.T) {
 	t.Logf("the re-run:\n%s", stdout.String())
 	got := map[string]int{}
 	for _, m := range syncLine.FindAllStringSubmatch(stdout.String(), -1) {
-		if m[1] != "" {
+		switch {
+		case m[1] != "":
 			got[m[1]], _ = strconv.Atoi(m[2])
-		} else {
+		case m[3] != "":
 			got["created earlier"], _ = strconv.Atoi(m[3])
+		default:
+			got["updated earlier"], _ = strconv.Atoi(m[4])
 		}
 	}
 	assert.Equal(t, map[string]int{"created": 0, "updated": left["update"], "archived": left["archive"], "unchanged": left["unchanged"],
-		"failed": 0, "unknown": 0, "not sent": 0, "created earlier": 200}, got, "exactly what was left, and the killed run's creates")
+		"failed": 0, "unknown": 0, "not sent": 0, "created earlier": 200, "updated earlier": 500 - left["update"]}, got,
+		"exactly what was left, and the killed run's creates and updates")
 	assert.Equal(t, map[string]int{"create": 0, "update": 0, "archive": 0, "unchanged": 10_100}, syncPlanCounts(t, args), "the fake equals the file")
 }

@@ -246,3 +246,60 @@ func TestSyncStopsGracefullyThenEndsExact(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncReportsWhatAnEarlierRunChanged: after a stop, the changes the
+// stopped run made are no longer in the plan; with --state-file, the
+// re-run's report counts them, as it counts the customers an earlier run
+// created: the customers updated and archived since the migration's start.
+func TestSyncReportsWhatAnEarlierRunChanged(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		var b strings.Builder
+		b.WriteString("id,email,fullName\n")
+		seed := func(yield func(commet.CreateCustomerParams) bool) {
+			for i := range 50 {
+				id := fmt.Sprintf("u%02d", i)
+				if i < 40 { // the last 10 are missing from the file
+					name := "Same"
+					if i < 4 {
+						name = "New" // 4 to update
+					}
+					fmt.Fprintf(&b, "%s,%s@example.com,%s\n", id, id, name)
+				}
+				if !yield(commet.CreateCustomerParams{ID: id, Email: id + "@example.com", FullName: "Same"}) {
+					return
+				}
+			}
+		}
+		_, err := srv.Client().Customers.Import(context.Background(), seed, nil)
+		require.NoError(t, err)
+		time.Sleep(time.Minute) // the seeding is well before the migration's start
+		in := writeFile(t, "users.csv", []byte(b.String()))
+		args := []string{"customers", "sync", in, "--archive-missing", "--max-archive", "10", "--concurrency", "2",
+			"--state-file", filepath.Join(t.TempDir(), "sync.state")}
+
+		// two at a time, each a second: 4 updates, then 4 of the 10
+		// archives, before a Ctrl-C at 3.5 s
+		srv.InjectFault(commettest.Fault{Method: "PUT", Delay: time.Second, Times: commettest.Forever})
+		sigs := make(chan os.Signal, 1)
+		go func() {
+			time.Sleep(3500 * time.Millisecond)
+			sigs <- os.Interrupt
+		}()
+		res := run{srv: srv, sigs: sigs}.exec(t, args...)
+		assert.Equal(t, 3, res.code, res.stderr)
+		first := syncCounts(t, res.stdout)
+		assert.Equal(t, []int{4, 4, 6}, []int{first["updated"], first["archived"], first["not sent"]})
+
+		srv.ClearFaults()
+		res = run{srv: srv}.exec(t, args...)
+		require.Equal(t, 0, res.code, res.stderr)
+		second := syncCounts(t, res.stdout)
+		assert.Equal(t, []int{0, 6, 40}, []int{second["updated"], second["archived"], second["unchanged"]}, "what the first run left")
+		assert.Contains(t, res.stdout, "  of which unchanged, updated since --state-file's start (by an earlier run, or another writer) 4\n")
+		assert.Contains(t, res.stdout, "  archived since --state-file's start (by an earlier run, or another writer), not planned again 4\n")
+		assert.NotContains(t, res.stdout, "created by an earlier run")
+	})
+}

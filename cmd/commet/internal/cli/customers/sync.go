@@ -65,7 +65,8 @@ Retry-After says; the first Ctrl-C stops gracefully, the second at once. The rep
 counts what was done; a change that failed is listed in --failures with its line.
 Running the same command again plans only what is left, so it is safe after any
 stop, a crash or kill -9; with --state-file, its report also counts the customers
-an earlier run created.
+an earlier run created, and those updated or archived since the migration's start
+(by an earlier run, or by another writer: Commet does not say which).
 
 Commet's customers are read whole first and kept in memory (about 1 KB each).
 

@@ -89,6 +89,12 @@ type syncPlan struct {
 	// createdEarlier counts the unchanged customers created at or after
 	// the migration's start (--state-file): by an earlier run.
 	createdEarlier int
+	// updatedEarlier counts the other unchanged customers, active, that
+	// were changed at or after the migration's start, and archivedEarlier
+	// the customers the file wants archived (isActive false, or missing
+	// with --archive-missing) that were: by an earlier run, or by another
+	// writer, which Commet's answers cannot tell apart.
+	updatedEarlier, archivedEarlier int
 }
 
 // loadCustomers reads every customer Commet holds, by external ID, and
@@ -141,9 +147,13 @@ func planSync(rd *rows.Reader, held map[string]*commet.Customer, active, noExter
 	}
 	if o.ArchiveMissing {
 		for _, id := range slices.Sorted(maps.Keys(held)) {
-			if c := held[id]; c.IsActive && p.seen[id] == 0 {
+			switch c := held[id]; {
+			case p.seen[id] != 0:
+			case c.IsActive:
 				p.add(&syncStep{Action: actionArchive, ID: id, CommetID: c.ID, Reason: reasonMissing})
 				p.plan.archiveActive++
+			case p.changedEarlier(c):
+				p.plan.archivedEarlier++
 			}
 		}
 	}
@@ -225,10 +235,22 @@ func (p *planner) row(row rows.Row) {
 	}
 	if update == nil && !(row.Archive && c.IsActive) {
 		p.plan.Unchanged++
-		if !p.since.IsZero() && !c.CreatedAt.Before(p.since) {
+		switch {
+		case !p.since.IsZero() && !c.CreatedAt.Before(p.since):
 			p.plan.createdEarlier++
+		case !p.changedEarlier(c):
+		case c.IsActive:
+			p.plan.updatedEarlier++
+		case row.Archive:
+			p.plan.archivedEarlier++
 		}
 	}
+}
+
+// changedEarlier reports whether c was changed at or after the
+// migration's start (--state-file).
+func (p *planner) changedEarlier(c *commet.Customer) bool {
+	return !p.since.IsZero() && !c.UpdatedAt.Before(p.since)
 }
 
 // syncedField is a text field sync compares: its names in a row and on the

@@ -97,6 +97,12 @@ func (p *syncPlan) printNotes(w io.Writer) {
 	if p.createdEarlier > 0 {
 		fmt.Fprintf(w, "  of which unchanged, created by an earlier run (since --state-file's start) %d\n", p.createdEarlier)
 	}
+	if p.updatedEarlier > 0 {
+		fmt.Fprintf(w, "  of which unchanged, updated since --state-file's start (by an earlier run, or another writer) %d\n", p.updatedEarlier)
+	}
+	if p.archivedEarlier > 0 {
+		fmt.Fprintf(w, "  archived since --state-file's start (by an earlier run, or another writer), not planned again %d\n", p.archivedEarlier)
+	}
 	if p.stillArchived > 0 {
 		fmt.Fprintf(w, "  rows whose customer Commet holds archived (archiving cannot be undone) %d\n", p.stillArchived)
 	}
