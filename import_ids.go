@@ -12,17 +12,21 @@ import (
 // never updates, so the request could change nothing). It is a table of
 // exact IDs (see ledger): IDs are compared byte for byte, never by hash, so
 // two different IDs are never taken for one. Each ID costs one entry in the
-// arena, a 22-byte record (the 16-byte fingerprint, the item's index and
-// state) followed by a length byte and its bytes, padded to an even size,
-// and 5.3 to 8 bytes of index (it grows by half): 42 bytes an ID at a million IDs of 12 bytes (BenchmarkLedgerMemory;
-// the map it replaced held 117). The ledger lives outside the Go heap
+// arena, a 7-byte record (the item's index and state, and which compared
+// fields its customer has) followed by a length byte, its bytes and 16
+// bits for each field its customer has, and 5.3 to 8 bytes of index (it
+// grows by half): 30 bytes an ID at a million IDs of 12 bytes whose
+// customers have an email and a name (BenchmarkLedgerMemory; 42 when the
+// fingerprint kept 16 bits of every field, present or not; the map it
+// replaced held 117). The ledger lives outside the Go heap
 // (mapped from the system on unix, see ledger), so the garbage collector's
 // headroom, which lets the heap grow to twice what is live, does not double
 // it; it is given back when Import returns. Everything else streams. Peak
 // RSS of examples/migrate against commet-fake in another process (median
-// of 3, min-max in brackets): 29.1 (29.1-29.7) MB for 100,000 IDs and 66.7 (65.8-68.1) MB for a
-// million, where the ledger on the heap took 34 and 126, and a raw
-// net/http loop sending the same requests 13 at either size.
+// of 3, min-max in brackets; BenchmarkPeakRSS): 25.6 (24.4-27.3) MB for
+// 100,000 IDs and 55.3 (54.1-57.0) MB for a million, where a fingerprint
+// of every field took 29.1 and 66.7, the ledger on the heap 34 and 126, and
+// a raw net/http loop sending the same requests 13 at either size.
 //
 // The fingerprint keeps 16 bits a field rather than the customer: enough
 // for Differs, which compares a later repeat with the customer the first
@@ -32,7 +36,8 @@ import (
 // not told that the customer kept the older value. No request depends on
 // it (a repeat is never sent: a create never updates), and the ID itself
 // is exact. 32 bits a field (as before) made the miss 1 in 4 billion, at
-// 16 bytes more an ID.
+// 2 bytes more for each field a customer has. A field that one side has
+// and the other lacks is never missed: the record says which it has.
 
 // idState packs an item's index and the state of its ID.
 type idState uint64
@@ -51,10 +56,15 @@ func (s idState) state() int              { return int(s & 3) }
 // a fingerprint. The address is not among them: Commet does not return it.
 var compared = [...]string{"billingEmail", "fullName", "domain", "website", "timezone", "language", "industry", "metadata"}
 
-// fingerprint holds a 16-bit hash of each compared field of a customer,
-// enough to tell later whether an item's data differs from it without
-// keeping the customer. A changed field is missed 1 time in 65,536.
-type fingerprint [len(compared)]uint16
+// fingerprint holds which compared fields a customer has (not empty, as
+// normalised), and a 16-bit hash of each, enough to tell later whether an
+// item's data differs from it without keeping the customer. A changed
+// field is missed 1 time in 65,536; a field present on one side only is
+// never missed. The ledger keeps only the hashes of the fields present.
+type fingerprint struct {
+	has uint8                 // bit i: the customer has field compared[i]
+	h   [len(compared)]uint16 // the hash of field i, when it has it; else 0
+}
 
 // sentFields and heldFields are the compared fields of an item and of a
 // customer, as text, as Commet may normalise them: strings without
@@ -98,17 +108,45 @@ func canonicalJSON(m map[string]any) string {
 }
 
 func (r *importRun) fingerprintOf(c *Customer) fingerprint {
+	return r.fingerprintFields(heldFields(c))
+}
+
+// fingerprintOfItem is the fingerprint of the customer item would make.
+func (r *importRun) fingerprintOfItem(item *CreateCustomerParams) fingerprint {
+	return r.fingerprintFields(sentFields(item))
+}
+
+func (r *importRun) fingerprintFields(fields [len(compared)]string) fingerprint {
 	var fp fingerprint
-	for i, v := range heldFields(c) {
-		fp[i] = uint16(maphash.String(r.seed, v))
+	for i, v := range fields {
+		if v != "" {
+			fp.has |= 1 << i
+			fp.h[i] = uint16(maphash.String(r.seed, v))
+		}
 	}
 	return fp
+}
+
+// presentFields is how many compared fields item has, as sentFields would
+// give them (not empty), without making them: the room its ID's entry
+// keeps in the ledger for the fingerprint of its customer.
+func presentFields(item *CreateCustomerParams) int {
+	n := 0
+	for _, v := range [...]string{item.Email, item.FullName, item.Domain, item.Website, item.Timezone, item.Language, item.Industry} {
+		if strings.TrimSpace(v) != "" {
+			n++
+		}
+	}
+	if len(item.Metadata) > 0 {
+		n++
+	}
+	return n
 }
 
 // differs names the fields of item whose value differs from the customer
 // fingerprinted in held. A field the item leaves empty is not compared,
 // except the email, which Commet always holds; nor is metadata the item
-// does not set.
+// does not set. A field that one side has and the other lacks differs.
 func (r *importRun) differs(item *CreateCustomerParams, held fingerprint) []string {
 	var out []string
 	for i, v := range sentFields(item) {
@@ -116,7 +154,8 @@ func (r *importRun) differs(item *CreateCustomerParams, held fingerprint) []stri
 		if v == "" && name != "billingEmail" || name == "metadata" && item.Metadata == nil {
 			continue
 		}
-		if uint16(maphash.String(r.seed, v)) != held[i] {
+		has := held.has&(1<<i) != 0
+		if has != (v != "") || has && uint16(maphash.String(r.seed, v)) != held.h[i] {
 			out = append(out, name)
 		}
 	}
@@ -134,7 +173,7 @@ func (r *importRun) admit(it importItem) (send bool) {
 	e, seen := r.ids.find(it.item.ID)
 	switch {
 	case !seen:
-		r.ids.add(it.item.ID, newIDState(it.index, idInFlight)) // untracked if full: repeats are sent
+		r.ids.add(it.item.ID, newIDState(it.index, idInFlight), presentFields(&it.item)) // untracked if full: repeats are sent
 		r.mu.Unlock()
 		return true
 	case e.state().state() == idFailed:
@@ -155,7 +194,7 @@ func (r *importRun) admit(it importItem) (send bool) {
 // repeatOf is the outcome of a repeat of the ID settled as e. Called with
 // r.mu held.
 func (r *importRun) repeatOf(e *ledgerRec) ImportItemResult {
-	held := e.held
+	held := r.ids.held(e)
 	return ImportItemResult{Outcome: OutcomeRepeated, RepeatOf: e.state().index(), held: &held}
 }
 
@@ -172,7 +211,7 @@ func (r *importRun) settleID(it importItem, res *ImportItemResult) (repeats []Im
 	switch {
 	case res.Outcome != OutcomeFailed:
 		e.setState(newIDState(it.index, idSettled))
-		e.held = r.fingerprintOf(res.Customer)
+		r.ids.hold(e, r.fingerprintOf(res.Customer))
 		for range waiting {
 			repeats = append(repeats, r.repeatOf(e))
 		}

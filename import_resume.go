@@ -3,7 +3,6 @@ package commet
 import (
 	"cmp"
 	"errors"
-	"hash/maphash"
 	"slices"
 )
 
@@ -189,22 +188,13 @@ func (r *importRun) resumed(it importItem) {
 	e, seen := r.ids.find(it.item.ID)
 	switch {
 	case !seen && failed:
-		r.ids.add(it.item.ID, newIDState(it.index, idFailed)) // untracked if full: a repeat is sent
+		r.ids.add(it.item.ID, newIDState(it.index, idFailed), presentFields(&it.item)) // untracked if full: a repeat is sent
 	case !seen:
-		if e, ok := r.ids.add(it.item.ID, newIDState(it.index, idSettled)); ok {
-			e.held = r.fingerprintOfItem(&it.item)
+		if e, ok := r.ids.add(it.item.ID, newIDState(it.index, idSettled), presentFields(&it.item)); ok {
+			r.ids.hold(e, r.fingerprintOfItem(&it.item))
 		}
 	case !failed && e.state().state() == idFailed:
 		e.setState(newIDState(it.index, idSettled))
-		e.held = r.fingerprintOfItem(&it.item)
+		r.ids.hold(e, r.fingerprintOfItem(&it.item))
 	}
-}
-
-// fingerprintOfItem is the fingerprint of the customer item would make.
-func (r *importRun) fingerprintOfItem(item *CreateCustomerParams) fingerprint {
-	var fp fingerprint
-	for i, v := range sentFields(item) {
-		fp[i] = uint16(maphash.String(r.seed, v))
-	}
-	return fp
 }

@@ -424,3 +424,42 @@ func TestImportDiffersWhateverTheOutcome(t *testing.T) {
 		assert.Empty(t, got.by[1].Differs, "what this run created is what it sent")
 	})
 }
+
+// TestImportRepeatOfACustomerWithMoreFields: the ledger keeps room for the
+// fields of the item that carries an ID; a customer that existed with more
+// fields than that item sent is still held whole (apart), and its repeats
+// are compared with every field it has.
+func TestImportRepeatOfACustomerWithMoreFields(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := commettest.NewServer()
+		defer srv.Close()
+		client := srv.Client()
+		_, err := client.Customers.Import(context.Background(), rows(commet.CreateCustomerParams{
+			ID: "u1", Email: "ada@example.com", FullName: "Ada", Domain: "ada.example", Website: "https://ada.example", Industry: "Software",
+		}), nil)
+		require.NoError(t, err)
+
+		first := commet.CreateCustomerParams{ID: "u1", Email: "ada@example.com"} // room for one field; Commet holds five
+		again := []commet.CreateCustomerParams{
+			{ID: "u1", Email: "ada@example.com", FullName: "Ada", Domain: "ada.example"},
+			{ID: "u1", Email: "ada@example.com", Domain: "ada.example.org", Timezone: "Europe/Paris"},
+			{ID: "u1", Email: "ada@example.com", Website: "https://ada.example", Industry: "Retail"},
+		}
+		var got results
+		input := func(yield func(commet.CreateCustomerParams) bool) {
+			yield(first)
+			time.Sleep(time.Second) // the first row settles before the repeats are read
+			for _, p := range again {
+				yield(p)
+			}
+		}
+		sum, err := client.Customers.Import(context.Background(), input, &commet.ImportCustomersParams{OnResult: got.add})
+		require.NoError(t, err)
+		assert.Equal(t, 1, sum.Existed)
+		assert.Equal(t, 3, sum.Repeated)
+		assert.Empty(t, got.by[0].Differs)
+		assert.Nil(t, got.by[1].Differs)
+		assert.Equal(t, []string{"domain", "timezone"}, got.by[2].Differs)
+		assert.Equal(t, []string{"industry"}, got.by[3].Differs)
+	})
+}

@@ -7,8 +7,8 @@ import (
 )
 
 // ledger is a compact table of exact IDs: each distinct ID is one entry in
-// an arena, its record (the state of its ID and the fingerprint of its
-// customer) followed by its bytes, found through an open-addressing index
+// an arena, its record (the state of its ID), its bytes and the
+// fingerprint of its customer, found through an open-addressing index
 // whose probes compare the stored bytes exactly, so two different IDs are
 // never taken for one, whatever their hashes. The arena grows in
 // fixed-size chunks, so growth never copies it (a record never moves);
@@ -22,32 +22,45 @@ import (
 // or a record of it afterwards.
 type ledger struct {
 	hash  func(string) uint64
-	arena [][]byte // chunks of arenaChunk bytes: the entries, each a record, the ID's uvarint length and its bytes, padded to an even size
+	arena [][]byte // chunks of arenaChunk bytes: the entries (see entrySize), end to end
 	used  int      // bytes used in the last arena chunk
 	n     uint32   // records
-	index []uint32 // the position of a record in the arena, halved, + 1; or 0 for an empty slot
+	index []uint32 // the position of a record in the arena, + 1; or 0 for an empty slot
 	// mapped are the blocks that ledgerAlloc mapped, for free to unmap.
 	mapped [][]byte
+	// apart holds the fingerprints too large for the room their entry
+	// kept (see hold): rare, since the room is that of the item sent.
+	apart map[*ledgerRec]fingerprint
 }
 
-// ledgerRec is what Import remembers of one ID, in 22 bytes: the
-// fingerprint of its customer and its state (the low 48 bits of an
-// idState), in 16-bit parts so that the record needs no padding. The ID's
-// bytes follow it in the arena, so it needs no position.
-type ledgerRec struct {
-	held fingerprint
-	st   [3]uint16
-}
+// ledgerRec is the head of an ID's entry, in 7 bytes: its state (the low
+// 48 bits of an idState, little-endian) and the presence mask of the
+// fingerprint that follows the ID (see hold). Its bytes are read one by
+// one, so an entry needs no alignment and no padding. The ID's uvarint
+// length and its bytes follow it, then 16 bits for each field the mask
+// holds, so the record needs no position.
+type ledgerRec [recSize]byte
 
 func (r *ledgerRec) state() idState {
-	return idState(r.st[0]) | idState(r.st[1])<<16 | idState(r.st[2])<<32
+	var s idState
+	for i := 5; i >= 0; i-- {
+		s = s<<8 | idState(r[i])
+	}
+	return s
 }
 
 // setState keeps s's low 48 bits: items up to 2^46 (at a million items a
 // second, two years of import).
 func (r *ledgerRec) setState(s idState) {
-	r.st = [3]uint16{uint16(s), uint16(s >> 16), uint16(s >> 32)}
+	for i := range 6 {
+		r[i] = byte(s >> (8 * i))
+	}
 }
+
+// has is the presence mask kept in the record: before the first hold, the
+// room of its entry (as many bits as 16-bit slots were kept); after, the
+// fields of the fingerprint held.
+func (r *ledgerRec) has() uint8 { return r[6] }
 
 const (
 	// arenaShift sizes an arena chunk; a position is the chunk's number
@@ -59,9 +72,9 @@ const (
 	maxLedger = 1<<31 - 1
 	// minIndex is the index's first size, in slots.
 	minIndex = 1024
+	// recSize is the size of a record, the head of an entry.
+	recSize = 7
 )
-
-var recSize = int(unsafe.Sizeof(ledgerRec{}))
 
 func newLedger(hash func(string) uint64) *ledger {
 	l := &ledger{hash: hash}
@@ -86,13 +99,15 @@ func (l *ledger) find(id string) (rec *ledgerRec, ok bool) {
 	}
 }
 
-// add gives id, which has no record yet, a record in the given state, or
-// reports false when the ledger cannot hold it: an ID whose entry does not
+// add gives id, which has no record yet, a record in the given state,
+// with room for the fingerprint of a customer of room fields (those of the
+// item that carries it: see hold), or reports false when the ledger cannot hold it: an ID whose entry does not
 // fit an arena chunk (Import refuses IDs of more than 255 characters
 // before), or a ledger full (two billion IDs, or 4 GiB of entries). An ID
 // left out is untracked: Import sends its repeats as it would any item.
-func (l *ledger) add(id string, state idState) (rec *ledgerRec, ok bool) {
-	need := entrySize(id)
+func (l *ledger) add(id string, state idState, room int) (rec *ledgerRec, ok bool) {
+	room = min(max(room, 0), len(compared))
+	need := entrySize(id, room)
 	switch {
 	case len(l.index) == 0, l.n >= maxLedger, need > arenaChunk:
 		return nil, false
@@ -105,31 +120,41 @@ func (l *ledger) add(id string, state idState) (rec *ledgerRec, ok bool) {
 	slot := l.store(id, need)
 	l.n++
 	r := l.record(slot)
-	r.setState(state) // its fingerprint is zero: the chunk was
+	r.setState(state)
+	r[6] = uint8(1<<room - 1)
 	l.place(slot, l.hash(id))
 	return r, true
 }
 
 // entrySize is the bytes of id's entry in the arena: its record, its
-// length and its bytes, padded to an even size so that every record is
-// aligned as its 16-bit parts need.
-func entrySize(id string) int {
-	need := recSize + uvarintLen(uint64(len(id))) + len(id)
-	return need + need&1
+// length, its bytes and room 16-bit slots of fingerprint.
+func entrySize(id string, room int) int {
+	return recSize + uvarintLen(uint64(len(id))) + len(id) + 2*room
 }
 
 // record is the record of an index slot.
 func (l *ledger) record(slot uint32) *ledgerRec {
-	pos := (slot - 1) * 2
-	return (*ledgerRec)(unsafe.Pointer(&l.arena[pos>>arenaShift][pos&(arenaChunk-1)]))
+	pos := slot - 1
+	chunk := l.arena[pos>>arenaShift]
+	at := pos & (arenaChunk - 1)
+	return (*ledgerRec)(chunk[at : at+recSize])
 }
 
 // idOf is the ID of r, as a view of the arena's bytes that follow it, not
 // a copy: it is only compared or hashed, never kept.
 func (l *ledger) idOf(r *ledgerRec) string {
+	p, n := idBytes(r)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(p), n)
+}
+
+// idBytes is where the ID of r begins, and its length.
+func idBytes(r *ledgerRec) (unsafe.Pointer, int) {
 	p := unsafe.Add(unsafe.Pointer(r), recSize)
 	var n uint64
-	for shift := 0; ; shift += 7 { // the uvarint length, read byte by byte: it ends the entry when the ID is empty
+	for shift := 0; ; shift += 7 { // the uvarint length, read byte by byte: it may end the entry
 		c := *(*byte)(p)
 		p = unsafe.Add(p, 1)
 		n |= uint64(c&0x7f) << shift
@@ -137,15 +162,64 @@ func (l *ledger) idOf(r *ledgerRec) string {
 			break
 		}
 	}
-	if n == 0 {
-		return ""
+	return p, int(n)
+}
+
+// slots are the 16-bit slots of r's fingerprint, after its ID: as many as
+// its room (before the first hold) or its fingerprint's fields (after).
+func slots(r *ledgerRec) []byte {
+	p, n := idBytes(r)
+	return unsafe.Slice((*byte)(unsafe.Add(p, n)), 2*bits.OnesCount8(r.has()))
+}
+
+// held is the fingerprint that hold kept for r; r must have had one.
+func (l *ledger) held(r *ledgerRec) fingerprint {
+	if len(l.apart) > 0 {
+		if fp, ok := l.apart[r]; ok {
+			return fp
+		}
 	}
-	return unsafe.String((*byte)(p), int(n))
+	fp := fingerprint{has: r.has()}
+	s := slots(r)
+	for i := range fp.h {
+		if fp.has&(1<<i) != 0 {
+			fp.h[i] = uint16(s[0]) | uint16(s[1])<<8
+			s = s[2:]
+		}
+	}
+	return fp
+}
+
+// hold keeps fp as r's fingerprint: in r's entry, 16 bits for each field
+// fp has, when its room (as add kept it, or as the fingerprint held
+// before) has as many slots; else apart, on the heap. The room is that of
+// the item carrying the ID, whose customer has the same fields when this
+// run created it, so apart keeps only customers that existed with more
+// fields than the item sent.
+func (l *ledger) hold(r *ledgerRec, fp fingerprint) {
+	if bits.OnesCount8(fp.has) > bits.OnesCount8(r.has()) {
+		if l.apart == nil {
+			l.apart = make(map[*ledgerRec]fingerprint)
+		}
+		l.apart[r] = fp
+		return
+	}
+	delete(l.apart, r)
+	r[6] = fp.has
+	s := slots(r)
+	for i, h := range fp.h {
+		if fp.has&(1<<i) != 0 {
+			s[0], s[1] = byte(h), byte(h>>8)
+			s = s[2:]
+		}
+	}
 }
 
 // store writes the entry of id, of need bytes, zeroed but for the ID's
 // length and bytes, into the arena: into the last chunk when it fits, else
-// a new one; it returns the entry's index slot (its position, halved, + 1).
+// a new one; it returns the entry's index slot (its position + 1, which
+// never wraps: an entry takes 8 bytes at least, so none begins in the
+// last byte of the last chunk).
 func (l *ledger) store(id string, need int) uint32 {
 	if len(l.arena) == 0 || need > arenaChunk-l.used {
 		l.arena = append(l.arena, l.alloc(arenaChunk))
@@ -157,7 +231,7 @@ func (l *ledger) store(id string, need int) uint32 {
 	w := binary.PutUvarint(chunk[l.used+recSize:], uint64(len(id)))
 	copy(chunk[l.used+recSize+w:], id)
 	l.used += need
-	return pos/2 + 1
+	return pos + 1
 }
 
 func uvarintLen(x uint64) int {

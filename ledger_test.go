@@ -3,6 +3,7 @@ package commet
 import (
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"runtime"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func checkLedger(t *testing.T, hash func(string) uint64, ids []string) {
 	for i, id := range ids {
 		_, seen := l.find(id)
 		require.False(t, seen, "a new ID %q taken for one already held", id)
-		_, ok := l.add(id, newIDState(i, idInFlight))
+		_, ok := l.add(id, newIDState(i, idInFlight), 0)
 		require.True(t, ok)
 	}
 	for i, id := range ids {
@@ -50,7 +51,7 @@ func TestLedgerIndexGrowsByHalf(t *testing.T) {
 	defer l.free()
 	slots, grown := len(l.index), 0
 	for i := range 50_000 {
-		l.add(fmt.Sprintf("user_%07d", i), newIDState(i, idSettled))
+		l.add(fmt.Sprintf("user_%07d", i), newIDState(i, idSettled), 0)
 		if len(l.index) != slots {
 			assert.Equal(t, growIndex(slots), len(l.index), "at %d IDs", i+1)
 			assert.LessOrEqual(t, float64(len(l.index)), 1.5*float64(slots), "grown by half, not doubled")
@@ -93,12 +94,12 @@ func TestLedgerIDsLongerThanAChunkGoUntracked(t *testing.T) {
 	checkLedger(t, seededHash(), []string{"a", fits, "b", "w", "c"})
 	l := newLedger(seededHash())
 	defer l.free()
-	_, ok := l.add(long, newIDState(0, idSettled))
+	_, ok := l.add(long, newIDState(0, idSettled), 0)
 	assert.False(t, ok, "an ID longer than a chunk is left untracked, not cut")
 	_, seen := l.find(long)
 	assert.False(t, seen)
 	for i, id := range []string{"a", fits, "b"} {
-		_, ok := l.add(id, newIDState(i+1, idSettled))
+		_, ok := l.add(id, newIDState(i+1, idSettled), 0)
 		require.True(t, ok)
 	}
 	r, seen := l.find(fits)
@@ -115,10 +116,10 @@ func TestLedgerFullLeavesIDsUntracked(t *testing.T) {
 		l.arena[i] = []byte{0}
 	}
 	l.used = arenaChunk
-	_, ok := l.add("a", newIDState(0, idSettled))
+	_, ok := l.add("a", newIDState(0, idSettled), 0)
 	require.True(t, ok, "the last chunk is still there to take")
 	l.used = arenaChunk
-	_, ok = l.add("b", newIDState(1, idSettled))
+	_, ok = l.add("b", newIDState(1, idSettled), 0)
 	assert.False(t, ok, "no chunk past the positions 32 bits reach")
 	r, seen := l.find("a")
 	require.True(t, seen)
@@ -126,7 +127,7 @@ func TestLedgerFullLeavesIDsUntracked(t *testing.T) {
 }
 
 func TestLedgerRecordKeepsStateOf48Bits(t *testing.T) {
-	assert.Equal(t, 22, recSize, "a record is 22 bytes, no padding")
+	assert.Equal(t, 7, recSize, "a record is 7 bytes: 48 bits of state and a presence mask")
 	var r ledgerRec
 	for _, index := range []int{0, 1, 1<<16 - 1, 1 << 16, 1<<30 + 7, 1<<46 - 1} {
 		for _, st := range []int{idInFlight, idSettled, idFailed} {
@@ -140,30 +141,31 @@ func TestLedgerRecordKeepsStateOf48Bits(t *testing.T) {
 func TestLedgerFreedHoldsNothing(t *testing.T) {
 	l := newLedger(seededHash())
 	for i := range 20_000 {
-		l.add(fmt.Sprint(i), newIDState(i, idSettled))
+		l.add(fmt.Sprint(i), newIDState(i, idSettled), 0)
 	}
 	l.free()
 	l.free()
 	_, seen := l.find("1")
 	assert.False(t, seen)
-	_, ok := l.add("1", newIDState(0, idSettled))
+	_, ok := l.add("1", newIDState(0, idSettled), 0)
 	assert.False(t, ok)
 }
 
 func TestLedgerRecordsStayPut(t *testing.T) {
 	l := newLedger(seededHash())
 	defer l.free()
-	first, _ := l.add("first", newIDState(0, idInFlight))
+	first, _ := l.add("first", newIDState(0, idInFlight), 2)
 	for i := range 50_000 { // several arena chunks, the index grown 11 times
-		l.add(fmt.Sprint(i), newIDState(i+1, idInFlight))
+		l.add(fmt.Sprint(i), newIDState(i+1, idInFlight), 0)
 	}
 	first.setState(newIDState(0, idSettled))
-	first.held[3] = 99
+	l.hold(first, fingerprint{has: 1<<0 | 1<<3, h: [len(compared)]uint16{0: 7, 3: 99}})
 	r, seen := l.find("first")
 	require.True(t, seen)
 	assert.Same(t, first, r, "a record moved as the ledger grew: waiting keys on it")
 	assert.Equal(t, idSettled, r.state().state())
-	assert.Equal(t, uint16(99), r.held[3])
+	assert.Equal(t, fingerprint{has: 1<<0 | 1<<3, h: [len(compared)]uint16{0: 7, 3: 99}}, l.held(r))
+	assert.Empty(t, l.apart, "two fields fit the room of two")
 }
 
 func TestLedgerBulkIsOffTheHeap(t *testing.T) {
@@ -180,7 +182,7 @@ func TestLedgerBulkIsOffTheHeap(t *testing.T) {
 	heapBefore, mappedBefore := heapInUse(), ledgerMapped.Load()
 	l := newLedger(seededHash())
 	for i, id := range ids {
-		l.add(id, newIDState(i, idSettled))
+		l.add(id, newIDState(i, idSettled), 0)
 	}
 	heap, mapped := int64(heapInUse())-int64(heapBefore), ledgerMapped.Load()-mappedBefore
 	runtime.KeepAlive(l)
@@ -231,8 +233,9 @@ func BenchmarkLedgerMemory(b *testing.B) {
 		b.Run(fmt.Sprintf("ledger/%d", n), func(b *testing.B) {
 			measure(b, func() (any, func()) {
 				l := newLedger(hash)
-				for i, id := range ids {
-					l.add(id, newIDState(i, idSettled))
+				for i, id := range ids { // customers of an email and a name, as examples/migrate's
+					r, _ := l.add(id, newIDState(i, idSettled), 2)
+					l.hold(r, fingerprint{has: 0b11, h: [len(compared)]uint16{uint16(i), uint16(i >> 16)}})
 				}
 				return l, l.free
 			})
@@ -245,4 +248,91 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// TestLedgerRecordsOfVariedPresence: each entry keeps 16 bits for each
+// field its customer has, and no more; entries of every room lie end to
+// end, and holding one fingerprint never touches its neighbours. A
+// fingerprint with more fields than its entry's room is kept apart, and a
+// later one that fits goes back in the entry.
+func TestLedgerRecordsOfVariedPresence(t *testing.T) {
+	l := newLedger(seededHash())
+	defer l.free()
+	const n = 30_000 // several arena chunks, the index grown many times
+	fpOf := func(i int) fingerprint {
+		fp := fingerprint{has: uint8(i * 37)}
+		for f := range fp.h {
+			if fp.has&(1<<f) != 0 {
+				fp.h[f] = uint16(i*7 + f)
+			}
+		}
+		return fp
+	}
+	recs := make([]*ledgerRec, n)
+	want := make([]fingerprint, n)
+	for i := range n {
+		room := i % (len(compared) + 1)
+		r, ok := l.add(fmt.Sprintf("id%d", i), newIDState(i, idInFlight), room)
+		require.True(t, ok)
+		recs[i] = r
+	}
+	apart := 0
+	for i, r := range recs {
+		want[i] = fpOf(i)
+		l.hold(r, want[i])
+		if bits.OnesCount8(want[i].has) > i%(len(compared)+1) {
+			apart++
+		}
+		r.setState(newIDState(i, idSettled))
+	}
+	assert.Len(t, l.apart, apart, "only the fingerprints larger than their room are apart")
+	assert.Positive(t, apart)
+	for i := range n {
+		r, seen := l.find(fmt.Sprintf("id%d", i))
+		require.True(t, seen)
+		require.Same(t, recs[i], r)
+		require.Equal(t, i, r.state().index())
+		require.Equal(t, idSettled, r.state().state())
+		require.Equal(t, want[i], l.held(r), "id%d", i)
+	}
+	// Held again (Import holds once, but the ledger allows it): a
+	// fingerprint that fits replaces one kept apart. The room is then what
+	// the entry held: a fingerprint of fewer fields shrank it.
+	apart = 0
+	for i, r := range recs {
+		room := i % (len(compared) + 1)
+		if fields := bits.OnesCount8(want[i].has); fields <= room {
+			room = fields
+		}
+		small := fingerprint{has: 1, h: [len(compared)]uint16{0: uint16(i)}}
+		if room == 0 {
+			apart++
+		}
+		l.hold(r, small)
+		want[i] = small
+	}
+	assert.Len(t, l.apart, apart)
+	for i := range n {
+		r, _ := l.find(fmt.Sprintf("id%d", i))
+		require.Equal(t, want[i], l.held(r), "id%d", i)
+	}
+}
+
+// TestLedgerEntryKeepsOnlyThePresentFields: an ID of 12 bytes whose
+// customer has two fields (an email and a name, as examples/migrate's
+// users) takes 24 bytes of arena: a 7-byte record, its length, its bytes
+// and two 16-bit hashes; no slot for the six fields it lacks, no padding.
+func TestLedgerEntryKeepsOnlyThePresentFields(t *testing.T) {
+	l := newLedger(seededHash())
+	defer l.free()
+	const n = 1000
+	for i := range n {
+		id := fmt.Sprintf("user_%07d", i)
+		r, ok := l.add(id, newIDState(i, idInFlight), 2)
+		require.True(t, ok)
+		l.hold(r, fingerprint{has: 0b11, h: [len(compared)]uint16{1, 2}})
+	}
+	assert.Equal(t, 24*n, l.used)
+	assert.Equal(t, 24, entrySize("user_0000000", 2))
+	assert.Empty(t, l.apart)
 }
