@@ -122,6 +122,14 @@ func TestPace(t *testing.T) {
 			},
 		},
 		{
+			name: "SkipLongPauses without MaxPause: no wait is over no bound, so a 429 holds every request",
+			cfg:  Config{SkipLongPauses: true},
+			rtt:  100 * ms,
+			steps: []step{
+				{at: 1 * time.Second, status: 429, header: []string{"Retry-After", "3600"}, paused: time.Hour},
+			},
+		},
+		{
 			name: "without MaxPause, the pause is what the 429 asks",
 			rtt:  100 * ms,
 			steps: []step{
