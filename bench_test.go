@@ -134,95 +134,131 @@ func BenchmarkExport(b *testing.B) {
 	})
 }
 
-// BenchmarkGet is one Get through the SDK against the same request done
-// with raw net/http.
-func BenchmarkGet(b *testing.B) {
-	srv, client := seeded(b, 100)
+// BenchmarkInterleaved is one Get, Create (of an existing ID, the sign-up
+// path) and List (a page of 100) through the SDK against the same request
+// done with raw net/http, over loopback to the same commettest server.
+// The two sides run in one loop, one request of each per iteration, the
+// side that goes first alternating, each timed on its own: load that comes
+// and goes on the machine falls on both alike, where two sub-benchmarks run
+// one after the other would each see a different share of it. It reports
+// each side's wall time per request, their ratio (sdk/raw), and the ratio
+// of the process's CPU time (sdk/raw-cpu: the client's work and the
+// in-process server's, which other processes move far less):
+//
+//	go test -run '^$' -bench Interleaved -count 10
+//
+// The raw side does what a careful caller of the contract must: the
+// x-api-key and Commet-Version headers, for Create a JSON body with
+// Content-Type and a random Idempotency-Key, a check of the status and of
+// the envelope's success and data; it keeps its connections alive as the
+// SDK's client does (a copy of http.DefaultTransport, as many idle
+// connections per host). It sets no timeout, where the SDK bounds each
+// attempt (DefaultTimeout).
+func BenchmarkInterleaved(b *testing.B) {
+	srv, client := seeded(b, 200)
 	defer srv.Close()
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
+	raw := &http.Client{Transport: keepAliveTransport()}
+	customers := srv.URL() + "/api/v1/customers"
+	create := &commet.CreateCustomerParams{ID: "user_7", Email: "user7@example.com"}
+	type envelope struct {
+		Success bool             `json:"success"`
+		Data    *commet.Customer `json:"data"`
+	}
+	cases := []struct {
+		name     string
+		sdk, raw func(b *testing.B)
+	}{
+		{"get", func(b *testing.B) {
 			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			var env struct {
-				Data *commet.Customer `json:"data"`
+		}, func(b *testing.B) {
+			var env envelope
+			rawGet(b, raw, customers+"/user_7", &env)
+			if !env.Success || env.Data == nil {
+				b.Fatal("no customer in the answer")
 			}
-			rawGet(b, hc, srv.URL()+"/api/v1/customers/user_7", &env)
-		}
-	})
-}
-
-// BenchmarkCreate is one Create of an existing ID (the sign-up path)
-// through the SDK against the same POST done with raw net/http, which
-// sends the body, an Idempotency-Key and the headers the contract asks for.
-func BenchmarkCreate(b *testing.B) {
-	srv, client := seeded(b, 100)
-	defer srv.Close()
-	params := &commet.CreateCustomerParams{ID: "user_7", Email: "user7@example.com"}
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
-			if _, err := client.Customers.Create(context.Background(), params); err != nil {
+		}},
+		{"create", func(b *testing.B) {
+			if _, err := client.Customers.Create(context.Background(), create); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			body, err := json.Marshal(params)
+		}, func(b *testing.B) {
+			body, err := json.Marshal(create)
 			if err != nil {
 				b.Fatal(err)
 			}
 			var key [16]byte
 			crand.Read(key[:])
-			var env struct {
-				Data *commet.Customer `json:"data"`
+			var env envelope
+			rawDo(b, raw, http.MethodPost, customers, body, hex.EncodeToString(key[:]), &env)
+			if !env.Success || env.Data == nil {
+				b.Fatal("no customer in the answer")
 			}
-			rawDo(b, hc, http.MethodPost, srv.URL()+"/api/v1/customers", body, hex.EncodeToString(key[:]), &env)
-		}
-	})
-}
-
-// BenchmarkList is one page of 100 customers through the SDK against the
-// same request done with raw net/http.
-func BenchmarkList(b *testing.B) {
-	srv, client := seeded(b, 200)
-	defer srv.Close()
-	params := &commet.ListCustomersParams{Limit: 100}
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
-			page, err := client.Customers.List(context.Background(), params)
+		}},
+		{"list", func(b *testing.B) {
+			page, err := client.Customers.List(context.Background(), &commet.ListCustomersParams{Limit: 100})
 			if err != nil || len(page.Data) != 100 {
 				b.Fatal(page, err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			q := url.Values{"limit": {"100"}}
+		}, func(b *testing.B) {
 			var page struct {
+				Success    bool              `json:"success"`
 				Data       []commet.Customer `json:"data"`
-				HasMore    bool              `json:"hasMore"`
+				HasMore    *bool             `json:"hasMore"`
 				NextCursor string            `json:"nextCursor"`
 			}
-			rawGet(b, hc, srv.URL()+"/api/v1/customers?"+q.Encode(), &page)
-			if len(page.Data) != 100 {
+			rawGet(b, raw, customers+"?"+url.Values{"limit": {"100"}}.Encode(), &page)
+			if !page.Success || page.HasMore == nil || len(page.Data) != 100 {
 				b.Fatalf("got %d customers", len(page.Data))
 			}
+		}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) { interleave(b, tc.sdk, tc.raw) })
+	}
+}
+
+// interleave runs sdk and raw once each per iteration, the first of the
+// two alternating, times each apart, and reports sdk-ns/op, raw-ns/op,
+// sdk/raw, and sdk/raw-cpu when the CPU time can be read. ns/op is the
+// time of the pair.
+func interleave(b *testing.B, sdk, raw func(*testing.B)) {
+	sdk(b) // a connection of each side's own in its pool before timing
+	raw(b)
+	var wall, cpu [2]time.Duration
+	timed := func(side int, f func(*testing.B)) {
+		c, t := cpuTime(), time.Now()
+		f(b)
+		wall[side] += time.Since(t)
+		cpu[side] += cpuTime() - c
+	}
+	sdkFirst := false
+	for b.Loop() {
+		if sdkFirst = !sdkFirst; sdkFirst {
+			timed(0, sdk)
+			timed(1, raw)
+		} else {
+			timed(1, raw)
+			timed(0, sdk)
 		}
-	})
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(wall[0])/n, "sdk-ns/op")
+	b.ReportMetric(float64(wall[1])/n, "raw-ns/op")
+	b.ReportMetric(float64(wall[0])/float64(wall[1]), "sdk/raw")
+	if cpu[1] > 0 {
+		b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "sdk/raw-cpu")
+	}
+}
+
+// keepAliveTransport is what the SDK's default client sends through: a
+// copy of http.DefaultTransport that keeps up to 32 idle connections per
+// host.
+func keepAliveTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
 }
 
 func rawGet(b *testing.B, hc *http.Client, target string, out any) {
@@ -240,7 +276,7 @@ func rawDo(b *testing.B, hc *http.Client, method, target string, body []byte, id
 	if err != nil {
 		b.Fatal(err)
 	}
-	req.Header.Set("x-api-key", "ck_test_bench")
+	req.Header.Set("x-api-key", commettest.TestAPIKey)
 	req.Header.Set("Commet-Version", commet.DefaultAPIVersion)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
