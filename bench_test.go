@@ -11,9 +11,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -218,6 +221,78 @@ func BenchmarkInterleaved(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) { interleave(b, tc.sdk, tc.raw) })
 	}
+}
+
+// BenchmarkInterleavedParts splits BenchmarkInterleaved/get in two: what
+// the SDK's wire features cost a raw net/http Get (a 30 s timeout on the
+// request, as DefaultTimeout bounds each attempt; an httptrace.ClientTrace
+// with GetConn and WroteHeaders, as the SDK counts the requests that left;
+// the SDK's User-Agent and Accept headers; the answer read whole, then
+// decoded), as "features" against the plain raw Get; and the SDK against
+// that raw Get with the features, as "sdk-vs-features", which leaves the
+// SDK's own code (options, checks, pacing, envelope, hooks):
+//
+//	go test -run '^$' -bench InterleavedParts -count 10
+//
+// The ratios are reported under the same names as BenchmarkInterleaved's
+// (sdk/raw and so on), the first side being "sdk".
+func BenchmarkInterleavedParts(b *testing.B) {
+	srv, client := seeded(b, 200)
+	defer srv.Close()
+	target := srv.URL() + "/api/v1/customers/user_7"
+	rawGet := func(features bool) func(*testing.B) {
+		hc := &http.Client{Transport: keepAliveTransport()}
+		return func(b *testing.B) {
+			ctx := context.Background()
+			if features {
+				var sent atomic.Int32
+				ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) { sent.Add(1) }, WroteHeaders: func() { sent.Add(1) }})
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, commet.DefaultTimeout)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("x-api-key", commettest.TestAPIKey)
+			req.Header.Set("Commet-Version", commet.DefaultAPIVersion)
+			if features {
+				req.Header.Set("User-Agent", "commet-go/"+commet.Version+" go/"+strings.TrimPrefix(runtime.Version(), "go")+" "+runtime.GOOS+"/"+runtime.GOARCH)
+				req.Header.Set("Accept", "application/json")
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var env struct {
+				Success bool             `json:"success"`
+				Data    *commet.Customer `json:"data"`
+			}
+			if features {
+				body, rerr := io.ReadAll(resp.Body)
+				if rerr != nil {
+					b.Fatal(rerr)
+				}
+				err = json.Unmarshal(body, &env)
+			} else {
+				err = json.NewDecoder(resp.Body).Decode(&env)
+			}
+			if err != nil || resp.StatusCode/100 != 2 || !env.Success || env.Data == nil {
+				b.Fatal(resp.StatusCode, err)
+			}
+		}
+	}
+	plain, featured := rawGet(false), rawGet(true)
+	b.Run("features", func(b *testing.B) { interleave(b, featured, plain) })
+	b.Run("sdk-vs-features", func(b *testing.B) {
+		interleave(b, func(b *testing.B) {
+			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
+				b.Fatal(err)
+			}
+		}, featured)
+	})
 }
 
 // interleave runs sdk and raw once each per iteration, the first of the
