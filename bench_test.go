@@ -11,9 +11,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,95 +137,218 @@ func BenchmarkExport(b *testing.B) {
 	})
 }
 
-// BenchmarkGet is one Get through the SDK against the same request done
-// with raw net/http.
-func BenchmarkGet(b *testing.B) {
-	srv, client := seeded(b, 100)
+// BenchmarkInterleaved is one Get, Create (of an existing ID, the sign-up
+// path) and List (a page of 100) through the SDK against the same request
+// done with raw net/http, over loopback to the same commettest server.
+// The two sides run in one loop, one request of each per iteration, the
+// side that goes first alternating, each timed on its own: load that comes
+// and goes on the machine falls on both alike, where two sub-benchmarks run
+// one after the other would each see a different share of it. It reports
+// each side's mean wall time per request and their ratio (sdk/raw), the
+// ratio of the medians (sdk/raw-p50, which a preempted request does not
+// move), and the ratio of the process's CPU time (sdk/raw-cpu: the client's
+// work and the in-process server's, which other processes move far less):
+//
+//	go test -run '^$' -bench Interleaved -count 10
+//
+// The raw side does what a careful caller of the contract must: the
+// x-api-key and Commet-Version headers, for Create a JSON body with
+// Content-Type and a random Idempotency-Key, a check of the status and of
+// the envelope's success and data; it keeps its connections alive as the
+// SDK's client does (a copy of http.DefaultTransport, as many idle
+// connections per host). It sets no timeout, where the SDK bounds each
+// attempt (DefaultTimeout).
+func BenchmarkInterleaved(b *testing.B) {
+	srv, client := seeded(b, 200)
 	defer srv.Close()
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
+	raw := &http.Client{Transport: keepAliveTransport()}
+	customers := srv.URL() + "/api/v1/customers"
+	create := &commet.CreateCustomerParams{ID: "user_7", Email: "user7@example.com"}
+	type envelope struct {
+		Success bool             `json:"success"`
+		Data    *commet.Customer `json:"data"`
+	}
+	cases := []struct {
+		name     string
+		sdk, raw func(b *testing.B)
+	}{
+		{"get", func(b *testing.B) {
 			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			var env struct {
-				Data *commet.Customer `json:"data"`
+		}, func(b *testing.B) {
+			var env envelope
+			rawGet(b, raw, customers+"/user_7", &env)
+			if !env.Success || env.Data == nil {
+				b.Fatal("no customer in the answer")
 			}
-			rawGet(b, hc, srv.URL()+"/api/v1/customers/user_7", &env)
-		}
-	})
-}
-
-// BenchmarkCreate is one Create of an existing ID (the sign-up path)
-// through the SDK against the same POST done with raw net/http, which
-// sends the body, an Idempotency-Key and the headers the contract asks for.
-func BenchmarkCreate(b *testing.B) {
-	srv, client := seeded(b, 100)
-	defer srv.Close()
-	params := &commet.CreateCustomerParams{ID: "user_7", Email: "user7@example.com"}
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
-			if _, err := client.Customers.Create(context.Background(), params); err != nil {
+		}},
+		{"create", func(b *testing.B) {
+			if _, err := client.Customers.Create(context.Background(), create); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			body, err := json.Marshal(params)
+		}, func(b *testing.B) {
+			body, err := json.Marshal(create)
 			if err != nil {
 				b.Fatal(err)
 			}
 			var key [16]byte
 			crand.Read(key[:])
-			var env struct {
-				Data *commet.Customer `json:"data"`
+			var env envelope
+			rawDo(b, raw, http.MethodPost, customers, body, hex.EncodeToString(key[:]), &env)
+			if !env.Success || env.Data == nil {
+				b.Fatal("no customer in the answer")
 			}
-			rawDo(b, hc, http.MethodPost, srv.URL()+"/api/v1/customers", body, hex.EncodeToString(key[:]), &env)
-		}
-	})
-}
-
-// BenchmarkList is one page of 100 customers through the SDK against the
-// same request done with raw net/http.
-func BenchmarkList(b *testing.B) {
-	srv, client := seeded(b, 200)
-	defer srv.Close()
-	params := &commet.ListCustomersParams{Limit: 100}
-	b.Run("sdk", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		for b.Loop() {
-			page, err := client.Customers.List(context.Background(), params)
+		}},
+		{"list", func(b *testing.B) {
+			page, err := client.Customers.List(context.Background(), &commet.ListCustomersParams{Limit: 100})
 			if err != nil || len(page.Data) != 100 {
 				b.Fatal(page, err)
 			}
-		}
-	})
-	b.Run("raw-net-http", func(b *testing.B) {
-		defer reportCPU(b, cpuTime())
-		hc := &http.Client{}
-		for b.Loop() {
-			q := url.Values{"limit": {"100"}}
+		}, func(b *testing.B) {
 			var page struct {
+				Success    bool              `json:"success"`
 				Data       []commet.Customer `json:"data"`
-				HasMore    bool              `json:"hasMore"`
+				HasMore    *bool             `json:"hasMore"`
 				NextCursor string            `json:"nextCursor"`
 			}
-			rawGet(b, hc, srv.URL()+"/api/v1/customers?"+q.Encode(), &page)
-			if len(page.Data) != 100 {
+			rawGet(b, raw, customers+"?"+url.Values{"limit": {"100"}}.Encode(), &page)
+			if !page.Success || page.HasMore == nil || len(page.Data) != 100 {
 				b.Fatalf("got %d customers", len(page.Data))
 			}
+		}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) { interleave(b, tc.sdk, tc.raw) })
+	}
+}
+
+// BenchmarkInterleavedParts splits BenchmarkInterleaved/get in two: what
+// the SDK's wire features cost a raw net/http Get (a 30 s timeout on the
+// request, as DefaultTimeout bounds each attempt; an httptrace.ClientTrace
+// with GetConn and WroteHeaders, as the SDK counts the requests that left;
+// the SDK's User-Agent and Accept headers; the answer read whole, then
+// decoded), as "features" against the plain raw Get; and the SDK against
+// that raw Get with the features, as "sdk-vs-features", which leaves the
+// SDK's own code (options, checks, pacing, envelope, hooks):
+//
+//	go test -run '^$' -bench InterleavedParts -count 10
+//
+// The ratios are reported under the same names as BenchmarkInterleaved's
+// (sdk/raw and so on), the first side being "sdk".
+func BenchmarkInterleavedParts(b *testing.B) {
+	srv, client := seeded(b, 200)
+	defer srv.Close()
+	target := srv.URL() + "/api/v1/customers/user_7"
+	rawGet := func(features bool) func(*testing.B) {
+		hc := &http.Client{Transport: keepAliveTransport()}
+		return func(b *testing.B) {
+			ctx := context.Background()
+			if features {
+				var sent atomic.Int32
+				ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) { sent.Add(1) }, WroteHeaders: func() { sent.Add(1) }})
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, commet.DefaultTimeout)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("x-api-key", commettest.TestAPIKey)
+			req.Header.Set("Commet-Version", commet.DefaultAPIVersion)
+			if features {
+				req.Header.Set("User-Agent", "commet-go/"+commet.Version+" go/"+strings.TrimPrefix(runtime.Version(), "go")+" "+runtime.GOOS+"/"+runtime.GOARCH)
+				req.Header.Set("Accept", "application/json")
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var env struct {
+				Success bool             `json:"success"`
+				Data    *commet.Customer `json:"data"`
+			}
+			if features {
+				body, rerr := io.ReadAll(resp.Body)
+				if rerr != nil {
+					b.Fatal(rerr)
+				}
+				err = json.Unmarshal(body, &env)
+			} else {
+				err = json.NewDecoder(resp.Body).Decode(&env)
+			}
+			if err != nil || resp.StatusCode/100 != 2 || !env.Success || env.Data == nil {
+				b.Fatal(resp.StatusCode, err)
+			}
 		}
+	}
+	plain, featured := rawGet(false), rawGet(true)
+	b.Run("features", func(b *testing.B) { interleave(b, featured, plain) })
+	b.Run("sdk-vs-features", func(b *testing.B) {
+		interleave(b, func(b *testing.B) {
+			if _, err := client.Customers.Get(context.Background(), "user_7"); err != nil {
+				b.Fatal(err)
+			}
+		}, featured)
 	})
+}
+
+// interleave runs sdk and raw once each per iteration, the first of the
+// two alternating, times each apart, and reports each side's mean
+// (sdk-ns/op, raw-ns/op) and their ratio (sdk/raw), the ratio of their
+// medians (sdk/raw-p50: a request that another process preempted for a
+// few milliseconds moves a mean, not a median), and the ratio of the
+// process's CPU time (sdk/raw-cpu) when it can be read. ns/op is the time
+// of the pair.
+func interleave(b *testing.B, sdk, raw func(*testing.B)) {
+	sdk(b) // a connection of each side's own in its pool before timing
+	raw(b)
+	var took [2][]time.Duration
+	var cpu [2]time.Duration
+	timed := func(side int, f func(*testing.B)) {
+		c, t := cpuTime(), time.Now()
+		f(b)
+		d := time.Since(t)
+		cpu[side] += cpuTime() - c
+		took[side] = append(took[side], d)
+	}
+	sdkFirst := false
+	for b.Loop() {
+		if sdkFirst = !sdkFirst; sdkFirst {
+			timed(0, sdk)
+			timed(1, raw)
+		} else {
+			timed(1, raw)
+			timed(0, sdk)
+		}
+	}
+	var sum, median [2]float64
+	for side, ds := range took {
+		for _, d := range ds {
+			sum[side] += float64(d)
+		}
+		slices.Sort(ds)
+		median[side] = float64(ds[len(ds)/2])
+	}
+	n := float64(b.N)
+	b.ReportMetric(sum[0]/n, "sdk-ns/op")
+	b.ReportMetric(sum[1]/n, "raw-ns/op")
+	b.ReportMetric(sum[0]/sum[1], "sdk/raw")
+	b.ReportMetric(median[0]/median[1], "sdk/raw-p50")
+	if cpu[1] > 0 {
+		b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "sdk/raw-cpu")
+	}
+}
+
+// keepAliveTransport is what the SDK's default client sends through: a
+// copy of http.DefaultTransport that keeps up to 32 idle connections per
+// host.
+func keepAliveTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
 }
 
 func rawGet(b *testing.B, hc *http.Client, target string, out any) {
@@ -240,7 +366,7 @@ func rawDo(b *testing.B, hc *http.Client, method, target string, body []byte, id
 	if err != nil {
 		b.Fatal(err)
 	}
-	req.Header.Set("x-api-key", "ck_test_bench")
+	req.Header.Set("x-api-key", commettest.TestAPIKey)
 	req.Header.Set("Commet-Version", commet.DefaultAPIVersion)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

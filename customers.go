@@ -214,7 +214,7 @@ func (s *CustomersService) Create(ctx context.Context, params *CreateCustomerPar
 			}
 			res = &CreateCustomerResult{Customer: *c, Outcome: createOutcome(c, status, clock)}
 			return nil
-		}}, append(opts[:len(opts):len(opts)], withCallMiddleware(clock.middleware)))
+		}, clock: clock}, opts)
 	return res, err
 }
 

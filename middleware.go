@@ -74,19 +74,22 @@ func (c cancelOnClose) Close() error {
 }
 
 // send sends req through the call's middleware (the SDK's own, such as
-// Import's pacing), then the client's shared pacing (see
-// client_pacing.go), then the client's middleware, then the HTTP client: a client's
-// middleware sees an attempt when it leaves, not while it waits its turn.
-// The attempt's timeout starts when the request leaves the middleware, and
-// ends when its body is closed. Whatever a middleware returns, each layer
-// sees either a response with a body or an error, never neither.
-func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*http.Response, error) {
+// Import's pacing), then clock's record of when the request left and what
+// its answer's Date says, if the call has a clock (Create), then the
+// client's shared pacing (see client_pacing.go), then the client's
+// middleware, then the HTTP client: a client's middleware sees an attempt
+// when it leaves, not while it waits its turn. The attempt's timeout starts
+// when the request leaves the middleware, and ends when its body is closed.
+// Whatever a middleware returns, each layer sees either a response with a
+// body or an error, never neither.
+func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sendTrace, clock *callClock) (*http.Response, error) {
+	timeout := call.timeout // not call itself, which the closure would keep on the heap
 	next := MiddlewareNext(func(r *http.Request) (*http.Response, error) {
 		trace.departed.Store(true)
-		if call.timeout <= 0 {
+		if timeout <= 0 {
 			return c.cfg.httpClient.Do(r)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), call.timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		resp, err := c.cfg.httpClient.Do(r.WithContext(ctx))
 		if err != nil {
 			cancel()
@@ -95,16 +98,47 @@ func (c *Client) send(call *callConfig, req *http.Request, a Attempt, trace *sen
 		resp.Body = cancelOnClose{resp.Body, cancel}
 		return resp, nil
 	})
-	for k, chain := range [][]Middleware{c.cfg.middleware, call.middleware} {
-		if k == 1 && c.pacer != nil && !call.ownPacing { // the client's shared pacing, between the two
+	next = wrapIn(next, c.cfg.middleware, a)
+	paced := c.pacer != nil && !call.ownPacing
+	if len(call.middleware) > 0 {
+		if paced {
 			next = c.sharedPacing(next, a)
 		}
-		for i := len(chain) - 1; i >= 0; i-- {
-			mw, inner := chain[i], next
-			next = func(r *http.Request) (*http.Response, error) { return checked(mw(r, a, inner)) }
+		if clock != nil {
+			next = wrapIn(next, []Middleware{clock.middleware}, a)
 		}
+		return wrapIn(next, call.middleware, a)(req)
 	}
-	return next(req)
+	// The same layers, called in turn rather than wrapped in a function
+	// each: a call without middleware of its own (Get, Create, List) makes
+	// none.
+	if clock != nil {
+		clock.departing(a)
+	}
+	var resp *http.Response
+	var err error
+	switch {
+	case paced && len(c.cfg.hooks) > 0:
+		resp, err = c.pacer.send(req, afterPacerWait(c.cfg.hooks, a, time.Now(), next))
+	case paced:
+		resp, err = c.pacer.send(req, next)
+	default:
+		resp, err = next(req)
+	}
+	if clock == nil {
+		return resp, err
+	}
+	clock.answered(resp, err)
+	return checked(resp, err)
+}
+
+// wrapIn returns next wrapped in chain, the first outermost.
+func wrapIn(next MiddlewareNext, chain []Middleware, a Attempt) MiddlewareNext {
+	for i := len(chain) - 1; i >= 0; i-- {
+		mw, inner := chain[i], next
+		next = func(r *http.Request) (*http.Response, error) { return checked(mw(r, a, inner)) }
+	}
+	return next
 }
 
 // sharedPacing sends an attempt through the client's shared pacer, and

@@ -111,8 +111,8 @@ func TestAnswerSizeEdge(t *testing.T) {
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodGet, custURL, nil)
 	require.NoError(t, err)
-	var trace sendTrace
-	ans, err := c.roundTrip(&cfg, req, Attempt{Method: http.MethodGet, Path: "/customers", Number: 1}, &trace)
+	var st attemptState
+	ans, err := c.roundTrip(&cfg, req, Attempt{Method: http.MethodGet, Path: "/customers", Number: 1}, &st, nil)
 	require.NoError(t, err)
 	assert.False(t, ans.tooLarge)
 	assert.Equal(t, body, ans.body.Bytes(), "an answer within the bound is read whole")

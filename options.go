@@ -181,6 +181,11 @@ func newClientConfig(opts []ClientOption) (clientConfig, error) {
 
 // newCallConfig resolves the options of one call over the client's.
 func (c *Client) newCallConfig(opts []CallOption) (callConfig, error) {
+	if len(opts) == 0 { // the client's settings as they are, without the heap copy that options applied through an interface need
+		cc := callConfig{settings: c.cfg.settings}
+		cc.errs = nil
+		return cc, nil
+	}
 	cc := callConfig{settings: c.cfg.settings}
 	cc.errs = nil
 	for _, opt := range opts {

@@ -112,6 +112,16 @@ type callClock struct {
 // request's departure: a customer created by an earlier request is not
 // one that existed before a later one.
 func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext) (*http.Response, error) {
+	c.departing(a)
+	resp, err := next(req)
+	c.answered(resp, err)
+	return resp, err
+}
+
+// departing records when attempt a leaves, if it is the first; see
+// middleware, which Create's attempts go through without the layer (see
+// [Client].send).
+func (c *callClock) departing(a Attempt) {
 	if a.Number == 1 {
 		c.mu.Lock()
 		if c.firstSent.IsZero() {
@@ -119,7 +129,10 @@ func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext
 		}
 		c.mu.Unlock()
 	}
-	resp, err := next(req)
+}
+
+// answered records what an attempt's answer, if any, says of Commet's clock.
+func (c *callClock) answered(resp *http.Response, err error) {
 	if err == nil {
 		date, ok := ratelimit.Date(resp.Header)
 		c.mu.Lock()
@@ -129,7 +142,6 @@ func (c *callClock) middleware(req *http.Request, a Attempt, next MiddlewareNext
 		}
 		c.mu.Unlock()
 	}
-	return resp, err
 }
 
 // earliest places t, a moment of this machine's clock, on Commet's clock

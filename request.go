@@ -39,6 +39,9 @@ type request struct {
 	// decode reads a 2xx answer (its status and body) through its checked
 	// envelope; a badAnswer error makes the answer unusable.
 	decode func(status int, body []byte) error
+	// clock, if not nil, records when the call's first request left and
+	// what its answers' Date says, as its middleware would (Create's).
+	clock *callClock
 }
 
 // do runs one API call: it encodes the body once, sends it with retries as
@@ -103,7 +106,8 @@ func (c *Client) run(ctx context.Context, r request, opts []CallOption, out *Res
 			call.lost, call.acted = true, true // the request left and its answer never came
 		}
 		if policy == nil {
-			p := cfg.retryPolicy()
+			cc := cfg // a copy for the policy's maker to keep, if it does: cfg itself stays on the stack
+			p := cc.retryPolicy()
 			policy = &p
 		}
 		wait, retry := policy.next(err, &tries)
@@ -231,10 +235,19 @@ func contextError(ctx context.Context) error {
 // decoded, else the *[APIError] to classify. It releases the answer's buffer.
 func (c *Client) settle(ans *answer, r request, keepRaw bool, resp *Response) error {
 	err := c.classify(ans, r, keepRaw, resp)
+	if err != nil {
+		nameRequest(err, r)
+	}
+	return err
+}
+
+// nameRequest sets the method and path of r on err's *[APIError], if any.
+// (Apart from settle, so that a success does not pay for errors.As's
+// target.)
+func nameRequest(err error, r request) {
 	if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 		apiErr.Method, apiErr.Path = r.method, r.path
 	}
-	return err
 }
 
 // classify decodes a success, or returns the *[APIError] of any other answer.
@@ -315,11 +328,13 @@ func (e errAttemptTimeout) Error() string {
 // more when net/http re-sent it on a fresh connection after a reused one
 // died (see [Response].Attempts).
 func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target string, body []byte, idemKey string, n int) (ans *answer, sent int, err error) {
+	st := new(attemptState)
 	var reqBody io.Reader
 	if body != nil {
-		reqBody = bytes.NewReader(body)
+		st.body.Reset(body)
+		reqBody = &st.body
 	}
-	var trace sendTrace
+	trace := &st.trace
 	req, err := http.NewRequestWithContext(trace.attach(ctx), r.method, target, reqBody)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %s %s: %v", ErrInvalidConfig, r.method, r.path, err) // a URL the options let through
@@ -329,10 +344,12 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 		h[k] = v
 	}
 	// The SDK's headers replace the caller's, as Header.Set would. Their
-	// values share one array, one allocation rather than one a header:
-	// each has a slot of its own, capped, so that a middleware that changes
-	// a value in place or appends to it touches no other header.
-	vals := [...]string{c.key.value(), c.cfg.apiVersion, userAgent, "application/json", "application/json", idemKey}
+	// values share one array, in the attempt's state rather than one
+	// allocation a header: each has a slot of its own, capped, so that a
+	// middleware that changes a value in place or appends to it touches no
+	// other header.
+	vals := &st.header
+	*vals = [...]string{c.key.value(), c.cfg.apiVersion, userAgent, "application/json", "application/json", idemKey}
 	h["X-Api-Key"], h["Commet-Version"], h["User-Agent"], h["Accept"] = vals[0:1:1], vals[1:2:2], vals[2:3:3], vals[3:4:4]
 	if body != nil {
 		h["Content-Type"] = vals[4:5:5]
@@ -341,19 +358,38 @@ func (c *Client) attempt(ctx context.Context, cfg *callConfig, r request, target
 		h["Idempotency-Key"] = vals[5:6:6]
 	}
 
-	start := time.Now()
-	ans, err = c.roundTrip(cfg, req, Attempt{Operation: r.op, Method: r.method, Path: r.path, Route: r.route, Number: n}, &trace)
+	logged := c.cfg.logger != nil // the clock is read for the log record alone
+	var start time.Time
+	if logged {
+		start = time.Now()
+	}
+	ans, err = c.roundTrip(cfg, req, Attempt{Operation: r.op, Method: r.method, Path: r.path, Route: r.route, Number: n}, st, r.clock)
 	sent = trace.sent(ans != nil)
 	if err != nil && cfg.timeout > 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		err = errAttemptTimeout(cfg.timeout)
 	}
 	if err != nil {
 		err = redactedError{err, c.key.redact}
-		c.log(ctx, r, n, 0, "", time.Since(start), err)
+		if logged {
+			c.log(ctx, r, n, 0, "", time.Since(start), err)
+		}
 		return nil, sent, fmt.Errorf("%w: %s %s: %w", ErrNetwork, r.method, r.path, err)
 	}
-	c.log(ctx, r, n, ans.status, c.key.redact(ans.header.Get("X-Request-Id")), time.Since(start), nil)
+	if logged {
+		c.log(ctx, r, n, ans.status, c.key.redact(ans.header.Get("X-Request-Id")), time.Since(start), nil)
+	}
 	return ans, sent, nil
+}
+
+// attemptState is what one attempt keeps while it is in flight, in one
+// allocation rather than one each: its request body's reader, its trace,
+// the SDK's header values, its answer and the reader that bounds it.
+type attemptState struct {
+	body    bytes.Reader
+	trace   sendTrace
+	header  [6]string
+	ans     answer
+	limited io.LimitedReader
 }
 
 // sendTrace tells how many times a request really left: net/http reports
@@ -393,8 +429,8 @@ func (t *sendTrace) sent(answered bool) int {
 
 // roundTrip sends req and reads the answer's body, bounded; the answer
 // comes back with its status even when its body could not be read.
-func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace *sendTrace) (*answer, error) {
-	resp, err := c.send(cfg, req, a, trace)
+func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, st *attemptState, clock *callClock) (*answer, error) {
+	resp, err := c.send(cfg, req, a, &st.trace, clock)
 	if err != nil {
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			err = ue.Err // the URL may hold an email in its query
@@ -402,8 +438,10 @@ func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	ans := &answer{status: resp.StatusCode, header: c.key.redactHeader(resp.Header), body: getBuffer()}
-	ans.tooLarge, err = readLimited(ans.body, resp.Body, maxResponseBytes)
+	ans := &st.ans
+	*ans = answer{status: resp.StatusCode, header: c.key.redactHeader(resp.Header), body: getBuffer()}
+	st.limited = io.LimitedReader{R: resp.Body, N: maxResponseBytes + 1}
+	ans.tooLarge, err = readBounded(ans.body, &st.limited, maxResponseBytes)
 	if err != nil {
 		putBuffer(ans.body)
 		return nil, err
@@ -414,7 +452,13 @@ func (c *Client) roundTrip(cfg *callConfig, req *http.Request, a Attempt, trace 
 // readLimited reads r into buf up to one byte past limit, and reports
 // whether r held more than limit bytes.
 func readLimited(buf *bytes.Buffer, r io.Reader, limit int64) (tooLarge bool, err error) {
-	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
+	return readBounded(buf, &io.LimitedReader{R: r, N: limit + 1}, limit)
+}
+
+// readBounded is readLimited with its bounded reader given, r stopping one
+// byte past limit (roundTrip keeps it in the attempt's state).
+func readBounded(buf *bytes.Buffer, r *io.LimitedReader, limit int64) (tooLarge bool, err error) {
+	_, err = buf.ReadFrom(r)
 	return int64(buf.Len()) > limit, err
 }
 

@@ -44,6 +44,20 @@ func checkWords(errs *fieldErrors, prefix string, fields map[string]string) {
 	}
 }
 
+// ascii reports whether every string is ASCII: then checkWords finds
+// nothing in them (ASCII is valid UTF-8, and the C1 controls are not
+// ASCII), and need not build its map.
+func ascii(ss ...string) bool {
+	for _, s := range ss {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func hasC1(s string) bool {
 	for _, r := range s {
 		if r >= 0x80 && r <= 0x9f {
@@ -95,10 +109,12 @@ func (p *CreateCustomerParams) validate(prefix string) error {
 		return invalid(prefix+"billingEmail", "is required")
 	}
 	var errs fieldErrors
-	checkWords(&errs, prefix, map[string]string{
-		"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
-		"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
-	})
+	if !ascii(p.Email, p.ID, p.FullName, p.Domain, p.Website, p.Timezone, p.Language, p.Industry) {
+		checkWords(&errs, prefix, map[string]string{
+			"billingEmail": p.Email, "externalId": p.ID, "fullName": p.FullName, "domain": p.Domain,
+			"website": p.Website, "timezone": p.Timezone, "language": p.Language, "industry": p.Industry,
+		})
+	}
 	p.Address.checkWords(&errs, prefix)
 	checkMetadata(&errs, prefix, p.Metadata)
 	checkRules(&errs, prefix, &rules.Customer{Create: true, BillingEmail: &p.Email, ExternalID: sent(p.ID),
@@ -155,7 +171,7 @@ func (a *Address) forRules() *rules.Address {
 
 // checkWords checks the text of an address, if any.
 func (a *Address) checkWords(errs *fieldErrors, prefix string) {
-	if a == nil {
+	if a == nil || ascii(a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country) {
 		return
 	}
 	checkWords(errs, prefix+"address.", map[string]string{

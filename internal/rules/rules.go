@@ -122,6 +122,14 @@ func Email(email string) bool { return emailProblem(email) == "" }
 // emailProblem says why email is not one, or "" when it is.
 func emailProblem(email string) string {
 	email = strings.TrimSpace(email)
+	if plainEmail(email) {
+		return "" // what net/mail takes whole, below, at a fraction of the cost
+	}
+	return parsedEmailProblem(email)
+}
+
+// parsedEmailProblem is emailProblem for a trimmed email, by net/mail.
+func parsedEmailProblem(email string) string {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 {
 		return "is not an email address"
@@ -135,6 +143,52 @@ func emailProblem(email string) string {
 	}
 	return ""
 }
+
+// plainEmail reports whether email is an address in the plainest form,
+// which net/mail takes as one address alone and gives back unchanged: a
+// local part of ASCII atext (RFC 5322: letters, digits and
+// !#$%&'*+-/=?^_`{|}~) in dot-separated runs, an @, and a domain of ASCII
+// letters, digits and hyphens in two or more dot-separated labels. Any
+// other address (quoted, Unicode, a domain literal, a comment) goes
+// through net/mail.
+func plainEmail(email string) bool {
+	at := strings.IndexByte(email, '@')
+	if at <= 0 {
+		return false
+	}
+	local, domain := email[:at], email[at+1:]
+	return dotRuns(local, isAtext) && dotRuns(domain, isLabelByte) && strings.IndexByte(domain, '.') > 0
+}
+
+// dotRuns reports whether s is one or more non-empty runs of bytes for
+// which ok holds, separated by single dots.
+func dotRuns(s string, ok func(byte) bool) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case !ok(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// isAtext reports whether c is ASCII atext (RFC 5322, 3.2.3).
+func isAtext(c byte) bool {
+	return isAlnum(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func isLabelByte(c byte) bool { return isAlnum(c) || c == '-' }
 
 // Timezone reports whether name is an IANA time zone name: a zone or a
 // link of the tz database ("Europe/Paris", "America/New_York", "UTC",

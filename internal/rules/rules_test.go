@@ -42,6 +42,52 @@ func TestEmail(t *testing.T) {
 	}
 }
 
+// The plain form that emailProblem takes without net/mail is taken by
+// net/mail too, unchanged, whatever the string: every string of up to
+// five bytes from an alphabet of the characters that matter (atext, dots,
+// @, specials, space, quote, a non-ASCII letter's byte), and longer ones
+// built from them.
+func TestPlainEmailAgreesWithNetMail(t *testing.T) {
+	alphabet := []string{"a", "Z", "0", "-", "+", "_", "~", "!", ".", "@", " ", "\"", "(", "<", "[", ",", "\xc3\xa9", "\x00"}
+	plain := 0
+	check := func(s string) {
+		if plainEmail(s) {
+			plain++
+			if got := parsedEmailProblem(s); got != "" {
+				t.Errorf("%q: taken as plain, but net/mail says %q", s, got)
+			}
+		}
+	}
+	var walk func(prefix string, n int)
+	walk = func(prefix string, n int) {
+		check(prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(prefix+c, n-1)
+		}
+	}
+	walk("", 5)
+	for _, s := range []string{"ada@example.com", "ada+billing@example.co.uk", "a.b.c@x-y.z", "user7@example.com",
+		"#!$%&'*+-/=?^_`{|}~@example.com", "a@b.c", "o'neil@example.org", "A.Z@EXAMPLE.COM"} {
+		if !plainEmail(s) {
+			t.Errorf("%q is not taken as plain", s)
+		}
+		check(s)
+	}
+	for _, s := range []string{"ada@example", "a..b@example.com", ".a@example.com", "a.@example.com", "a@.example.com",
+		"a@example..com", "a@example.com.", "a@b@example.com", "josé@example.com", "a@bücher.de", "\"a\"@example.com",
+		"a@[127.0.0.1]", "a@example_x.com", "a b@example.com", "Ada <ada@example.com>", "@example.com", "a@"} {
+		if plainEmail(s) {
+			t.Errorf("%q is taken as plain", s)
+		}
+	}
+	if plain == 0 {
+		t.Fatal("no generated string was plain")
+	}
+}
+
 func TestTimezone(t *testing.T) {
 	for _, ok := range []string{"Europe/Paris", "America/New_York", "UTC", "Etc/UTC", "US/Eastern", "europe/paris", "Asia/Kolkata", "GMT"} {
 		assert.True(t, Timezone(ok), ok)
