@@ -246,11 +246,11 @@ func inBubble(tb testing.TB, f func(t *testing.T)) {
 	}
 }
 
-// BenchmarkImportPacingGrid runs Import against every limiter of the grid,
-// in every form of RateLimit headers (gridCells), at every latency, on synctest's clock, for 20 windows (at least 60 s)
-// of steady state, and reports the share of the limit reached (requests
-// accepted over what the limiter allowed), the share of requests answered
-// 429 at steady state, and with the warm-up:
+// BenchmarkImportPacingGrid runs Import against every limiter of the grid, in
+// every form of RateLimit headers (gridCells), at every latency, on synctest's
+// clock, for 20 windows (at least 60 s) of steady state, and reports the share
+// of the limit reached (requests accepted over what the limiter allowed), the
+// share of requests answered 429 at steady state, and with the warm-up:
 //
 //	go test -run '^$' -bench ImportPacingGrid -benchmem
 func BenchmarkImportPacingGrid(b *testing.B) {

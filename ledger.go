@@ -101,10 +101,11 @@ func (l *ledger) find(id string) (rec *ledgerRec, ok bool) {
 
 // add gives id, which has no record yet, a record in the given state,
 // with room for the fingerprint of a customer of room fields (those of the
-// item that carries it: see hold), or reports false when the ledger cannot hold it: an ID whose entry does not
-// fit an arena chunk (Import refuses IDs of more than 255 characters
-// before), or a ledger full (two billion IDs, or 4 GiB of entries). An ID
-// left out is untracked: Import sends its repeats as it would any item.
+// item that carries it: see hold), or reports false when the ledger cannot
+// hold it: an ID whose entry does not fit an arena chunk (Import refuses
+// IDs of more than 255 characters before), or a ledger full (two billion
+// IDs, or 4 GiB of entries). An ID left out is untracked: Import sends its
+// repeats as it would any item.
 func (l *ledger) add(id string, state idState, room int) (rec *ledgerRec, ok bool) {
 	room = min(max(room, 0), len(compared))
 	need := entrySize(id, room)

@@ -37,12 +37,13 @@ var (
 //   - cli (cmd/commet, a module of its own): commet customers import of a
 //     CSV of the same users.
 //
-// Each is built, then run as a child of testdata/peakrss, which reports
-// its peak RSS as the kernel keeps it (getrusage's ru_maxrss, as
-// /usr/bin/time -v shows "Maximum resident set size"), in MB of a
-// thousand KiB: the metric MB-peak-rss. (This process's own ru_maxrss of
-// its children would be at least its own size: see testdata/peakrss.) The fake is emptied before each run, so every run creates
-// every user. It is skipped without -rss, so that -bench . stays quick:
+// Each is built, then run as a child of testdata/peakrss, which reports its
+// peak RSS as the kernel keeps it (getrusage's ru_maxrss, as /usr/bin/time -v
+// shows "Maximum resident set size"), in MB of a thousand KiB: the metric
+// MB-peak-rss. (This process's own ru_maxrss of its children would be at least
+// its own size: see testdata/peakrss.) The fake is emptied before each run, so
+// every run creates every user. It is skipped without -rss, so that -bench .
+// stays quick:
 //
 //	go test -run '^$' -bench PeakRSS -benchtime 1x -count 3 -rss .
 //

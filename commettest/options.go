@@ -45,11 +45,11 @@ func WithMaxBodyBytes(n int64) Option { return func(h *Handler) { h.maxBody = n 
 //   - unknown_query_parameter: a list asks only for limit, cursor, isActive
 //     and search.
 //
-// The rules are checked once the request is authenticated, counted by the
-// rate limit and routed, and its body found to be UTF-8; before its
-// Idempotency-Key is looked up and before any validation, so a refused
-// request uses up no key and stores nothing. Without [WithStrict], all of these are accepted: unknown fields and query
-// parameters are ignored, as Commet does.
+// The rules are checked once the request is authenticated, counted by the rate
+// limit and routed, and its body found to be UTF-8; before its Idempotency-Key
+// is looked up and before any validation, so a refused request uses up no key
+// and stores nothing. Without [WithStrict], all of these are accepted: unknown
+// fields and query parameters are ignored, as Commet does.
 func WithStrict() Option { return func(h *Handler) { h.strict = true } }
 
 // WithRule adds a rule of your own to the fake's, to test what a client

@@ -11,18 +11,18 @@
 //
 // # Spans
 //
-// Each call of the SDK (Customers.Create, Customers.Get, ...) is a span
-// named after its method, of kind internal, a child of the span in the
-// call's context (a failed one says whether it may have been done all the
-// same, commet.outcome_unknown, or surely not, commet.not_sent); each HTTP request it sends, retries included, is a span
-// of kind client under it, named and described as OpenTelemetry's semantic
-// conventions for HTTP clients say ("GET /api/v1/customers/{id}";
-// http.request.method, server.address, server.port, url.scheme,
-// url.template, http.response.status_code, error.type,
-// http.request.resend_count for a retry). A wait between attempts is an
-// event "commet.wait" on the call's span, with its reason
-// (commet.wait.reason: retry_after, backoff or pacer) and its length in
-// seconds (commet.wait.duration), dated when the wait began.
+// Each call of the SDK (Customers.Create, Customers.Get, ...) is a span named
+// after its method, of kind internal, a child of the span in the call's
+// context (a failed one says whether it may have been done all the same,
+// commet.outcome_unknown, or surely not, commet.not_sent); each HTTP request
+// it sends, retries included, is a span of kind client under it, named and
+// described as OpenTelemetry's semantic conventions for HTTP clients say
+// ("GET /api/v1/customers/{id}"; http.request.method, server.address,
+// server.port, url.scheme, url.template, http.response.status_code, error.type,
+// http.request.resend_count for a retry). A wait between attempts is an event
+// "commet.wait" on the call's span, with its reason (commet.wait.reason:
+// retry_after, backoff or pacer) and its length in seconds
+// (commet.wait.duration), dated when the wait began.
 //
 // [commet.CustomersService.Import] is one span, "Customers.Import", with
 // the calls of its batches ("Customers.CreateBatch") under it, and its

@@ -422,10 +422,10 @@ func (p *Pacer) headerRate(now time.Time) (float64, time.Time) {
 	return rate, time.Time{}
 }
 
-// windowRate is the least, over the windows the headers name, of what
-// answers bear out as the window's allowance over its length (as a
-// policy states it, or the longest Reset seen, in whole seconds): the rate a sliding window sustains, and
-// at most what a token bucket does once drained. 0 when unknown.
+// windowRate is the least, over the windows the headers name, of what answers
+// bear out as the window's allowance over its length (as a policy states it,
+// or the longest Reset seen, in whole seconds): the rate a sliding window
+// sustains, and at most what a token bucket does once drained. 0 when unknown.
 // Called with p.mu held.
 func (p *Pacer) windowRate(now time.Time) float64 {
 	rate := math.Inf(1)
