@@ -18,6 +18,7 @@ import (
 // exactly that, whether the fingerprint comes straight from the customer
 // or back from the ledger, which keeps only the fields present.
 func TestDiffersPresence(t *testing.T) {
+	t.Parallel() // its own importRun and ledger
 	r := &importRun{seed: maphash.MakeSeed()}
 	l := newLedger(seededHash())
 	defer l.free()

@@ -32,6 +32,7 @@ import (
 // than 10 windows anyway (the 30 s to settle on 429s alone, the 90 s of
 // the drop and the way back), it is the same with the race detector.
 func TestImportPacesToTheRateLimit(t *testing.T) {
+	t.Parallel() // the cells share nothing: see below
 	steadyWindows := time.Duration(10)
 	if raceEnabled {
 		steadyWindows = 3
@@ -68,6 +69,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("%s/%v", c.name, latency), func(t *testing.T) {
+			t.Parallel() // each cell has a client, a server and a bubble (a clock) of its own
 			inBubble(t, func(t *testing.T) {
 				steady := steadyWindows * c.window
 				if c.style == pacetest.NoHeaders || c.style == pacetest.RemainingZero || c.style == pacetest.RemainingAtLimit {
@@ -86,6 +88,7 @@ func TestImportPacesToTheRateLimit(t *testing.T) {
 // time, or naming a window of a day, is no reason to wait hours: 300
 // items behind 100 requests per 10 s take about 30 s.
 func TestImportDoesNotStallOnAFarReset(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	for _, c := range gridLimiters {
 		if c.name != "fixed-100per10s-Unix-reset" && c.name != "stacked-100per10s+100kperday" {
 			continue

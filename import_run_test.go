@@ -40,6 +40,7 @@ func dropAnswers(lose func(n int64) bool) commet.Middleware {
 // (created stays created, existed stays existed), and lost for good it is
 // an outcome unknown, never "failed", while the customers do exist.
 func TestImportLostAnswers(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	t.Run("created", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			srv := commettest.NewServer()
@@ -181,6 +182,7 @@ func TestImportSinceMakesTheLastRunExact(t *testing.T) {
 // the report agrees with what Commet holds exactly: created = stored, and
 // nothing unknown.
 func TestImportStopsGracefully(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	synctest.Test(t, func(t *testing.T) {
 		srv := commettest.NewServer(commettest.WithLatency(300 * time.Millisecond))
 		defer srv.Close()
