@@ -267,6 +267,7 @@ func testBatchWithOneInvalidItem(t *testing.T, bad string) {
 // second run's counts are true: what the first run created (including
 // the batches in flight at the cancel) is existed, the rest created.
 func TestImportCrashHalfwayThenRerun(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	synctest.Test(t, func(t *testing.T) {
 		const n = 3000
 		srv, client := newFake(t, commet.WithRetryBackoff(time.Millisecond, time.Millisecond))
@@ -300,6 +301,8 @@ func TestImportCrashHalfwayThenRerun(t *testing.T) {
 }
 
 func TestImportSurvivesA429Storm(t *testing.T) {
+	// a server, a client and a clock of its own
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) { // 429s asking for no wait are backed off all the same: on synctest's clock
 		srv, client := newFake(t)
 		srv.InjectFault(commettest.Fault{Method: "POST", Path: "/api/v1/customers/batch", Status: http.StatusTooManyRequests, RetryAfter: "0", Times: 25})

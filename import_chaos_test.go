@@ -29,8 +29,10 @@ import (
 // OnProgress saw, a calm run then sends only what was left, and its report
 // equals the store.
 func TestImportChaosInvariants(t *testing.T) {
+	t.Parallel() // the seeds share nothing: see below
 	for seed := range uint64(12) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			t.Parallel() // each seed has a server, a client and a bubble of its own
 			synctest.Test(t, func(t *testing.T) {
 				rnd := rand.New(rand.NewPCG(seed, 21))
 				srv := commettest.NewServer()

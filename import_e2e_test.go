@@ -103,6 +103,7 @@ func TestImportReportsRepeatedIDs(t *testing.T) {
 // TestImportOutcomesFollowCommetsClock: whether an item created its
 // customer is decided by Commet's clock, whatever this machine's says.
 func TestImportOutcomesFollowCommetsClock(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	for _, skew := range []time.Duration{-time.Hour, time.Hour, 0} {
 		t.Run(skew.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -183,6 +184,7 @@ func TestImportStopsWhenNothingCanSucceed(t *testing.T) {
 // TestImportWaitsOutA429Storm: however many 429s come, each is waited out
 // and nothing is lost.
 func TestImportWaitsOutA429Storm(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	synctest.Test(t, func(t *testing.T) {
 		srv := commettest.NewServer()
 		defer srv.Close()

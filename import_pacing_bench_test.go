@@ -163,10 +163,10 @@ func (r gridResult) String() string {
 }
 
 // run imports, inside a synctest bubble, enough items for steady windows
-// of steady state after the warm-up, one item per batch (pacing is per
-// request, and the simulation's work is less), with default params
-// otherwise.
-func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
+// of steady state after the warm-up (for a rate that varies, at least
+// wayBack past its drop), one item per batch (pacing is per request, and
+// the simulation's work is less), with default params otherwise.
+func (c gridCell) run(t testing.TB, latency, steady, wayBack time.Duration) gridResult {
 	srv := newSimServer(c.limiter(), c.style, latency)
 	srv.Skew = c.skew
 	srv.Fields = c.fields
@@ -176,7 +176,7 @@ func (c gridCell) run(t testing.TB, latency, steady time.Duration) gridResult {
 	rate := c.rate
 	if c.rateAt != nil {
 		rate = c.rateAt(0)
-		steady = max(steady, 90*time.Second) // the drop and the way back
+		steady = max(steady, 50*time.Second+wayBack) // the drop (30 s to 60 s from the start, 50 s into the steady state) and the way back
 	}
 	n := int(math.Ceil(rate * (warm + steady + 2*c.window).Seconds()))
 	if c.rateAt != nil {
@@ -259,7 +259,7 @@ func BenchmarkImportPacingGrid(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%v", c.name, latency), func(b *testing.B) {
 				var r gridResult
 				for b.Loop() {
-					inBubble(b, func(t *testing.T) { r = c.run(t, latency, max(60*time.Second, 20*c.window)) })
+					inBubble(b, func(t *testing.T) { r = c.run(t, latency, max(60*time.Second, 20*c.window), 40*time.Second) })
 				}
 				b.ReportMetric(r.share, "share")
 				b.ReportMetric(100*r.limited, "%429")

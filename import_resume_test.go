@@ -25,6 +25,7 @@ import (
 // checkpoint lags what was done by at most the batches in flight, and the
 // final report equals what Commet stores.
 func TestImportResumeSendsOnlyWhatIsLeft(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	const n, batch, workers = 2000, 100, 4
 	for _, stopAfter := range []time.Duration{1100 * time.Millisecond, 2500 * time.Millisecond, 3700 * time.Millisecond} {
 		t.Run(fmt.Sprint("stopped after ", stopAfter), func(t *testing.T) {

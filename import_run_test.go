@@ -40,6 +40,7 @@ func dropAnswers(lose func(n int64) bool) commet.Middleware {
 // (created stays created, existed stays existed), and lost for good it is
 // an outcome unknown, never "failed", while the customers do exist.
 func TestImportLostAnswers(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	t.Run("created", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			srv := commettest.NewServer()
@@ -181,6 +182,7 @@ func TestImportSinceMakesTheLastRunExact(t *testing.T) {
 // the report agrees with what Commet holds exactly: created = stored, and
 // nothing unknown.
 func TestImportStopsGracefully(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	synctest.Test(t, func(t *testing.T) {
 		srv := commettest.NewServer(commettest.WithLatency(300 * time.Millisecond))
 		defer srv.Close()
@@ -288,11 +290,21 @@ func TestImportSettlesRepeatsWithoutARequest(t *testing.T) {
 // TestImportProgressOnlyGrows: progress reports are made under the lock
 // but run later on the callbacks' goroutine; however they interleave, the
 // counts OnProgress sees never go back.
+//
+// The imports are repeated to meet more interleavings: 20 of them, or 5
+// under the race detector, where each costs about five times as much. Each
+// of those 5 still has its 16 workers report 200 batches while OnProgress
+// runs, every access checked by the race detector; the 20 of the run
+// without it are the search for a rare interleaving.
 func TestImportProgressOnlyGrows(t *testing.T) {
 	srv := commettest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	for range 20 {
+	imports := 20
+	if raceEnabled {
+		imports = 5
+	}
+	for range imports {
 		last := -1
 		var mu sync.Mutex
 		_, err := client.Customers.Import(context.Background(), people(2000), &commet.ImportCustomersParams{

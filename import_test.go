@@ -386,6 +386,7 @@ func TestImport429PausesEveryWorker(t *testing.T) {
 // other. Each answer is judged by its own Date, so every customer the
 // import created is reported created, whichever backend answered.
 func TestHostileOneFastClockSwaysNoOtherOutcome(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	for _, ahead := range []time.Duration{2 * time.Second, 40 * time.Second, -3 * time.Second} {
 		synctest.Test(t, func(t *testing.T) {
 			c, s := newBatchServer(t)

@@ -70,6 +70,7 @@ func newPaged(t *testing.T, n int, opts ...ClientOption) (*Client, *pagedServer)
 }
 
 func TestAllOverTenThousandCustomers(t *testing.T) {
+	t.Parallel() // a mock and a client of its own
 	const n = 10_000
 	c, s := newPaged(t, n)
 	seen := make(map[string]bool, n)

@@ -529,19 +529,21 @@ func TestRetryDecisions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mock := newMockClient(t, WithMaxRetries(2))
-			rec := answers(tc.answer)
-			mock.RegisterResponder("GET", custURL+"/cus_1", rec.responder)
-			_, err := c.Customers.Get(context.Background(), "cus_1")
-			require.Error(t, err)
-			if tc.is != nil {
-				assert.ErrorIs(t, err, tc.is)
-			}
-			want := 1
-			if tc.retried {
-				want = 3
-			}
-			assert.Len(t, rec.requests(), want)
+			synctest.Test(t, func(t *testing.T) { // the waits between attempts (a 429's at least ratelimit.MinWait) on a fake clock
+				c, mock := newMockClient(t, WithMaxRetries(2))
+				rec := answers(tc.answer)
+				mock.RegisterResponder("GET", custURL+"/cus_1", rec.responder)
+				_, err := c.Customers.Get(context.Background(), "cus_1")
+				require.Error(t, err)
+				if tc.is != nil {
+					assert.ErrorIs(t, err, tc.is)
+				}
+				want := 1
+				if tc.retried {
+					want = 3
+				}
+				assert.Len(t, rec.requests(), want)
+			})
 		})
 	}
 }

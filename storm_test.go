@@ -92,6 +92,7 @@ func storm(client *commet.Client, counts *statusCount, users int, budget time.Du
 // own (WithSharedPacing(false)) retries in lockstep and fares far worse.
 // BenchmarkSignUpStorm runs the full size over loopback.
 func TestSharedPacingWeathersAStorm(t *testing.T) {
+	t.Parallel() // a server, a client and a clock of its own
 	for _, shared := range []bool{true, false} {
 		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
