@@ -129,7 +129,7 @@ func TestREADMEProgramCompiles(t *testing.T) {
 }
 
 // TestREADMEGetsToThePoint: the README's first commands run the quick start
-// and the tests, a whole program follows within its first screens, and the
+// and the tests of every module (those CI runs, with -race), a whole program follows within its first screens, and the
 // whole README stays short: the details live in docs/ and the package docs.
 func TestREADMEGetsToThePoint(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
@@ -137,7 +137,12 @@ func TestREADMEGetsToThePoint(t *testing.T) {
 	assert.LessOrEqual(t, strings.Count(string(readme), "\n"), 300, "README.md lines: move the details to docs/")
 	first := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(string(readme))
 	require.NotNil(t, first, "README.md has a command")
-	assert.Equal(t, []string{"go run ./examples/quickstart", "go test ./... ./cmd/commet/..."}, trimmedLines(first[1]))
+	const testCommand = "go test ./... ./cmd/commet/... ./otelcommet/... ./examples/otel/..."
+	assert.Equal(t, []string{"go run ./examples/quickstart", testCommand}, trimmedLines(first[1]))
+	ci, err := os.ReadFile(".ci/run")
+	require.NoError(t, err)
+	assert.Contains(t, string(ci), "\ngo test -race -count=1 "+strings.TrimPrefix(testCommand, "go test ")+"\n",
+		"CI runs the README's test command, with -race")
 	program := strings.Index(string(readme), "```go\npackage main\n")
 	require.GreaterOrEqual(t, program, 0, "README.md has a whole program")
 	assert.Less(t, strings.Count(string(readme[:program]), "\n"), 60, "the program comes within the first 60 lines")
