@@ -73,7 +73,7 @@ func TestDiffersPresence(t *testing.T) {
 
 			rec, ok := l.add(string(rune(n)), newIDState(n, idInFlight), presentFields(first))
 			if !ok {
-				require.True(t, ok)
+				t.Fatalf("ID %d not added", n)
 			}
 			l.hold(rec, fp)
 			if held := l.held(rec); held != fp {

@@ -23,26 +23,26 @@ func checkLedger(t *testing.T, hash func(string) uint64, ids []string) {
 	t.Helper()
 	l := newLedger(hash)
 	defer l.free()
-	// testify only on a failure: its cost on the assertions that pass was
-	// most of these tests' under the race detector
+	// Plain checks, and testify only to show a failure: testify's cost on
+	// the checks that pass was most of these tests' under the race detector.
 	for i, id := range ids {
 		if _, seen := l.find(id); seen {
-			require.False(t, seen, "a new ID %q taken for one already held", id)
+			t.Fatalf("a new ID %q taken for one already held", id)
 		}
 		if _, ok := l.add(id, newIDState(i, idInFlight), 0); !ok {
-			require.True(t, ok)
+			t.Fatalf("ID %q not added", id)
 		}
 	}
 	for i, id := range ids {
 		r, seen := l.find(id)
 		if !seen {
-			require.True(t, seen, "ID %q lost", id)
+			t.Fatalf("ID %q lost", id)
 		}
 		if r.state().index() != i {
 			require.Equal(t, i, r.state().index(), "ID %q found as another", id)
 		}
 		if _, seen = l.find(id + "x"); seen {
-			require.False(t, seen)
+			t.Fatalf("%q found, never added", id+"x")
 		}
 	}
 }
@@ -67,11 +67,11 @@ func TestLedgerIndexGrowsByHalf(t *testing.T) {
 			slots, grown = len(l.index), grown+1
 		}
 		load := float64(l.n) / float64(len(l.index))
-		if load > 0.75 { // testify only on a failure, as in checkLedger
-			require.LessOrEqual(t, load, 0.75, "at %d IDs", i+1)
+		if load > 0.75 {
+			t.Fatalf("at %d IDs: load %.3f, over 3/4", i+1, load)
 		}
 		if grown > 0 && load < 0.49 {
-			require.GreaterOrEqual(t, load, 0.49, "at %d IDs: the index is never much emptier than half", i+1)
+			t.Fatalf("at %d IDs: load %.3f; the index is never much emptier than half", i+1, load)
 		}
 	}
 	assert.Equal(t, 11, grown) // 1024 slots to 59,049: 3/4 of 39,366 is under 50,000
@@ -291,8 +291,8 @@ func TestLedgerRecordsOfVariedPresence(t *testing.T) {
 	for i := range n {
 		room := i % (len(compared) + 1)
 		r, ok := l.add(ids[i], newIDState(i, idInFlight), room)
-		if !ok { // testify only on a failure, as in checkLedger
-			require.True(t, ok)
+		if !ok {
+			t.Fatalf("id%d not added", i)
 		}
 		recs[i] = r
 	}
@@ -310,7 +310,7 @@ func TestLedgerRecordsOfVariedPresence(t *testing.T) {
 	for i := range n {
 		r, seen := l.find(ids[i])
 		if !seen {
-			require.True(t, seen)
+			t.Fatalf("id%d lost", i)
 		}
 		if r != recs[i] {
 			require.Same(t, recs[i], r)
