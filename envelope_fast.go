@@ -304,28 +304,28 @@ func (s *scanner) plainString(v *string) bool {
 	if !s.take('"') {
 		return false
 	}
-	n := bytes.IndexByte(s.b[s.i:], '"')
-	if n < 0 {
-		return false
-	}
-	str := s.b[s.i : s.i+n]
 	ascii := true
-	for _, c := range str {
-		if c < 0x20 || c == '\\' {
+	// A local index, which stays in a register: s.i, through s, did not,
+	// and the loop took twice as long.
+	for i, c := range s.b[s.i:] {
+		switch {
+		case c == '"':
+			str := s.b[s.i : s.i+i]
+			s.i += i + 1
+			if !ascii && !utf8.Valid(str) {
+				return false
+			}
+			if v != nil {
+				*v = string(str)
+			}
+			return true
+		case c < 0x20 || c == '\\':
 			return false
-		}
-		if c >= utf8.RuneSelf {
+		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
-	if !ascii && !utf8.Valid(str) {
-		return false
-	}
-	s.i += n + 1
-	if v != nil {
-		*v = string(str)
-	}
-	return true
+	return false
 }
 
 // boolean reads true or false.
