@@ -34,9 +34,11 @@ func (b badAnswer) Error() string { return string(b) }
 
 func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf(format, args...)) }
 
-// decodeData is the one checked path every success answer goes through: it
-// reads the envelope, insists on success: true and on data of the type the
-// operation expects. Anything else is a badAnswer, never an empty result.
+// decodeData is the one checked path every success answer goes through
+// (but for those the fast path of envelope_fast.go takes, which it would
+// read the same): it reads the envelope, insists on success: true and on
+// data of the type the operation expects. Anything else is a badAnswer,
+// never an empty result.
 func decodeData[T any](body []byte) (*answerEnvelope[T], error) {
 	return decodeDataInto[T](body, nil)
 }

@@ -97,7 +97,10 @@ func decodeCustomerFast(body []byte) (*Customer, bool) {
 		c = new(Customer)
 		return s.customer(c)
 	})
-	return c, ok
+	if !ok {
+		return nil, false
+	}
+	return c, true
 }
 
 // decodePageFast reads an answer whose data is a page of customers into
