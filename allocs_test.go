@@ -33,8 +33,8 @@ func TestCallAllocations(t *testing.T) {
 		max  float64
 		call func() error
 	}{
-		{"Get", 47, func() error { _, err := client.Customers.Get(ctx, "user_7"); return err }},
-		{"Create", 52, func() error { _, err := client.Customers.Create(ctx, params); return err }},
+		{"Get", 39, func() error { _, err := client.Customers.Get(ctx, "user_7"); return err }},
+		{"Create", 44, func() error { _, err := client.Customers.Create(ctx, params); return err }},
 	} {
 		if err := c.call(); err != nil {
 			t.Fatal(err)

@@ -34,9 +34,11 @@ func (b badAnswer) Error() string { return string(b) }
 
 func badAnswerf(format string, args ...any) error { return badAnswer(fmt.Sprintf(format, args...)) }
 
-// decodeData is the one checked path every success answer goes through: it
-// reads the envelope, insists on success: true and on data of the type the
-// operation expects. Anything else is a badAnswer, never an empty result.
+// decodeData is the one checked path every success answer goes through
+// (but for those the fast path of envelope_fast.go takes, which it would
+// read the same): it reads the envelope, insists on success: true and on
+// data of the type the operation expects. Anything else is a badAnswer,
+// never an empty result.
 func decodeData[T any](body []byte) (*answerEnvelope[T], error) {
 	return decodeDataInto[T](body, nil)
 }
@@ -66,30 +68,39 @@ func decodeDataInto[T any](body []byte, data *T) (*answerEnvelope[T], error) {
 }
 
 // decodeCustomer reads an answer whose data is one customer.
+// The fast path reads it when it can; anything it does not take is read
+// by decodeData, which reports what is wrong.
 func decodeCustomer(body []byte) (*Customer, error) {
-	env, err := decodeData[Customer](body)
-	if err != nil {
-		return nil, err
+	c, ok := decodeCustomerFast(body)
+	if !ok {
+		env, err := decodeData[Customer](body)
+		if err != nil {
+			return nil, err
+		}
+		c = env.Data
 	}
-	if env.Data.ID == "" {
+	if c.ID == "" {
 		return nil, badAnswer(`the customer in "data" has no "id"`)
 	}
-	return env.Data, nil
+	return c, nil
 }
 
 // decodePage reads an answer whose data is one page of customers; hasMore
 // must be there, so that a page is never taken for the last by mistake.
+// The fast path reads it when it can, as for decodeCustomer.
 func decodePage(body []byte, page *Page[Customer]) error {
-	env, err := decodeData[[]Customer](body)
-	if err != nil {
-		return err
-	}
-	if env.HasMore == nil {
-		return badAnswer(`the page has no "hasMore"`)
-	}
-	page.Data, page.HasMore = *env.Data, *env.HasMore
-	if env.NextCursor != nil {
-		page.NextCursor = *env.NextCursor
+	if !decodePageFast(body, page) {
+		env, err := decodeData[[]Customer](body)
+		if err != nil {
+			return err
+		}
+		if env.HasMore == nil {
+			return badAnswer(`the page has no "hasMore"`)
+		}
+		page.Data, page.HasMore = *env.Data, *env.HasMore
+		if env.NextCursor != nil {
+			page.NextCursor = *env.NextCursor
+		}
 	}
 	for i := range page.Data {
 		if page.Data[i].ID == "" {
