@@ -44,12 +44,6 @@ func ServerNow(h http.Header, now time.Time) time.Time {
 	return now
 }
 
-// Date is the answer's Date, and whether it has a valid one.
-func Date(h http.Header) (time.Time, bool) {
-	d, err := http.ParseTime(h.Get("Date"))
-	return d, err == nil
-}
-
 // RetryAfter reads an answer's Retry-After as the wait it asks for: a
 // number of seconds, or an HTTP date compared with the answer's own Date
 // (the server's clock), or with now when the answer has no valid Date.
