@@ -21,6 +21,9 @@ func TestDate(t *testing.T) {
 		"Sunday, 06-Dec-26 04:30:00 GMT": time.Date(2026, 12, 6, 4, 30, 0, 0, time.UTC), // RFC 850, by http.ParseTime
 		"Sun Dec  6 04:30:00 2026":       time.Date(2026, 12, 6, 4, 30, 0, 0, time.UTC), // asctime, by http.ParseTime
 		"Fri, 29 Feb 2026 00:00:00 GMT":  {},                                            // 2026 is no leap year
+		"Tue, 29 Feb 2000 00:00:00 GMT":  time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC),  // a leap year: divisible by 400
+		"Mon, 29 Feb 2100 00:00:00 GMT":  {},                                            // no leap year: divisible by 100, not by 400
+		"Thu, 31 Apr 2026 00:00:00 GMT":  {},
 		"Sun, 00 Dec 2026 04:30:00 GMT":  {},
 		"Sun, 06 Dec 2026 24:00:00 GMT":  {},
 		"Sun, 06 Dec 2026 04:60:00 GMT":  {},
