@@ -213,39 +213,45 @@ func (s *scanner) customer(c *Customer) bool {
 // already has it, and so is a key that differs from a known one only in
 // case, which encoding/json would take for it.
 func (s *scanner) object(keys []string, seen *uint32, value func(k int) bool) bool {
-	if !s.take('{') {
-		return false
-	}
-	s.space()
-	if s.take('}') {
-		return true
-	}
-	for {
+	return s.members('{', '}', func() bool {
 		start := s.i
 		if !s.plainString(nil) {
 			return false
 		}
 		key := s.b[start+1 : s.i-1]
-		s.space()
-		if !s.take(':') {
+		if !s.colon() {
 			return false
 		}
-		s.space()
 		switch k := lookup(keys, key); {
 		case k >= 0:
 			if *seen&(1<<k) != 0 || !value(k) {
 				return false
 			}
 			*seen |= 1 << k
+			return true
 		case k == foldedKey:
 			return false
-		default:
-			if !s.skip(0) {
-				return false
-			}
+		}
+		return s.skip(0)
+	})
+}
+
+// members reads open, then members separated by commas, each read by
+// member, then close, with white space around each.
+func (s *scanner) members(open, close byte, member func() bool) bool {
+	if !s.take(open) {
+		return false
+	}
+	s.space()
+	if s.take(close) {
+		return true
+	}
+	for {
+		if !member() {
+			return false
 		}
 		s.space()
-		if s.take('}') {
+		if s.take(close) {
 			return true
 		}
 		if !s.take(',') {
@@ -253,6 +259,16 @@ func (s *scanner) object(keys []string, seen *uint32, value func(k int) bool) bo
 		}
 		s.space()
 	}
+}
+
+// colon reads the colon after an object's key, with white space around.
+func (s *scanner) colon() bool {
+	s.space()
+	if !s.take(':') {
+		return false
+	}
+	s.space()
+	return true
 }
 
 // foldedKey is lookup's answer for a key that is not one of the keys but
@@ -277,28 +293,7 @@ func lookup(keys []string, key []byte) int {
 }
 
 // array reads an array, calling elem at each element.
-func (s *scanner) array(elem func() bool) bool {
-	if !s.take('[') {
-		return false
-	}
-	s.space()
-	if s.take(']') {
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		s.space()
-		if s.take(']') {
-			return true
-		}
-		if !s.take(',') {
-			return false
-		}
-		s.space()
-	}
-}
+func (s *scanner) array(elem func() bool) bool { return s.members('[', ']', elem) }
 
 // plainString reads a string with no escape and no control byte whose
 // bytes are valid UTF-8: one encoding/json reads as its bytes, unchanged.
@@ -368,32 +363,9 @@ func (s *scanner) skip(depth int) bool {
 
 // skipObject reads any object, at depth levels of nesting.
 func (s *scanner) skipObject(depth int) bool {
-	s.i++ // {
-	s.space()
-	if s.take('}') {
-		return true
-	}
-	for {
-		if !s.skipString() {
-			return false
-		}
-		s.space()
-		if !s.take(':') {
-			return false
-		}
-		s.space()
-		if !s.skip(depth + 1) {
-			return false
-		}
-		s.space()
-		if s.take('}') {
-			return true
-		}
-		if !s.take(',') {
-			return false
-		}
-		s.space()
-	}
+	return s.members('{', '}', func() bool {
+		return s.skipString() && s.colon() && s.skip(depth+1)
+	})
 }
 
 // skipString reads any string, escapes checked as encoding/json checks
